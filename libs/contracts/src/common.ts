@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+export const Uuid = z.uuid();
+export const Slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-"');
+export const ModelName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits, ".", "_", ":", "/" and "-"');
+export const DisplayName = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((s) => s.trim() === s, 'must not start or end with whitespace');
+
+export const PageLimit = z.coerce.number().int().min(1).max(100).default(20);
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,45 @@
+// Fan-out event payloads (one type per subject in subjects.ts). Caches evict on them.
+import type { OwnerType } from './owners.js';
+
+export type KeyChangeReason = 'created' | 'updated' | 'disabled' | 'enabled' | 'regenerated' | 'grace_ended';
+
+export type KeyChangedEvent =
+  | {
+      scope: 'key';
+      keyId: string;
+      owner: { type: OwnerType; id: string };
+      /** Every secret hash of the key that a cache may hold (current and regenerated-away ones). */
+      hashes: string[];
+      reason: KeyChangeReason;
+      at: string;
+    }
+  /** The owner changed (tier, status, credit limit): every key of it is affected. */
+  | { scope: 'owner'; owner: { type: OwnerType; id: string }; reason: 'owner_updated'; at: string }
+  /** A tier's limits or models changed: every key of every owner on it is affected. */
+  | { scope: 'tier'; tier: string; reason: 'tier_updated'; at: string };
+
+export interface KeyDeletedEvent {
+  keyId: string;
+  owner: { type: OwnerType; id: string };
+  hashes: string[];
+  at: string;
+}
+
+export interface QuotaExhaustedEvent {
+  /** Absent when the owner's own credit limit was reached (all its keys). */
+  keyId?: string;
+  owner: { type: OwnerType; id: string };
+  /** 'lifetime' or the UTC month 'YYYY-MM'. */
+  period: string;
+  at: string;
+}
+
+export interface PricingChangedEvent {
+  kind: 'model' | 'group';
+  name: string;
+  at: string;
+}
+
+export interface KeysTouchedEvent {
+  touches: { keyId: string; at: string }[];
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { DisplayName, Slug, Uuid } from './common.js';
+
+export const OWNER_TYPES = ['account', 'organization'] as const;
+export type OwnerType = (typeof OWNER_TYPES)[number];
+export const OwnerRef = z.strictObject({ type: z.enum(OWNER_TYPES), id: Uuid });
+export type OwnerRef = z.infer<typeof OwnerRef>;
+
+export const OWNER_STATUSES = ['active', 'suspended'] as const;
+export type OwnerStatus = (typeof OWNER_STATUSES)[number];
+export const ORG_ROLES = ['owner', 'admin', 'member'] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
+
+/** Credit amounts in the API are credits (decimal, ≤ 6 places); stored as integer micro-credits. */
+export const Credits = z.number().min(0).max(1_000_000_000);
+
+export const CreateAccountInput = z.strictObject({
+  name: DisplayName,
+  tier: Slug.default('free'),
+  creditLimit: Credits.nullable().optional(),
+});
+export type CreateAccountInput = z.infer<typeof CreateAccountInput>;
+
+export const UpdateAccountInput = z
+  .strictObject({
+    name: DisplayName.optional(),
+    tier: Slug.optional(),
+    creditLimit: Credits.nullable().optional(),
+    status: z.enum(OWNER_STATUSES).optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'at least one field is required');
+export type UpdateAccountInput = z.infer<typeof UpdateAccountInput>;
+
+export interface AccountView {
+  id: string;
+  name: string;
+  tier: string;
+  creditLimit: number | null;
+  status: OwnerStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const CreateOrganizationInput = z.strictObject({
+  name: DisplayName,
+  tier: Slug.default('free'),
+  creditLimit: Credits.nullable().optional(),
+  /** Operator only: the account that becomes the org's owner. A key caller's own account becomes owner. */
+  ownerAccountId: Uuid.optional(),
+});
+export type CreateOrganizationInput = z.infer<typeof CreateOrganizationInput>;
+
+export const UpdateOrganizationInput = UpdateAccountInput;
+export type UpdateOrganizationInput = UpdateAccountInput;
+
+export const AddMemberInput = z.strictObject({ accountId: Uuid, role: z.enum(ORG_ROLES).default('member') });
+export type AddMemberInput = z.infer<typeof AddMemberInput>;
+
+export interface OrganizationView extends AccountView {
+  members: { accountId: string; role: OrgRole }[];
+}

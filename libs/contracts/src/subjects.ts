@@ -1,0 +1,34 @@
+// NATS subjects and JetStream names. DO NOT RENAME: other deployments and replicas depend on them.
+// Each subject has exactly one payload type, declared in rpc.ts (request/reply) or events.ts (fan-out).
+export const SUBJECTS = {
+  keys: {
+    create: 'keys.create',
+    get: 'keys.get',
+    list: 'keys.list',
+    update: 'keys.update',
+    regenerate: 'keys.regenerate',
+    delete: 'keys.delete',
+    /** By SHA-256 of the key, for auth-service. */
+    lookup: 'keys.lookup',
+    /** Fire-and-forget batches of last-used times, from gateways; one key-service replica applies each. */
+    touch: 'keys.touch',
+  },
+  auth: { verify: 'auth.verify' },
+  metering: { usageQuery: 'metering.usage.query' },
+  events: {
+    keyChanged: 'keys.events.changed',
+    keyDeleted: 'keys.events.deleted',
+    quotaExhausted: 'keys.events.quota_exhausted',
+    pricingChanged: 'pricing.events.changed',
+    /** Wildcard that caches subscribe to. */
+    allKeyEvents: 'keys.events.>',
+  },
+} as const;
+
+export const QUEUE_GROUPS = {
+  keyService: 'key-service',
+  authService: 'auth-service',
+  meteringService: 'metering-service',
+} as const;
+
+export const USAGE_STREAM = { name: 'USAGE', subjects: ['usage.>'] } as const;

@@ -1,0 +1,2 @@
+export * from './base62.js';
+export * from './key-format.js';

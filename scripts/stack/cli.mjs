@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// `npm start`, `npm test`, `npm run stop`: the local stack on loopback. Node built-ins only until
+// dependencies are installed, so it runs on a fresh machine that has nothing but Node 20.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV_FILE, HOST, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
+import { run, runningNames } from './proc.mjs';
+import { ensureBinaries, SERVER_NAMES, startServers, stopServer } from './servers.mjs';
+import { SERVICES, startServices, stopServices } from './services.mjs';
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`Node ${process.versions.node} is too old: install Node 20.19 or newer.`);
+  process.exit(1);
+}
+
+const quietNpm = ['--no-audit', '--no-fund', '--loglevel=error'];
+
+function ensureDependencies() {
+  const marker = join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = join(ROOT, 'package-lock.json');
+  if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return;
+  console.log('Installing dependencies…');
+  run('npm', [existsSync(lock) ? 'ci' : 'install', ...quietNpm], { cwd: ROOT });
+}
+
+function loadSecrets() {
+  if (existsSync(SECRETS_FILE)) return JSON.parse(readFileSync(SECRETS_FILE, 'utf8'));
+  const secrets = {
+    adminToken: 'gw-admin-' + randomBytes(24).toString('base64url'),
+    pgPassword: randomBytes(18).toString('base64url'),
+  };
+  writeFileSync(SECRETS_FILE, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function readEnvFile() {
+  if (!existsSync(ENV_FILE)) return {};
+  return Object.fromEntries(
+    readFileSync(ENV_FILE, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+function writeEnvFile(env) {
+  const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  writeFileSync(ENV_FILE, lines.join('\n') + '\n', { mode: 0o600 });
+}
+
+function baseEnv(secrets) {
+  const url = (port) => `http://${HOST}:${port}`;
+  return {
+    GATEWAY_URL: url(PORTS.gateway),
+    KEY_SERVICE_URL: url(PORTS.keyService),
+    AUTH_SERVICE_URL: url(PORTS.authService),
+    METERING_SERVICE_URL: url(PORTS.meteringService),
+    DEMO_UPSTREAM_URL: url(PORTS.demoUpstream),
+    DATABASE_URL: `postgres://gateway:${secrets.pgPassword}@${HOST}:${PORTS.postgres}/gateway`,
+    REDIS_URL: `redis://${HOST}:${PORTS.redis}`,
+    NATS_URL: `nats://${HOST}:${PORTS.nats}`,
+    ADMIN_TOKEN: secrets.adminToken,
+  };
+}
+
+/** Dependencies, servers, build, migrations and the demo seed. Returns the env and what it started. */
+async function bootstrap() {
+  const t0 = Date.now();
+  mkdirSync(STACK, { recursive: true });
+  ensureDependencies();
+  const bins = ensureBinaries();
+  const secrets = loadSecrets();
+  const startedServers = await startServers(bins, secrets);
+  const env = { ...readEnvFile(), ...baseEnv(secrets) };
+  writeEnvFile(env);
+  const childEnv = { ...process.env, ...env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+  run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: ROOT, env: childEnv });
+  // Creates the database when missing, migrates every service's schema, seeds the demo account and key.
+  const seeded = spawnSync(process.execPath, [join(ROOT, 'apps/key-service/dist/cli/setup.js')], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (seeded.status !== 0) throw new Error('Migrations or the demo seed failed (see above).');
+  Object.assign(env, JSON.parse(seeded.stdout.trim().split('\n').pop()));
+  writeEnvFile(env);
+  return { env, startedServers, seconds: (Date.now() - t0) / 1000 };
+}
+
+async function stopAll(names) {
+  await stopServices(names.filter((n) => SERVICES.some((s) => s.name === n)));
+  for (const name of SERVER_NAMES) if (names.includes(name)) await stopServer(name);
+}
+
+function printStarted(env, seconds) {
+  const lines = [
+    '',
+    `The AI gateway stack is up (${seconds.toFixed(1)} s). Logs: .stack/logs/, settings: .stack/env`,
+    '',
+    `  gateway-service   ${env.GATEWAY_URL}`,
+    `  key-service       ${env.KEY_SERVICE_URL}   (Swagger: ${env.KEY_SERVICE_URL}/docs)`,
+    `  auth-service      ${env.AUTH_SERVICE_URL}`,
+    `  metering-service  ${env.METERING_SERVICE_URL}`,
+    `  Postgres ${HOST}:${PORTS.postgres}  Redis ${HOST}:${PORTS.redis}  NATS ${HOST}:${PORTS.nats}`,
+    '',
+    `Demo account ${env.DEMO_ACCOUNT_ID}, demo key (keep it secret): ${env.DEMO_KEY}`,
+    '',
+    'Create a key with the demo key:',
+    `  curl -s -X POST ${env.KEY_SERVICE_URL}/v1/keys -H 'Authorization: Bearer ${env.DEMO_KEY}' \\`,
+    `    -H 'Content-Type: application/json' -d '{"name":"my-first-key","permissions":["read"]}'`,
+    '',
+    'Ctrl-C stops what this command started; `npm run stop` stops everything.',
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function main(cmd) {
+  if (cmd === 'stop') {
+    await stopAll([...SERVICES.map((s) => s.name), ...SERVER_NAMES]);
+    console.log('Stopped.');
+    return 0;
+  }
+  if (cmd === 'start') {
+    const boot = await bootstrap();
+    const startedServices = await startServices(boot.env);
+    const started = [...startedServices, ...boot.startedServers];
+    printStarted(boot.env, boot.seconds);
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      console.log('\nStopping…');
+      await stopAll(started);
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    setInterval(() => {}, 1 << 30); // stay in the foreground until Ctrl-C
+    return undefined;
+  }
+  if (cmd === 'test') {
+    const boot = await bootstrap();
+    const env = { ...process.env, ...boot.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+    const res = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=1', '--output-logs=full'], {
+      cwd: ROOT,
+      env,
+      stdio: 'inherit',
+    });
+    if (process.env.CI === 'true') await stopAll(boot.startedServers);
+    return res.status ?? 1;
+  }
+  console.error('usage: cli.mjs start|test|stop');
+  return 2;
+}
+
+main(process.argv[2]).then(
+  (code) => code !== undefined && process.exit(code),
+  async (err) => {
+    console.error(`\n${err.message}`);
+    if (process.env.CI === 'true') await stopAll(runningNames());
+    process.exit(1);
+  },
+);

@@ -1,0 +1,166 @@
+// Postgres, Redis and nats-server as local processes on loopback, data under .stack/.
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HOST, PORTS, STACK } from './paths.mjs';
+import { portOpen, readPid, run, startDetached, stopDetached, waitFor } from './proc.mjs';
+
+const PACKAGES = 'postgresql redis-server nats-server';
+
+function onPath(bin) {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim() || undefined;
+}
+
+function postgresBinDir() {
+  const base = '/usr/lib/postgresql';
+  if (existsSync(base)) {
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(join(base, v, 'bin', 'postgres')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions.length) return join(base, versions[0], 'bin');
+  }
+  const pg = onPath('postgres');
+  return pg ? pg.replace(/\/postgres$/, '') : undefined;
+}
+
+function findBinaries() {
+  const pgBin = postgresBinDir();
+  return {
+    pgBin,
+    redis: onPath('redis-server'),
+    nats: onPath('nats-server'),
+  };
+}
+
+function missing(bins) {
+  return [!bins.pgBin && 'postgresql', !bins.redis && 'redis-server', !bins.nats && 'nats-server'].filter(Boolean);
+}
+
+/** Installs the Debian packages when they are missing and we may; otherwise one clear sentence. */
+export function ensureBinaries() {
+  let bins = findBinaries();
+  const lacking = missing(bins);
+  if (!lacking.length) return bins;
+  const canApt = process.getuid?.() === 0 && onPath('apt-get');
+  if (!canApt) {
+    throw new Error(
+      `Missing ${lacking.join(', ')}: install them (Debian/Ubuntu: sudo apt-get install ${PACKAGES}; ` +
+        `macOS: brew install postgresql redis nats-server), or run the stack with docker compose up.`,
+    );
+  }
+  console.log(`Installing ${lacking.join(', ')} from Debian packages…`);
+  // Keep the packages' own init scripts from starting system-wide servers on default ports.
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...lacking], { env });
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
+  bins = findBinaries();
+  const still = missing(bins);
+  if (still.length) throw new Error(`Installing ${still.join(', ')} did not provide its server binary.`);
+  return bins;
+}
+
+/** Postgres refuses to run as root: run it as the `postgres` system user then. */
+function postgresUser() {
+  if (process.getuid?.() !== 0) return {};
+  const out = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error('Running as root needs the `postgres` system user (apt-get install postgresql).');
+  return { uid: Number(out.stdout), gid: Number(gid.stdout) };
+}
+
+async function startPostgres(pgBin, password) {
+  if (await portOpen(PORTS.postgres)) return false;
+  const data = join(STACK, 'pg');
+  const user = postgresUser();
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    mkdirSync(data, { recursive: true, mode: 0o700 });
+    const pwFile = join(STACK, 'pg-password.tmp');
+    writeFileSync(pwFile, password + '\n', { mode: 0o600 });
+    if (user.uid !== undefined) {
+      chownSync(data, user.uid, user.gid);
+      chownSync(pwFile, user.uid, user.gid);
+    }
+    try {
+      run(
+        join(pgBin, 'initdb'),
+        ['-D', data, '-U', 'gateway', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-locale'],
+        { ...user, stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    } finally {
+      rmSync(pwFile, { force: true });
+    }
+  }
+  // A throwaway local database: durability settings off for speed (never do this in production).
+  startDetached(
+    'postgres',
+    join(pgBin, 'postgres'),
+    [
+      '-D', data,
+      '-p', String(PORTS.postgres),
+      '-c', `listen_addresses=${HOST}`,
+      '-c', 'unix_socket_directories=',
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      '-c', 'max_connections=200',
+    ],
+    { ...user, cwd: data },
+  );
+  await waitFor(() => portOpen(PORTS.postgres), 'Postgres');
+  return true;
+}
+
+async function startRedis(bin) {
+  if (await portOpen(PORTS.redis)) return false;
+  const dir = join(STACK, 'redis');
+  mkdirSync(dir, { recursive: true });
+  startDetached('redis', bin, [
+    '--port', String(PORTS.redis),
+    '--bind', HOST,
+    '--dir', dir,
+    '--save', '',
+    '--appendonly', 'no',
+    '--daemonize', 'no',
+  ]);
+  await waitFor(() => portOpen(PORTS.redis), 'Redis');
+  return true;
+}
+
+async function startNats(bin) {
+  if (await portOpen(PORTS.nats)) return false;
+  const dir = join(STACK, 'nats');
+  mkdirSync(dir, { recursive: true });
+  startDetached('nats', bin, [
+    '-a', HOST,
+    '-p', String(PORTS.nats),
+    '-m', String(PORTS.natsMonitor),
+    '-js',
+    '-sd', dir,
+  ]);
+  await waitFor(() => portOpen(PORTS.nats), 'nats-server');
+  return true;
+}
+
+/** Starts what is not already listening; returns the names this call started. */
+export async function startServers(bins, secrets) {
+  const started = [];
+  if (await startPostgres(bins.pgBin, secrets.pgPassword)) started.push('postgres');
+  if (await startRedis(bins.redis)) started.push('redis');
+  if (await startNats(bins.nats)) started.push('nats');
+  return started;
+}
+
+export async function stopServer(name) {
+  // Postgres: SIGINT is its "fast" shutdown.
+  return stopDetached(name, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+}
+
+export const SERVER_NAMES = ['nats', 'redis', 'postgres'];
+export const serverRunning = (name) => readPid(name) !== undefined;

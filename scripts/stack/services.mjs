@@ -1,0 +1,51 @@
+// The project's own services, started from their built output with .stack/env in the environment.
+import { join } from 'node:path';
+import { HOST, PORTS, ROOT } from './paths.mjs';
+import { readPid, sleep, startDetached, stopDetached } from './proc.mjs';
+
+/** Order matters: key-service first (others ask it), gateway last. */
+export const SERVICES = [
+  { name: 'key-service', port: PORTS.keyService, entry: 'apps/key-service/dist/main.js' },
+  { name: 'auth-service', port: PORTS.authService, entry: 'apps/auth-service/dist/main.js' },
+  { name: 'metering-service', port: PORTS.meteringService, entry: 'apps/metering-service/dist/main.js' },
+  { name: 'gateway-service', port: PORTS.gateway, entry: 'apps/gateway-service/dist/main.js' },
+];
+
+async function healthy(port) {
+  try {
+    const res = await fetch(`http://${HOST}:${port}/healthz`, { signal: AbortSignal.timeout(500) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function waitHealthy(svc, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await healthy(svc.port)) return;
+    if (!readPid(svc.name)) break;
+    await sleep(100);
+  }
+  throw new Error(`${svc.name} did not become healthy; see .stack/logs/${svc.name}.log`);
+}
+
+/** Starts the services that are not already running; returns the names it started. */
+export async function startServices(env) {
+  const started = [];
+  for (const svc of SERVICES) {
+    if (readPid(svc.name) && (await healthy(svc.port))) continue;
+    startDetached(svc.name, process.execPath, ['--enable-source-maps', join(ROOT, svc.entry)], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PORT: String(svc.port), HOST, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    });
+    started.push(svc.name);
+  }
+  for (const svc of SERVICES) await waitHealthy(svc);
+  return started;
+}
+
+export async function stopServices(names = SERVICES.map((s) => s.name)) {
+  // Reverse order: the gateway stops taking traffic before what it depends on goes away.
+  for (const name of [...names].reverse()) await stopDetached(name, 'SIGTERM', 130000);
+}
