@@ -43,3 +43,13 @@ export interface PricingChangedEvent {
 export interface KeysTouchedEvent {
   touches: { keyId: string; at: string }[];
 }
+
+/** One payload type per fan-out subject. */
+export interface EventPayloads {
+  'keys.events.changed': KeyChangedEvent;
+  'keys.events.deleted': KeyDeletedEvent;
+  'keys.events.quota_exhausted': QuotaExhaustedEvent;
+  'pricing.events.changed': PricingChangedEvent;
+  'keys.touch': KeysTouchedEvent;
+}
+export type EventSubject = keyof EventPayloads;

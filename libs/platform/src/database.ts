@@ -1,0 +1,40 @@
+// TypeORM on Postgres: migrations only (never synchronize), statement and connect timeouts always set.
+import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
+
+export interface DatabaseOptions {
+  url: string;
+  /** The service's own schema: entities and the migrations table live there. */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+  poolSize?: number;
+  statementTimeoutMs?: number;
+}
+
+export function createDataSource(opts: DatabaseOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    schema: opts.schema,
+    entities: opts.entities,
+    migrations: opts.migrations,
+    migrationsTableName: `${opts.schema}_migrations`,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: {
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: 2000,
+      statement_timeout: opts.statementTimeoutMs ?? 5000,
+    },
+  });
+}
+
+/** The schema must exist before TypeORM can create its migrations table inside it. */
+export async function migrate(ds: DataSource, schema: string): Promise<string[]> {
+  await ds.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  const done = await ds.runMigrations({ transaction: 'each' });
+  return done.map((m) => m.name);
+}

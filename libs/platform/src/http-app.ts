@@ -1,0 +1,86 @@
+// Builds and starts a service's Nest app on Fastify: envelope errors, Swagger, metrics, request logs,
+// graceful shutdown. `bootstrap()` functions of the apps call this, so tests start the real app.
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import { ApiExceptionFilter } from './exception-filter.js';
+import { NestPinoLogger } from './logger.js';
+import { collectProcessMetrics, histogram } from './metrics.js';
+import { Readiness } from './readiness.js';
+
+export interface HttpAppOptions {
+  name: string;
+  logger: Logger;
+  port: number;
+  host: string;
+  bodyLimit?: number;
+  swagger?: { title: string; description: string; version?: string; bearer?: string };
+  /** Log each request (management APIs); hot paths keep their own lean logging. */
+  logRequests?: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<NestFastifyApplication> {
+  collectProcessMetrics();
+  const adapter = new FastifyAdapter({
+    bodyLimit: opts.bodyLimit ?? 1_048_576,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: new NestPinoLogger(opts.logger.child({ context: 'nest' })),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new ApiExceptionFilter(opts.logger));
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const duration = histogram('http_request_duration_seconds', 'HTTP request duration', ['service', 'method', 'route', 'status']);
+  fastify.addHook('onSend', async (req, reply, payload) => {
+    void reply.header('x-request-id', req.id);
+    return payload;
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions?.url ?? 'unknown';
+    const seconds = reply.elapsedTime / 1000;
+    duration.observe({ service: opts.name, method: req.method, route, status: reply.statusCode }, seconds);
+    if (opts.logRequests && !route.startsWith('/healthz') && !route.startsWith('/readyz') && route !== '/metrics') {
+      opts.logger.info({ reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    }
+  });
+
+  if (opts.swagger) {
+    const builder = new DocumentBuilder()
+      .setTitle(opts.swagger.title)
+      .setDescription(opts.swagger.description)
+      .setVersion(opts.swagger.version ?? '1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: opts.swagger.bearer });
+    const doc = SwaggerModule.createDocument(app, builder.build());
+    SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
+  }
+
+  await app.listen(opts.port, opts.host);
+  return app;
+}
+
+/** SIGTERM: readiness turns false first, then Nest's shutdown hooks close the server and connections. */
+export function handleSignals(app: NestFastifyApplication, logger: Logger) {
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    app.get(Readiness, { strict: false }).drain();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+
+export type ReadinessCheck = () => Promise<unknown> | unknown;
+
+/** Dependencies a service needs to answer safely; /readyz reports them. Liveness never depends on them. */
+@Injectable()
+export class Readiness {
+  private readonly checks = new Map<string, ReadinessCheck>();
+  private draining = false;
+
+  add(name: string, check: ReadinessCheck) {
+    this.checks.set(name, check);
+  }
+
+  /** Called on SIGTERM: load balancers stop sending new work while open work finishes. */
+  drain() {
+    this.draining = true;
+  }
+
+  async report(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    await Promise.all(
+      [...this.checks].map(async ([name, check]) => {
+        try {
+          const ok = await Promise.race([
+            Promise.resolve(check()),
+            new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+          ]);
+          checks[name] = ok === false ? 'down' : 'up';
+        } catch {
+          checks[name] = 'down';
+        }
+      }),
+    );
+    if (this.draining) checks.shutdown = 'draining';
+    return { ready: !this.draining && Object.values(checks).every((v) => v === 'up'), checks };
+  }
+}
