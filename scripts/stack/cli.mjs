@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV_FILE, HOST, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
-import { run, runningNames } from './proc.mjs';
+import { run } from './proc.mjs';
 import { ensureBinaries, SERVER_NAMES, startServers, stopServer } from './servers.mjs';
 import { SERVICES, startServices, stopServices } from './services.mjs';
 
@@ -66,29 +66,32 @@ function baseEnv(secrets) {
   };
 }
 
-/** Dependencies, servers, build, migrations and the demo seed. Returns the env and what it started. */
+/** Dependencies, servers, build, migrations and the demo seed. Returns the stack's environment. */
 async function bootstrap() {
-  const t0 = Date.now();
   mkdirSync(STACK, { recursive: true });
   ensureDependencies();
   const bins = ensureBinaries();
   const secrets = loadSecrets();
-  const startedServers = await startServers(bins, secrets);
+  await startServers(bins, secrets, (name) => startedByThisRun.push(name));
   const env = { ...readEnvFile(), ...baseEnv(secrets) };
   writeEnvFile(env);
   const childEnv = { ...process.env, ...env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: ROOT, env: childEnv });
-  // Creates the database when missing, migrates every service's schema, seeds the demo account and key.
-  const seeded = spawnSync(process.execPath, [join(ROOT, 'apps/key-service/dist/cli/setup.js')], {
+  // Each service that owns a schema migrates it (creating the database when missing); then the demo seed.
+  for (const app of ['key-service', 'metering-service']) {
+    const migrate = join(ROOT, 'apps', app, 'dist/cli/migrate.js');
+    if (existsSync(migrate)) run(process.execPath, [migrate], { cwd: ROOT, env: childEnv });
+  }
+  const seeded = spawnSync(process.execPath, [join(ROOT, 'apps/key-service/dist/cli/seed-demo.js')], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });
-  if (seeded.status !== 0) throw new Error('Migrations or the demo seed failed (see above).');
+  if (seeded.status !== 0) throw new Error('The demo seed failed (see above).');
   Object.assign(env, JSON.parse(seeded.stdout.trim().split('\n').pop()));
   writeEnvFile(env);
-  return { env, startedServers, seconds: (Date.now() - t0) / 1000 };
+  return env;
 }
 
 async function stopAll(names) {
@@ -97,6 +100,8 @@ async function stopAll(names) {
 }
 
 function printStarted(env, seconds) {
+  // A fresh name each time: key names are unique per owner, so the printed line works every time.
+  const name = `my-key-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
   const lines = [
     '',
     `The AI gateway stack is up (${seconds.toFixed(1)} s). Logs: .stack/logs/, settings: .stack/env`,
@@ -111,12 +116,15 @@ function printStarted(env, seconds) {
     '',
     'Create a key with the demo key:',
     `  curl -s -X POST ${env.KEY_SERVICE_URL}/v1/keys -H 'Authorization: Bearer ${env.DEMO_KEY}' \\`,
-    `    -H 'Content-Type: application/json' -d '{"name":"my-first-key","permissions":["read"]}'`,
+    `    -H 'Content-Type: application/json' -d '{"name":"${name}","permissions":["read"]}'`,
     '',
     'Ctrl-C stops what this command started; `npm run stop` stops everything.',
   ];
   console.log(lines.join('\n'));
 }
+
+/** What this invocation started: the only things its Ctrl-C, failure or CI cleanup stops. */
+const startedByThisRun = [];
 
 async function main(cmd) {
   if (cmd === 'stop') {
@@ -125,10 +133,11 @@ async function main(cmd) {
     return 0;
   }
   if (cmd === 'start') {
-    const boot = await bootstrap();
-    const startedServices = await startServices(boot.env);
-    const started = [...startedServices, ...boot.startedServers];
-    printStarted(boot.env, boot.seconds);
+    const t0 = Date.now();
+    const env = await bootstrap();
+    await startServices(env, (name) => startedByThisRun.push(name));
+    const started = [...startedByThisRun];
+    printStarted(env, (Date.now() - t0) / 1000);
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
@@ -143,14 +152,13 @@ async function main(cmd) {
     return undefined;
   }
   if (cmd === 'test') {
-    const boot = await bootstrap();
-    const env = { ...process.env, ...boot.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+    const env = { ...process.env, ...(await bootstrap()), TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
     const res = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=1', '--output-logs=full'], {
       cwd: ROOT,
       env,
       stdio: 'inherit',
     });
-    if (process.env.CI === 'true') await stopAll(boot.startedServers);
+    if (process.env.CI === 'true') await stopAll(startedByThisRun);
     return res.status ?? 1;
   }
   console.error('usage: cli.mjs start|test|stop');
@@ -161,7 +169,8 @@ main(process.argv[2]).then(
   (code) => code !== undefined && process.exit(code),
   async (err) => {
     console.error(`\n${err.message}`);
-    if (process.env.CI === 'true') await stopAll(runningNames());
+    // A failed start leaves nothing of its own running.
+    await stopAll(startedByThisRun);
     process.exit(1);
   },
 );

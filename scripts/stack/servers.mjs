@@ -75,8 +75,8 @@ function postgresUser() {
   return { uid: Number(out.stdout), gid: Number(gid.stdout) };
 }
 
-async function startPostgres(pgBin, password) {
-  if (await portOpen(PORTS.postgres)) return false;
+async function startPostgres(pgBin, password, onStart) {
+  if (await portOpen(PORTS.postgres)) return;
   const data = join(STACK, 'pg');
   const user = postgresUser();
   if (!existsSync(join(data, 'PG_VERSION'))) {
@@ -113,12 +113,12 @@ async function startPostgres(pgBin, password) {
     ],
     { ...user, cwd: data },
   );
+  onStart('postgres');
   await waitFor(() => portOpen(PORTS.postgres), 'Postgres');
-  return true;
 }
 
-async function startRedis(bin) {
-  if (await portOpen(PORTS.redis)) return false;
+async function startRedis(bin, onStart) {
+  if (await portOpen(PORTS.redis)) return;
   const dir = join(STACK, 'redis');
   mkdirSync(dir, { recursive: true });
   startDetached('redis', bin, [
@@ -129,12 +129,12 @@ async function startRedis(bin) {
     '--appendonly', 'no',
     '--daemonize', 'no',
   ]);
+  onStart('redis');
   await waitFor(() => portOpen(PORTS.redis), 'Redis');
-  return true;
 }
 
-async function startNats(bin) {
-  if (await portOpen(PORTS.nats)) return false;
+async function startNats(bin, onStart) {
+  if (await portOpen(PORTS.nats)) return;
   const dir = join(STACK, 'nats');
   mkdirSync(dir, { recursive: true });
   startDetached('nats', bin, [
@@ -144,17 +144,16 @@ async function startNats(bin) {
     '-js',
     '-sd', dir,
   ]);
+  onStart('nats');
   await waitFor(() => portOpen(PORTS.nats), 'nats-server');
-  return true;
 }
 
-/** Starts what is not already listening; returns the names this call started. */
-export async function startServers(bins, secrets) {
-  const started = [];
-  if (await startPostgres(bins.pgBin, secrets.pgPassword)) started.push('postgres');
-  if (await startRedis(bins.redis)) started.push('redis');
-  if (await startNats(bins.nats)) started.push('nats');
-  return started;
+/** Starts what is not already listening, telling onStart(name) for each one it starts. */
+export async function startServers(bins, secrets, onStart) {
+  // onStart is told before each wait, so a server that fails to come up is still stopped by the caller.
+  await startPostgres(bins.pgBin, secrets.pgPassword, onStart);
+  await startRedis(bins.redis, onStart);
+  await startNats(bins.nats, onStart);
 }
 
 export async function stopServer(name) {

@@ -30,19 +30,17 @@ async function waitHealthy(svc, timeoutMs = 30000) {
   throw new Error(`${svc.name} did not become healthy; see .stack/logs/${svc.name}.log`);
 }
 
-/** Starts the services that are not already running; returns the names it started. */
-export async function startServices(env) {
-  const started = [];
+/** Starts the services that are not already running, telling onStart(name) for each one it starts. */
+export async function startServices(env, onStart) {
   for (const svc of SERVICES) {
     if (readPid(svc.name) && (await healthy(svc.port))) continue;
     startDetached(svc.name, process.execPath, ['--enable-source-maps', join(ROOT, svc.entry)], {
       cwd: ROOT,
       env: { ...process.env, ...env, PORT: String(svc.port), HOST, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
     });
-    started.push(svc.name);
+    onStart(svc.name);
   }
   for (const svc of SERVICES) await waitHealthy(svc);
-  return started;
 }
 
 export async function stopServices(names = SERVICES.map((s) => s.name)) {

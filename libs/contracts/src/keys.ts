@@ -70,37 +70,40 @@ export const ListKeysQuery = z.strictObject({
 });
 export type ListKeysQuery = z.infer<typeof ListKeysQuery>;
 
-export interface QuotaView {
-  type: QuotaType;
+export const QuotaView = z.object({
+  type: z.enum(QUOTA_TYPES),
   /** Credits; null when unlimited. */
-  limit: number | null;
-  /** Credits spent in the current period; null until metering reports spend (see README). */
-  used: number | null;
+  limit: z.number().nullable(),
+  /** Credits spent in the current period; null while no spend is known (see README "Quotas"). */
+  used: z.number().nullable(),
   /** 'lifetime' for total quotas, the UTC month (YYYY-MM) for monthly ones, null when unlimited. */
-  period: string | null;
-}
+  period: z.string().nullable(),
+});
+export type QuotaView = z.infer<typeof QuotaView>;
 
 /** The key object of DESIGN "Public surfaces". Never carries the secret or its hash. */
-export interface KeyView {
-  id: string;
-  name: string;
-  maskedKey: string;
-  owner: OwnerRef;
-  status: KeyStatus;
-  permissions: Permission[];
-  allowedModels: string[];
-  ipAllowlist: string[];
-  quota: QuotaView;
-  group: string;
-  rpm: number | null;
-  tpm: number | null;
-  expiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastUsedAt: string | null;
-}
+export const KeyView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  maskedKey: z.string(),
+  owner: OwnerRef,
+  status: z.enum(KEY_STATUSES),
+  permissions: z.array(z.enum(PERMISSIONS)),
+  allowedModels: z.array(z.string()),
+  ipAllowlist: z.array(z.string()),
+  quota: QuotaView,
+  group: z.string(),
+  rpm: z.number().int().nullable(),
+  tpm: z.number().int().nullable(),
+  expiresAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
+export type KeyView = z.infer<typeof KeyView>;
 
 /** Create and regenerate answers: the one time the plaintext key is shown. */
-export interface KeyWithSecret extends KeyView {
-  key: string;
-}
+export const KeyWithSecret = KeyView.extend({ key: z.string() });
+export type KeyWithSecret = z.infer<typeof KeyWithSecret>;
+
+export const KeyPage = z.object({ data: z.array(KeyView), nextCursor: z.string().nullable() });

@@ -31,15 +31,17 @@ export const UpdateAccountInput = z
   .refine((v) => Object.keys(v).length > 0, 'at least one field is required');
 export type UpdateAccountInput = z.infer<typeof UpdateAccountInput>;
 
-export interface AccountView {
-  id: string;
-  name: string;
-  tier: string;
-  creditLimit: number | null;
-  status: OwnerStatus;
-  createdAt: string;
-  updatedAt: string;
-}
+export const AccountView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  tier: z.string(),
+  /** Credits; null = no owner-wide limit. */
+  creditLimit: z.number().nullable(),
+  status: z.enum(OWNER_STATUSES),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type AccountView = z.infer<typeof AccountView>;
 
 export const CreateOrganizationInput = z.strictObject({
   name: DisplayName,
@@ -56,6 +58,7 @@ export type UpdateOrganizationInput = UpdateAccountInput;
 export const AddMemberInput = z.strictObject({ accountId: Uuid, role: z.enum(ORG_ROLES).default('member') });
 export type AddMemberInput = z.infer<typeof AddMemberInput>;
 
-export interface OrganizationView extends AccountView {
-  members: { accountId: string; role: OrgRole }[];
-}
+export const OrganizationView = AccountView.extend({
+  members: z.array(z.object({ accountId: z.uuid(), role: z.enum(ORG_ROLES) })),
+});
+export type OrganizationView = z.infer<typeof OrganizationView>;

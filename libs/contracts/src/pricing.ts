@@ -6,10 +6,8 @@ const PricePerMillion = z.number().int().min(0).max(1_000_000_000_000);
 
 export const ModelPriceInput = z.strictObject({ inputPrice: PricePerMillion, outputPrice: PricePerMillion });
 export type ModelPriceInput = z.infer<typeof ModelPriceInput>;
-export interface ModelPriceView extends ModelPriceInput {
-  model: string;
-  updatedAt: string;
-}
+export const ModelPriceView = ModelPriceInput.extend({ model: z.string(), updatedAt: z.string() });
+export type ModelPriceView = z.infer<typeof ModelPriceView>;
 
 export const PricingGroupInput = z.strictObject({
   multiplier: z
@@ -21,10 +19,8 @@ export const PricingGroupInput = z.strictObject({
     }),
 });
 export type PricingGroupInput = z.infer<typeof PricingGroupInput>;
-export interface PricingGroupView extends PricingGroupInput {
-  name: string;
-  updatedAt: string;
-}
+export const PricingGroupView = z.object({ name: z.string(), multiplier: z.number(), updatedAt: z.string() });
+export type PricingGroupView = z.infer<typeof PricingGroupView>;
 
 /** `*` in `models` means every model the gateway serves. `rpm: null` means unlimited. */
 export const TierInput = z.strictObject({
@@ -36,7 +32,11 @@ export const TierInput = z.strictObject({
     .refine((a) => new Set(a).size === a.length, 'must not repeat entries'),
 });
 export type TierInput = z.infer<typeof TierInput>;
-export interface TierView extends TierInput {
-  name: string;
-  updatedAt: string;
-}
+export const TierView = z.object({
+  name: z.string(),
+  rpm: z.number().int().nullable(),
+  priority: z.boolean(),
+  models: z.array(z.string()),
+  updatedAt: z.string(),
+});
+export type TierView = z.infer<typeof TierView>;

@@ -38,3 +38,19 @@ export async function migrate(ds: DataSource, schema: string): Promise<string[]>
   const done = await ds.runMigrations({ transaction: 'each' });
   return done.map((m) => m.name);
 }
+
+/** Creates the database named in the URL when it is missing (local stacks; managed databases already have it). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const ds = new DataSource({ type: 'postgres', url: admin.toString(), extra: { max: 1, connectionTimeoutMillis: 5000 } });
+  await ds.initialize();
+  try {
+    const rows: unknown[] = await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rows.length) await ds.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await ds.destroy();
+  }
+}

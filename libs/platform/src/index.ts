@@ -12,3 +12,4 @@ export * from './openapi.js';
 export * from './readiness.js';
 export * from './redis.js';
 export * from './zod-pipe.js';
+export * from './id-pipe.js';

@@ -1,0 +1,109 @@
+// Who is calling, and which owners they may act for. The same rules for REST (bearer) and NATS (actor).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { type Actor, fail, ok, type OwnerRef, type Permission, type Result } from '@gw/contracts';
+import { hashKey, type KeyFormat } from '@gw/key-format';
+import { PERMISSIONS } from '@gw/contracts';
+import type { KeyServiceConfig } from '../config.js';
+import { presentedKeyError } from '../keys/key-state.js';
+import { KeysRepository } from '../keys/keys.repository.js';
+import { CLOCK, type Clock, CONFIG, KEY_FORMAT } from '../tokens.js';
+import { type Caller, hasPermission, type OwnerScope, sameOwner } from './caller.js';
+import { OwnersRepository } from './owners.repository.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+@Injectable()
+export class AccessService {
+  private readonly adminDigest: Buffer;
+
+  constructor(
+    @Inject(CONFIG) config: KeyServiceConfig,
+    @Inject(KEY_FORMAT) private readonly format: KeyFormat,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly keys: KeysRepository,
+    private readonly owners: OwnersRepository,
+  ) {
+    this.adminDigest = digest(config.adminToken);
+  }
+
+  /** `Authorization: Bearer <admin token | key>` → the caller, or the catalogue's authentication error. */
+  async fromBearer(header: string | undefined): Promise<Result<Caller>> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) return fail('missing_api_key');
+    const token = match[1];
+    // Equal-length digests: constant time whatever the presented length.
+    if (timingSafeEqual(digest(token), this.adminDigest)) return ok({ kind: 'operator' });
+    if (!this.format.parse(token).ok) return fail('invalid_api_key');
+    const found = await this.keys.findByHash(hashKey(token));
+    if (!found) return fail('invalid_api_key');
+    return this.principalOfKey(found.key.id, found.retiredValidUntil);
+  }
+
+  /** Internal NATS callers name their acting principal; it is checked exactly as a bearer would be. */
+  async fromActor(actor: Actor): Promise<Result<Caller>> {
+    if (actor.type === 'operator') return ok({ kind: 'operator' });
+    if (actor.type === 'key') return this.principalOfKey(actor.id, null);
+    const account = await this.owners.accounts.findOneBy({ id: actor.id });
+    if (!account) return fail('not_found', 'Account not found.', 'actor.id');
+    if (account.status !== 'active') return fail('account_restricted');
+    return ok({
+      kind: 'principal',
+      owner: { type: 'account', id: account.id },
+      accountId: account.id,
+      permissions: [...PERMISSIONS],
+      keyId: null,
+    });
+  }
+
+  private async principalOfKey(keyId: string, retiredValidUntil: Date | null): Promise<Result<Caller>> {
+    const key = await this.keys.findInScope(keyId, { all: true });
+    if (!key) return fail('key_revoked');
+    const owner = await this.owners.find({ type: key.ownerType, id: key.ownerId });
+    const error = presentedKeyError(key, owner?.status ?? 'suspended', retiredValidUntil, this.clock.now());
+    if (error) return fail(error);
+    return ok({
+      kind: 'principal',
+      owner: { type: key.ownerType, id: key.ownerId },
+      accountId: key.ownerType === 'account' ? key.ownerId : null,
+      permissions: key.permissions,
+      keyId: key.id,
+    });
+  }
+
+  /** The owners whose keys this caller may see and manage: its own, and orgs its account administers. */
+  async scope(caller: Caller): Promise<OwnerScope> {
+    if (caller.kind === 'operator') return { all: true };
+    const owners: OwnerRef[] = [caller.owner];
+    if (caller.accountId) {
+      for (const id of await this.owners.administeredOrganizations(caller.accountId)) {
+        owners.push({ type: 'organization', id });
+      }
+    }
+    return { all: false, owners };
+  }
+
+  /**
+   * The owner a call acts for. The operator must name one; others default to their own and may name an
+   * org they administer. A plain member gets 403 (they know the org); a stranger gets 404.
+   */
+  async resolveOwner(caller: Caller, requested: OwnerRef | undefined, param = 'owner'): Promise<Result<OwnerRef>> {
+    if (caller.kind === 'operator') {
+      if (!requested) return fail('invalid_request', 'The operator must name the owner.', param);
+      const found = await this.owners.find(requested);
+      return found ? ok(requested) : fail('not_found', 'Owner not found.', param);
+    }
+    if (!requested || sameOwner(requested, caller.owner)) return ok(caller.owner);
+    if (requested.type === 'organization' && caller.accountId) {
+      const role = await this.owners.role(requested.id, caller.accountId);
+      if (role === 'owner' || role === 'admin') return ok(requested);
+      if (role === 'member') return fail('insufficient_permissions', 'Only org owners and admins manage org keys.', param);
+    }
+    return fail('not_found', 'Owner not found.', param);
+  }
+
+  /** A key cannot hand out more than it holds (admin holds everything). */
+  canGrant(caller: Caller, permissions: Permission[]): boolean {
+    return permissions.every((p) => hasPermission(caller, p));
+  }
+}

@@ -1,0 +1,18 @@
+// Tier and credit-limit input shared by accounts and organizations.
+import { creditsToMicros, fail, ok, type Result } from '@gw/contracts';
+import { DataSource } from 'typeorm';
+import { TierEntity } from '../db/entities/index.js';
+
+export async function checkTier(ds: DataSource, tier: string | undefined): Promise<Result<void>> {
+  if (tier === undefined || (await ds.getRepository(TierEntity).existsBy({ name: tier }))) return ok(undefined);
+  return fail('invalid_request', `Unknown tier "${tier}".`, 'tier');
+}
+
+/** undefined = not given; null = remove the limit; otherwise micro-credits as a bigint string. */
+export function creditLimitColumn(limit: number | null | undefined): Result<string | null | undefined> {
+  if (limit === undefined || limit === null) return ok(limit);
+  const micros = creditsToMicros(limit);
+  return micros === undefined
+    ? fail('invalid_request', 'Invalid creditLimit: at most 6 decimal places.', 'creditLimit')
+    : ok(String(micros));
+}

@@ -1,0 +1,60 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { createKeyFormat } from '@gw/key-format';
+import { HealthModule, type Logger } from '@gw/platform';
+import { AccessService } from './access/access.service.js';
+import { CallerGuard } from './access/caller.guard.js';
+import { OwnersRepository } from './access/owners.repository.js';
+import { AccountsController } from './accounts/accounts.controller.js';
+import { AccountsService } from './accounts/accounts.service.js';
+import type { KeyServiceConfig } from './config.js';
+import { Infrastructure, infrastructureProviders } from './infrastructure.js';
+import { KeyEvents } from './keys/key-events.js';
+import { KeyLookupService } from './keys/key-lookup.service.js';
+import { KeyUsageListener } from './keys/key-usage.listener.js';
+import { KeysController } from './keys/keys.controller.js';
+import { KeysRepository } from './keys/keys.repository.js';
+import { KeysRpc } from './keys/keys.rpc.js';
+import { KeysService } from './keys/keys.service.js';
+import { OrganizationsController } from './organizations/organizations.controller.js';
+import { OrganizationsService } from './organizations/organizations.service.js';
+import { PricingController } from './pricing/pricing.controller.js';
+import { PricingService } from './pricing/pricing.service.js';
+import { CLOCK, type Clock, CONFIG, KEY_FORMAT, LOGGER, systemClock } from './tokens.js';
+
+export interface KeyServiceDeps {
+  config: KeyServiceConfig;
+  logger: Logger;
+  clock?: Clock;
+}
+
+@Module({})
+export class KeyServiceModule {
+  static forRoot({ config, logger, clock = systemClock }: KeyServiceDeps): DynamicModule {
+    return {
+      module: KeyServiceModule,
+      imports: [HealthModule],
+      controllers: [KeysController, AccountsController, OrganizationsController, PricingController],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: CLOCK, useValue: clock },
+        { provide: KEY_FORMAT, useValue: createKeyFormat(config.keyPrefix) },
+        ...infrastructureProviders,
+        Infrastructure,
+        OwnersRepository,
+        KeysRepository,
+        AccessService,
+        CallerGuard,
+        KeyEvents,
+        KeysService,
+        KeyLookupService,
+        KeysRpc,
+        KeyUsageListener,
+        AccountsService,
+        OrganizationsService,
+        PricingService,
+      ],
+      exports: [KeysService, AccessService, OwnersRepository],
+    };
+  }
+}

@@ -1,0 +1,33 @@
+// Builds and starts key-service; main.ts and the integration tests both call this.
+import { createHttpApp, createLogger } from '@gw/platform';
+import { KeyServiceModule } from './app.module.js';
+import { type KeyServiceConfig, loadKeyServiceConfig } from './config.js';
+import type { Clock } from './tokens.js';
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<KeyServiceConfig>;
+  clock?: Clock;
+}
+
+export async function bootstrap({ env = process.env, overrides = {}, clock }: StartOptions = {}) {
+  const config = { ...loadKeyServiceConfig(env), ...overrides };
+  const logger = createLogger('key-service', config.logLevel);
+  const app = await createHttpApp(KeyServiceModule.forRoot({ config, logger, clock }), {
+    name: 'key-service',
+    logger,
+    port: config.port,
+    host: config.host,
+    logRequests: true,
+    swagger: {
+      title: 'AI Gateway — key management',
+      description:
+        'Keys, accounts, organizations, pricing and tiers. Authenticate with `Bearer $ADMIN_TOKEN` (operator) ' +
+        'or a `gw-sk-…` key with `write`/`admin` permission. Errors use OpenAI\'s envelope.',
+      bearer: 'The operator token or a gw-sk-… key',
+    },
+  });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return { app, config, logger, url: `http://127.0.0.1:${port}` };
+}

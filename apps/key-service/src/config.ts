@@ -1,0 +1,30 @@
+import { env, loadConfig } from '@gw/platform';
+import { z } from 'zod';
+
+const Schema = z
+  .object({
+    PORT: env.port(8081),
+    HOST: env.host,
+    LOG_LEVEL: env.logLevel,
+    DATABASE_URL: env.databaseUrl,
+    NATS_URL: env.natsUrl,
+    ADMIN_TOKEN: env.secret(16),
+    KEY_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,16}$/i)
+      .default('gw-sk-'),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  })
+  .transform((e) => ({
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL,
+    adminToken: e.ADMIN_TOKEN,
+    keyPrefix: e.KEY_PREFIX,
+    dbPoolSize: e.DB_POOL_SIZE,
+  }));
+
+export type KeyServiceConfig = z.output<typeof Schema>;
+export const loadKeyServiceConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig('key-service', Schema, source);

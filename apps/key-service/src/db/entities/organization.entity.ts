@@ -1,0 +1,5 @@
+import { Entity } from 'typeorm';
+import { OwnerEntity } from './owner-columns.js';
+
+@Entity({ name: 'organizations' })
+export class OrganizationEntity extends OwnerEntity {}

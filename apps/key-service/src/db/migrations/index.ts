@@ -1,0 +1,4 @@
+import { InitKeysSchema1763800000000 } from './1763800000000-init-keys-schema.js';
+
+/** In order. Listed explicitly: ESM builds have no reliable glob loading. */
+export const MIGRATIONS = [InitKeysSchema1763800000000];

@@ -1,0 +1,43 @@
+// Events from other services that change key rows: batched last-used times and quota exhaustion.
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { QUEUE_GROUPS, SUBJECTS } from '@gw/contracts';
+import { counter, type Logger, NatsClient } from '@gw/platform';
+import { LOGGER } from '../tokens.js';
+import { KeysRepository } from './keys.repository.js';
+
+const touched = counter('keys_last_used_updates_total', 'Key rows whose last_used_at was advanced');
+const PERIOD = /^(lifetime|\d{4}-(0[1-9]|1[0-2]))$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class KeyUsageListener implements OnApplicationBootstrap {
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly keys: KeysRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap() {
+    // Queue groups: each batch is applied by one replica only.
+    this.nats.subscribe(
+      SUBJECTS.keys.touch,
+      async (event) => {
+        const touches = (Array.isArray(event?.touches) ? event.touches : [])
+          .filter((t) => typeof t?.keyId === 'string' && UUID.test(t.keyId) && !Number.isNaN(Date.parse(t.at)))
+          .slice(0, 10_000)
+          .map((t) => ({ keyId: t.keyId, at: new Date(t.at) }));
+        touched.inc(await this.keys.touch(touches));
+      },
+      QUEUE_GROUPS.keyService,
+    );
+    this.nats.subscribe(
+      SUBJECTS.events.quotaExhausted,
+      async (event) => {
+        if (!event?.keyId || !UUID.test(event.keyId) || !PERIOD.test(event.period)) return;
+        await this.keys.markExhausted(event.keyId, event.period);
+        this.logger.info({ keyId: event.keyId, period: event.period }, 'key quota exhausted');
+      },
+      QUEUE_GROUPS.keyService,
+    );
+  }
+}

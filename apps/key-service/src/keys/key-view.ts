@@ -1,0 +1,47 @@
+// Entity → the public key object. Never includes the secret or its hash.
+import { type KeyView, microsToCredits } from '@gw/contracts';
+import type { KeyFormat } from '@gw/key-format';
+import type { ApiKeyEntity } from '../db/entities/index.js';
+import { utcMonth } from '../tokens.js';
+import { deriveStatus } from './key-state.js';
+
+export function toKeyView(key: ApiKeyEntity, format: KeyFormat, now: Date): KeyView {
+  return {
+    id: key.id,
+    name: key.name,
+    maskedKey: `${format.prefix}****${key.last4}`,
+    owner: { type: key.ownerType, id: key.ownerId },
+    status: deriveStatus(key, now),
+    permissions: key.permissions,
+    allowedModels: key.allowedModels,
+    ipAllowlist: key.ipAllowlist,
+    quota: {
+      type: key.quotaType,
+      limit: key.quotaLimit === null ? null : microsToCredits(Number(key.quotaLimit)),
+      used: null,
+      period: key.quotaType === 'unlimited' ? null : key.quotaType === 'total' ? 'lifetime' : utcMonth(now),
+    },
+    group: key.group,
+    rpm: key.rpm,
+    tpm: key.tpm,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    createdAt: key.createdAt.toISOString(),
+    updatedAt: key.updatedAt.toISOString(),
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+export function encodeCursor(key: ApiKeyEntity): string {
+  return Buffer.from(JSON.stringify([key.createdAt.toISOString(), key.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) return undefined;
+    if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    return { createdAt, id };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import type { KeyStatus, OwnerRef } from '@gw/contracts';
+import { Brackets, DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { ApiKeyEntity, RetiredSecretEntity } from '../db/entities/index.js';
+import type { OwnerScope } from '../access/caller.js';
+import { utcMonth } from '../tokens.js';
+
+export interface PageCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Keys data access. Reads of key ids always go through an owner scope: an unscoped read cannot be written. */
+@Injectable()
+export class KeysRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  private get repo() {
+    return this.ds.getRepository(ApiKeyEntity);
+  }
+
+  private scoped(scope: OwnerScope): SelectQueryBuilder<ApiKeyEntity> {
+    const qb = this.repo.createQueryBuilder('k').where('k.deleted_at IS NULL');
+    if (scope.all) return qb;
+    if (!scope.owners.length) return qb.andWhere('false');
+    return qb.andWhere(
+      new Brackets((or) =>
+        scope.owners.forEach((o, i) =>
+          or.orWhere(`(k.owner_type = :t${i} AND k.owner_id = :o${i})`, { [`t${i}`]: o.type, [`o${i}`]: o.id }),
+        ),
+      ),
+    );
+  }
+
+  findInScope(id: string, scope: OwnerScope): Promise<ApiKeyEntity | null> {
+    return this.scoped(scope).andWhere('k.id = :id', { id }).getOne();
+  }
+
+  async listForOwner(
+    owner: OwnerRef,
+    opts: { status?: KeyStatus; limit: number; after?: PageCursor; now: Date },
+  ): Promise<ApiKeyEntity[]> {
+    const qb = this.scoped({ all: false, owners: [owner] });
+    const month = utcMonth(opts.now);
+    const exhausted = `((k.quota_type = 'total' AND k.exhausted_period = 'lifetime') OR (k.quota_type = 'monthly' AND k.exhausted_period = :month))`;
+    const expired = `(k.expires_at IS NOT NULL AND k.expires_at <= :now)`;
+    const params = { now: opts.now, month };
+    switch (opts.status) {
+      case 'disabled':
+        qb.andWhere('NOT k.enabled');
+        break;
+      case 'expired':
+        qb.andWhere(`k.enabled AND ${expired}`, params);
+        break;
+      case 'exhausted':
+        qb.andWhere(`k.enabled AND NOT ${expired} AND ${exhausted}`, params);
+        break;
+      case 'active':
+        qb.andWhere(`k.enabled AND NOT ${expired} AND NOT ${exhausted}`, params);
+        break;
+    }
+    if (opts.after) {
+      qb.andWhere('(k.created_at, k.id) < (:cAt, :cId)', { cAt: opts.after.createdAt, cId: opts.after.id });
+    }
+    return qb.orderBy('k.created_at', 'DESC').addOrderBy('k.id', 'DESC').limit(opts.limit).getMany();
+  }
+
+  /** The key a presented hash belongs to: its current secret, or a secret retired by regenerate. */
+  async findByHash(hash: string): Promise<{ key: ApiKeyEntity; retiredValidUntil: Date | null } | null> {
+    const key = await this.repo.findOneBy({ hash });
+    if (key) return { key, retiredValidUntil: null };
+    const retired = await this.ds.getRepository(RetiredSecretEntity).findOneBy({ hash });
+    if (!retired) return null;
+    const owner = await this.repo.findOneBy({ id: retired.keyId });
+    return owner ? { key: owner, retiredValidUntil: retired.validUntil } : null;
+  }
+
+  /** Every secret hash a cache may hold for this key: the current one and retired ones. */
+  async hashesOf(key: ApiKeyEntity, em: EntityManager = this.ds.manager): Promise<string[]> {
+    const retired = await em.getRepository(RetiredSecretEntity).find({ where: { keyId: key.id }, select: { hash: true } });
+    return [key.hash, ...retired.map((r) => r.hash)];
+  }
+
+  transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(work);
+  }
+
+  /** One statement for a whole batch of last-used times; never moves a time backwards. */
+  async touch(touches: { keyId: string; at: Date }[]): Promise<number> {
+    if (!touches.length) return 0;
+    const res: [unknown[], number] = await this.ds.query(
+      `UPDATE keys.api_keys k SET last_used_at = GREATEST(COALESCE(k.last_used_at, t.at), t.at)
+       FROM (SELECT id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, at) GROUP BY id) t
+       WHERE k.id = t.id`,
+      [touches.map((t) => t.keyId), touches.map((t) => t.at.toISOString())],
+    );
+    return res[1];
+  }
+
+  async markExhausted(keyId: string, period: string): Promise<void> {
+    await this.repo.update({ id: keyId }, { exhaustedPeriod: period });
+  }
+}

@@ -1,0 +1,12 @@
+import 'reflect-metadata';
+import { handleSignals } from '@gw/platform';
+import { bootstrap } from './bootstrap.js';
+
+try {
+  const { app, logger, url } = await bootstrap();
+  handleSignals(app, logger);
+  logger.info({ url }, 'metering-service listening');
+} catch (err) {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+}
