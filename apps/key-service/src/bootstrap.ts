@@ -1,5 +1,5 @@
 // Builds and starts key-service; main.ts and the integration tests both call this.
-import { createHttpApp, createLogger } from '@gw/platform';
+import { createHttpApp, createLogger, type Logger } from '@gw/platform';
 import { KeyServiceModule } from './app.module.js';
 import { type KeyServiceConfig, loadKeyServiceConfig } from './config.js';
 import type { Clock } from './tokens.js';
@@ -8,11 +8,13 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   overrides?: Partial<KeyServiceConfig>;
   clock?: Clock;
+  /** Tests pass their own logger to read what the service logs. */
+  logger?: Logger;
 }
 
-export async function bootstrap({ env = process.env, overrides = {}, clock }: StartOptions = {}) {
+export async function bootstrap({ env = process.env, overrides = {}, clock, logger: given }: StartOptions = {}) {
   const config = { ...loadKeyServiceConfig(env), ...overrides };
-  const logger = createLogger('key-service', config.logLevel);
+  const logger = given ?? createLogger('key-service', config.logLevel);
   const app = await createHttpApp(KeyServiceModule.forRoot({ config, logger, clock }), {
     name: 'key-service',
     logger,
