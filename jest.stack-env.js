@@ -5,6 +5,7 @@ const file = new URL('./.stack/env', import.meta.url);
 if (existsSync(file)) {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const i = line.indexOf('=');
-    if (i > 0 && process.env[line.slice(0, i)] === undefined) process.env[line.slice(0, i)] = line.slice(i + 1);
+    if (i > 0 && process.env[line.slice(0, i)] === undefined)
+      process.env[line.slice(0, i)] = line.slice(i + 1);
   }
 }

@@ -3,7 +3,7 @@
 // dependencies are installed, so it runs on a fresh machine that has nothing but Node 20.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV_FILE, HOST, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
 import { run } from './proc.mjs';
@@ -123,6 +123,23 @@ function printStarted(env, seconds) {
   console.log(lines.join('\n'));
 }
 
+/** One closing line over every workspace's Jest results (each writes .jest-results.json). */
+function printTestTotals() {
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  for (const dir of ['apps', 'libs']) {
+    for (const name of readdirSync(join(ROOT, dir))) {
+      const file = join(ROOT, dir, name, '.jest-results.json');
+      if (!existsSync(file)) continue;
+      const r = JSON.parse(readFileSync(file, 'utf8'));
+      totals.passed += r.numPassedTests;
+      totals.failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+      totals.skipped += r.numPendingTests + r.numTodoTests;
+      rmSync(file);
+    }
+  }
+  console.log(`\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+}
+
 /** What this invocation started: the only things its Ctrl-C, failure or CI cleanup stops. */
 const startedByThisRun = [];
 
@@ -153,13 +170,20 @@ async function main(cmd) {
   }
   if (cmd === 'test') {
     const env = { ...process.env, ...(await bootstrap()), TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
-    const res = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=1', '--output-logs=full'], {
+    // Formatting, types and lint are part of "all tests": CI proves them on every change.
+    const format = spawnSync('npx', ['prettier', '--check', '--log-level=warn', '.'], {
       cwd: ROOT,
       env,
       stdio: 'inherit',
     });
+    const res = spawnSync(
+      'npx',
+      ['turbo', 'run', 'typecheck', 'lint', 'test', '--concurrency=2', '--output-logs=new-only'],
+      { cwd: ROOT, env, stdio: 'inherit' },
+    );
+    printTestTotals();
     if (process.env.CI === 'true') await stopAll(startedByThisRun);
-    return res.status ?? 1;
+    return format.status === 0 && res.status === 0 ? 0 : 1;
   }
   console.error('usage: cli.mjs start|test|stop');
   return 2;

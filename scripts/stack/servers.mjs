@@ -33,7 +33,9 @@ function findBinaries() {
 }
 
 function missing(bins) {
-  return [!bins.pgBin && 'postgresql', !bins.redis && 'redis-server', !bins.nats && 'nats-server'].filter(Boolean);
+  return [!bins.pgBin && 'postgresql', !bins.redis && 'redis-server', !bins.nats && 'nats-server'].filter(
+    Boolean,
+  );
 }
 
 /** Installs the Debian packages when they are missing and we may; otherwise one clear sentence. */
@@ -71,7 +73,8 @@ function postgresUser() {
   if (process.getuid?.() !== 0) return {};
   const out = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error('Running as root needs the `postgres` system user (apt-get install postgresql).');
+  if (out.status !== 0)
+    throw new Error('Running as root needs the `postgres` system user (apt-get install postgresql).');
   return { uid: Number(out.stdout), gid: Number(gid.stdout) };
 }
 
@@ -90,7 +93,17 @@ async function startPostgres(pgBin, password, onStart) {
     try {
       run(
         join(pgBin, 'initdb'),
-        ['-D', data, '-U', 'gateway', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-locale'],
+        [
+          '-D',
+          data,
+          '-U',
+          'gateway',
+          '--auth=scram-sha-256',
+          `--pwfile=${pwFile}`,
+          '-E',
+          'UTF8',
+          '--no-locale',
+        ],
         { ...user, stdio: ['ignore', 'ignore', 'inherit'] },
       );
     } finally {
@@ -102,14 +115,22 @@ async function startPostgres(pgBin, password, onStart) {
     'postgres',
     join(pgBin, 'postgres'),
     [
-      '-D', data,
-      '-p', String(PORTS.postgres),
-      '-c', `listen_addresses=${HOST}`,
-      '-c', 'unix_socket_directories=',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200',
+      '-D',
+      data,
+      '-p',
+      String(PORTS.postgres),
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
     ],
     { ...user, cwd: data },
   );
@@ -122,12 +143,18 @@ async function startRedis(bin, onStart) {
   const dir = join(STACK, 'redis');
   mkdirSync(dir, { recursive: true });
   startDetached('redis', bin, [
-    '--port', String(PORTS.redis),
-    '--bind', HOST,
-    '--dir', dir,
-    '--save', '',
-    '--appendonly', 'no',
-    '--daemonize', 'no',
+    '--port',
+    String(PORTS.redis),
+    '--bind',
+    HOST,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
   ]);
   onStart('redis');
   await waitFor(() => portOpen(PORTS.redis), 'Redis');
@@ -138,11 +165,15 @@ async function startNats(bin, onStart) {
   const dir = join(STACK, 'nats');
   mkdirSync(dir, { recursive: true });
   startDetached('nats', bin, [
-    '-a', HOST,
-    '-p', String(PORTS.nats),
-    '-m', String(PORTS.natsMonitor),
+    '-a',
+    HOST,
+    '-p',
+    String(PORTS.nats),
+    '-m',
+    String(PORTS.natsMonitor),
     '-js',
-    '-sd', dir,
+    '-sd',
+    dir,
   ]);
   onStart('nats');
   await waitFor(() => portOpen(PORTS.nats), 'nats-server');

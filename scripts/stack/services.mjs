@@ -36,7 +36,13 @@ export async function startServices(env, onStart) {
     if (readPid(svc.name) && (await healthy(svc.port))) continue;
     startDetached(svc.name, process.execPath, ['--enable-source-maps', join(ROOT, svc.entry)], {
       cwd: ROOT,
-      env: { ...process.env, ...env, PORT: String(svc.port), HOST, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(svc.port),
+        HOST,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      },
     });
     onStart(svc.name);
   }

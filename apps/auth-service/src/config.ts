@@ -6,4 +6,5 @@ const Schema = z
   .transform((e) => ({ port: e.PORT, host: e.HOST, logLevel: e.LOG_LEVEL }));
 
 export type ServiceConfig = z.output<typeof Schema>;
-export const loadServiceConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig('auth-service', Schema, source);
+export const loadServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>
+  loadConfig('auth-service', Schema, source);

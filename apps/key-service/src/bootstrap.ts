@@ -12,7 +12,12 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-export async function bootstrap({ env = process.env, overrides = {}, clock, logger: given }: StartOptions = {}) {
+export async function bootstrap({
+  env = process.env,
+  overrides = {},
+  clock,
+  logger: given,
+}: StartOptions = {}) {
   const config = { ...loadKeyServiceConfig(env), ...overrides };
   const logger = given ?? createLogger('key-service', config.logLevel);
   const app = await createHttpApp(KeyServiceModule.forRoot({ config, logger, clock }), {
@@ -25,7 +30,7 @@ export async function bootstrap({ env = process.env, overrides = {}, clock, logg
       title: 'AI Gateway — key management',
       description:
         'Keys, accounts, organizations, pricing and tiers. Authenticate with `Bearer $ADMIN_TOKEN` (operator) ' +
-        'or a `gw-sk-…` key with `write`/`admin` permission. Errors use OpenAI\'s envelope.',
+        "or a `gw-sk-…` key with `write`/`admin` permission. Errors use OpenAI's envelope.",
       bearer: 'The operator token or a gw-sk-… key',
     },
   });

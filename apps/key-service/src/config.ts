@@ -27,4 +27,5 @@ const Schema = z
   }));
 
 export type KeyServiceConfig = z.output<typeof Schema>;
-export const loadKeyServiceConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig('key-service', Schema, source);
+export const loadKeyServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>
+  loadConfig('key-service', Schema, source);

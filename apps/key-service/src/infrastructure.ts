@@ -1,5 +1,11 @@
 // Connections of key-service (Postgres, NATS): opened at start, reported by /readyz, closed on shutdown.
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
 import { type Logger, NatsClient, Readiness } from '@gw/platform';
 import { DataSource } from 'typeorm';
 import type { KeyServiceConfig } from './config.js';
@@ -10,7 +16,8 @@ export const infrastructureProviders: Provider[] = [
   {
     provide: DataSource,
     inject: [CONFIG],
-    useFactory: async (config: KeyServiceConfig) => keysDataSource(config.databaseUrl, config.dbPoolSize).initialize(),
+    useFactory: async (config: KeyServiceConfig) =>
+      keysDataSource(config.databaseUrl, config.dbPoolSize).initialize(),
   },
   {
     provide: NatsClient,

@@ -31,11 +31,19 @@ export async function startKeyService(opts: { clock?: Clock } = {}) {
     },
   });
   // Everything the service would log, at the most verbose level, kept for assertions.
-  const logger = pino({ level: 'trace', redact: { paths: ['authorization', '*.authorization'], censor: '[redacted]' } }, sink);
+  const logger = pino(
+    { level: 'trace', redact: { paths: ['authorization', '*.authorization'], censor: '[redacted]' } },
+    sink,
+  );
   const started = await bootstrap({ overrides: { port: 0, host: '127.0.0.1' }, logger, clock: opts.clock });
   const admin = process.env.ADMIN_TOKEN!;
 
-  async function call<T = any>(method: string, path: string, token: string | null, body?: unknown): Promise<Reply<T>> {
+  async function call<T = any>(
+    method: string,
+    path: string,
+    token: string | null,
+    body?: unknown,
+  ): Promise<Reply<T>> {
     const headers: Record<string, string> = {};
     if (token !== null) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -49,14 +57,25 @@ export async function startKeyService(opts: { clock?: Clock } = {}) {
   }
 
   async function newAccount(tier = 'pro', extra: Record<string, unknown> = {}): Promise<string> {
-    const res = await call('POST', '/v1/accounts', admin, { name: `acct-${randomUUID().slice(0, 8)}`, tier, ...extra });
+    const res = await call('POST', '/v1/accounts', admin, {
+      name: `acct-${randomUUID().slice(0, 8)}`,
+      tier,
+      ...extra,
+    });
     if (res.status !== 201) throw new Error(`account: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.id;
   }
 
   /** A key made by the operator for an owner; returns the plaintext and the key object. */
-  async function newKey(owner: { type: 'account' | 'organization'; id: string }, extra: Record<string, unknown> = {}) {
-    const res = await call('POST', '/v1/keys', admin, { name: `k-${randomUUID().slice(0, 8)}`, owner, ...extra });
+  async function newKey(
+    owner: { type: 'account' | 'organization'; id: string },
+    extra: Record<string, unknown> = {},
+  ) {
+    const res = await call('POST', '/v1/keys', admin, {
+      name: `k-${randomUUID().slice(0, 8)}`,
+      owner,
+      ...extra,
+    });
     if (res.status !== 201) throw new Error(`key: ${res.status} ${JSON.stringify(res.body)}`);
     return { secret: res.body.key as string, id: res.body.id as string, view: res.body };
   }
@@ -78,7 +97,11 @@ export type KeyService = Awaited<ReturnType<typeof startKeyService>>;
 export async function collect(subject: string) {
   const nc: NatsConnection = await connect({ servers: process.env.NATS_URL });
   const seen: { subject: string; data: any }[] = [];
-  nc.subscribe(subject, { callback: (_e, m) => seen.push({ subject: m.subject, data: m.json() }) });
+  nc.subscribe(subject, {
+    callback: (_e, m) => {
+      seen.push({ subject: m.subject, data: m.json() });
+    },
+  });
   await nc.flush();
   return {
     seen,
@@ -90,7 +113,9 @@ export async function collect(subject: string) {
         if (hit) return hit;
         await new Promise((r) => setTimeout(r, 20));
       }
-      throw new Error(`no message on ${subject} matched within ${ms} ms; saw ${JSON.stringify(seen.map((s) => s.data))}`);
+      throw new Error(
+        `no message on ${subject} matched within ${ms} ms; saw ${JSON.stringify(seen.map((s) => s.data))}`,
+      );
     },
     close: () => nc.close(),
   };

@@ -65,7 +65,10 @@ describe('create', () => {
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'conflict', param: 'name' });
     const other = await ks.newAccount();
-    const elsewhere = await ks.call('POST', '/v1/keys', ks.admin, { name: 'dup', owner: { type: 'account', id: other } });
+    const elsewhere = await ks.call('POST', '/v1/keys', ks.admin, {
+      name: 'dup',
+      owner: { type: 'account', id: other },
+    });
     expect(elsewhere.status).toBe(201);
   });
 });
@@ -98,9 +101,9 @@ describe('list', () => {
     const d = await ks.newKey({ type: 'account', id: owner });
     await ks.call('PATCH', `/v1/keys/${d.id}`, ks.admin, { enabled: false });
     const list = (status: string) =>
-      ks.call('GET', `/v1/keys?ownerType=account&ownerId=${owner}&status=${status}`, ks.admin).then((r) =>
-        r.body.data.map((k: { id: string }) => k.id),
-      );
+      ks
+        .call('GET', `/v1/keys?ownerType=account&ownerId=${owner}&status=${status}`, ks.admin)
+        .then((r) => r.body.data.map((k: { id: string }) => k.id));
     expect(await list('active')).toEqual([a.id]);
     expect(await list('disabled')).toEqual([d.id]);
     expect(await list('expired')).toEqual([]);
@@ -119,7 +122,13 @@ describe('update, disable and enable', () => {
       tpm: null,
     });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ name: 'renamed', allowedModels: ['gpt-4o'], ipAllowlist: ['::1'], rpm: 5, tpm: null });
+    expect(patched.body).toMatchObject({
+      name: 'renamed',
+      allowedModels: ['gpt-4o'],
+      ipAllowlist: ['::1'],
+      rpm: 5,
+      tpm: null,
+    });
     expect(patched.body.quota).toEqual({ type: 'total', limit: 10, used: null, period: 'lifetime' });
     expect(patched.body.maskedKey).toBe(k.view.maskedKey);
 
@@ -202,7 +211,12 @@ describe('exhaustion', () => {
     try {
       bus.nc.publish(
         'keys.events.quota_exhausted',
-        JSON.stringify({ keyId: k.id, owner: { type: 'account', id: accountId }, period: 'lifetime', at: new Date().toISOString() }),
+        JSON.stringify({
+          keyId: k.id,
+          owner: { type: 'account', id: accountId },
+          period: 'lifetime',
+          at: new Date().toISOString(),
+        }),
       );
       let status = '';
       for (let i = 0; i < 50 && status !== 'exhausted'; i++) {
@@ -210,7 +224,9 @@ describe('exhaustion', () => {
         await sleep(20);
       }
       expect(status).toBe('exhausted');
-      const raised = await ks.call('PATCH', `/v1/keys/${k.id}`, writer, { quota: { type: 'total', limit: 5 } });
+      const raised = await ks.call('PATCH', `/v1/keys/${k.id}`, writer, {
+        quota: { type: 'total', limit: 5 },
+      });
       expect(raised.body.status).toBe('active');
     } finally {
       await bus.close();

@@ -28,13 +28,18 @@ const actorA = () => ({ type: 'account', id: accountA });
 
 describe('keys.* request/reply', () => {
   it('create, get, list, update, regenerate and delete as an account actor, with events for each change', async () => {
-    const created = await rpc('keys.create', { actor: actorA(), input: { name: 'over-nats', permissions: ['read'] } });
+    const created = await rpc('keys.create', {
+      actor: actorA(),
+      input: { name: 'over-nats', permissions: ['read'] },
+    });
     expect(created.ok).toBe(true);
     const key = created.data;
     expect(key.key).toMatch(/^gw-sk-/);
     expect(key.owner).toEqual({ type: 'account', id: accountA });
     const firstHash = hashKey(key.key);
-    await bus.waitFor((m) => m.subject === 'keys.events.changed' && m.data.keyId === key.id && m.data.reason === 'created');
+    await bus.waitFor(
+      (m) => m.subject === 'keys.events.changed' && m.data.keyId === key.id && m.data.reason === 'created',
+    );
 
     const got = await rpc('keys.get', { actor: actorA(), id: key.id });
     expect(got).toMatchObject({ ok: true, data: { id: key.id, name: 'over-nats' } });
@@ -46,7 +51,11 @@ describe('keys.* request/reply', () => {
     const updated = await rpc('keys.update', { actor: actorA(), id: key.id, input: { enabled: false } });
     expect(updated.data.status).toBe('disabled');
     const disabled = await bus.waitFor((m) => m.data.keyId === key.id && m.data.reason === 'disabled');
-    expect(disabled.data).toMatchObject({ scope: 'key', owner: { type: 'account', id: accountA }, hashes: [firstHash] });
+    expect(disabled.data).toMatchObject({
+      scope: 'key',
+      owner: { type: 'account', id: accountA },
+      hashes: [firstHash],
+    });
 
     await rpc('keys.update', { actor: actorA(), id: key.id, input: { enabled: true } });
     await bus.waitFor((m) => m.data.keyId === key.id && m.data.reason === 'enabled');
@@ -64,7 +73,7 @@ describe('keys.* request/reply', () => {
     expect(gone.data.hashes).toEqual(expect.arrayContaining([firstHash, hashKey(regenerated.data.key)]));
   });
 
-  it('applies the same tenancy: account B gets not_found for A\'s key', async () => {
+  it("applies the same tenancy: account B gets not_found for A's key", async () => {
     const key = (await ks.newKey({ type: 'account', id: accountA })).id;
     const asB = { type: 'account', id: accountB };
     for (const [subject, payload] of [
@@ -80,7 +89,7 @@ describe('keys.* request/reply', () => {
     expect(list.error.code).toBe('not_found');
   });
 
-  it('acts as a key actor with exactly that key\'s permissions, and as the operator on any owner', async () => {
+  it("acts as a key actor with exactly that key's permissions, and as the operator on any owner", async () => {
     const reader = await ks.newKey({ type: 'account', id: accountA }, { permissions: ['read'] });
     const denied = await rpc('keys.create', { actor: { type: 'key', id: reader.id }, input: { name: 'x' } });
     expect(denied.error.code).toBe('insufficient_permissions');
@@ -96,7 +105,11 @@ describe('keys.* request/reply', () => {
       ['keys.create', { actor: actorA(), input: { name: '' } }, 'input.name'],
       ['keys.create', { actor: { type: 'god' }, input: { name: 'x' } }, 'actor.type'],
       ['keys.get', { actor: actorA(), id: 'nope' }, 'id'],
-      ['keys.update', { actor: actorA(), id: '00000000-0000-4000-8000-000000000000', input: { bogus: 1 } }, 'input.bogus'],
+      [
+        'keys.update',
+        { actor: actorA(), id: '00000000-0000-4000-8000-000000000000', input: { bogus: 1 } },
+        'input.bogus',
+      ],
       ['keys.lookup', { hash: 'short' }, 'hash'],
     ];
     for (const [subject, payload, param] of cases) {
@@ -110,7 +123,10 @@ describe('keys.* request/reply', () => {
 
 describe('keys.lookup', () => {
   it('answers the record for a current hash, revoked for deleted and retired ones, not found otherwise', async () => {
-    const k = await ks.newKey({ type: 'account', id: accountA }, { ipAllowlist: ['10.0.0.0/8'], rpm: 5, allowedModels: ['gpt-4o'] });
+    const k = await ks.newKey(
+      { type: 'account', id: accountA },
+      { ipAllowlist: ['10.0.0.0/8'], rpm: 5, allowedModels: ['gpt-4o'] },
+    );
     const found = await rpc('keys.lookup', { hash: hashKey(k.secret) });
     expect(found.data).toMatchObject({
       found: true,
@@ -151,7 +167,14 @@ describe('keys.touch', () => {
     const t2 = new Date(Date.now() - 30_000).toISOString();
     bus.nc.publish(
       'keys.touch',
-      JSON.stringify({ touches: [{ keyId: a.id, at: t1 }, { keyId: a.id, at: t2 }, { keyId: b.id, at: t1 }, { keyId: 'junk', at: 'x' }] }),
+      JSON.stringify({
+        touches: [
+          { keyId: a.id, at: t1 },
+          { keyId: a.id, at: t2 },
+          { keyId: b.id, at: t1 },
+          { keyId: 'junk', at: 'x' },
+        ],
+      }),
     );
     let lastA = null;
     for (let i = 0; i < 100 && !lastA; i++) {
@@ -175,7 +198,11 @@ describe('owner, tier and pricing events', () => {
       await ks.call('PATCH', `/v1/accounts/${accountB}`, ks.admin, { tier: 'basic' });
       await bus.waitFor((m) => m.data.scope === 'owner' && m.data.owner.id === accountB);
       const tier = (await ks.call('GET', '/v1/tiers/basic', ks.admin)).body;
-      await ks.call('PUT', '/v1/tiers/basic', ks.admin, { rpm: tier.rpm, priority: tier.priority, models: tier.models });
+      await ks.call('PUT', '/v1/tiers/basic', ks.admin, {
+        rpm: tier.rpm,
+        priority: tier.priority,
+        models: tier.models,
+      });
       await bus.waitFor((m) => m.data.scope === 'tier' && m.data.tier === 'basic');
       await ks.call('PUT', '/v1/pricing/groups/nats-test', ks.admin, { multiplier: 1.25 });
       await pricing.waitFor((m) => m.data.kind === 'group' && m.data.name === 'nats-test');

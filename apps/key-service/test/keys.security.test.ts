@@ -93,7 +93,10 @@ describe('tenancy between accounts', () => {
     expect(own.body.data.every((k: { owner: { id: string } }) => k.owner.id !== accountA)).toBe(true);
     const other = await ks.call('GET', `/v1/keys?ownerType=account&ownerId=${accountA}`, bKey);
     expect(other.status).toBe(404);
-    const create = await ks.call('POST', '/v1/keys', bKey, { name: 'x', owner: { type: 'account', id: accountA } });
+    const create = await ks.call('POST', '/v1/keys', bKey, {
+      name: 'x',
+      owner: { type: 'account', id: accountA },
+    });
     expect(create.status).toBe(404);
   });
 
@@ -105,19 +108,36 @@ describe('tenancy between accounts', () => {
 
 describe('organization keys', () => {
   let org: string;
-  const keys: Record<'owner' | 'admin' | 'member' | 'stranger', string> = { owner: '', admin: '', member: '', stranger: '' };
+  const keys: Record<'owner' | 'admin' | 'member' | 'stranger', string> = {
+    owner: '',
+    admin: '',
+    member: '',
+    stranger: '',
+  };
 
   beforeAll(async () => {
     const ids: Record<string, string> = {};
     for (const who of ['owner', 'admin', 'member', 'stranger'] as const) {
       ids[who] = await ks.newAccount();
-      keys[who] = (await ks.newKey({ type: 'account', id: ids[who] }, { permissions: ['read', 'write'] })).secret;
+      keys[who] = (
+        await ks.newKey({ type: 'account', id: ids[who] }, { permissions: ['read', 'write'] })
+      ).secret;
     }
     const created = await ks.call('POST', '/v1/organizations', keys.owner, { name: 'Acme' });
     expect(created.status).toBe(201);
     org = created.body.id;
-    expect((await ks.call('POST', `/v1/organizations/${org}/members`, keys.owner, { accountId: ids.admin, role: 'admin' })).status).toBe(201);
-    expect((await ks.call('POST', `/v1/organizations/${org}/members`, keys.admin, { accountId: ids.member })).status).toBe(201);
+    expect(
+      (
+        await ks.call('POST', `/v1/organizations/${org}/members`, keys.owner, {
+          accountId: ids.admin,
+          role: 'admin',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await ks.call('POST', `/v1/organizations/${org}/members`, keys.admin, { accountId: ids.member }))
+        .status,
+    ).toBe(201);
   });
 
   it('an org admin creates, reads, lists, updates, regenerates and deletes org keys', async () => {
@@ -141,7 +161,9 @@ describe('organization keys', () => {
     const create = await ks.call('POST', '/v1/keys', keys.member, { name: 'nope', owner });
     expect(create.status).toBe(403);
     expect(create.body.error.code).toBe('insufficient_permissions');
-    expect((await ks.call('GET', `/v1/keys?ownerType=organization&ownerId=${org}`, keys.member)).status).toBe(403);
+    expect((await ks.call('GET', `/v1/keys?ownerType=organization&ownerId=${org}`, keys.member)).status).toBe(
+      403,
+    );
     for (const [method, path, body] of [
       ['GET', `/v1/keys/${id}`],
       ['PATCH', `/v1/keys/${id}`, { name: 'x' }],
@@ -152,7 +174,9 @@ describe('organization keys', () => {
     }
     // A member can read the org itself, but not add members.
     expect((await ks.call('GET', `/v1/organizations/${org}`, keys.member)).status).toBe(200);
-    const add = await ks.call('POST', `/v1/organizations/${org}/members`, keys.member, { accountId: UNKNOWN });
+    const add = await ks.call('POST', `/v1/organizations/${org}/members`, keys.member, {
+      accountId: UNKNOWN,
+    });
     expect(add.status).toBe(403);
   });
 
@@ -160,11 +184,14 @@ describe('organization keys', () => {
     const owner = { type: 'organization', id: org };
     expect((await ks.call('POST', '/v1/keys', keys.stranger, { name: 'x', owner })).status).toBe(404);
     expect((await ks.call('GET', `/v1/organizations/${org}`, keys.stranger)).status).toBe(404);
-    expect((await ks.call('GET', `/v1/keys?ownerType=organization&ownerId=${org}`, keys.stranger)).status).toBe(404);
+    expect(
+      (await ks.call('GET', `/v1/keys?ownerType=organization&ownerId=${org}`, keys.stranger)).status,
+    ).toBe(404);
   });
 
   it('an org key with write manages its own org keys', async () => {
-    const orgKey = (await ks.newKey({ type: 'organization', id: org }, { permissions: ['read', 'write'] })).secret;
+    const orgKey = (await ks.newKey({ type: 'organization', id: org }, { permissions: ['read', 'write'] }))
+      .secret;
     const made = await ks.call('POST', '/v1/keys', orgKey, { name: 'made-by-org-key' });
     expect(made.status).toBe(201);
     expect(made.body.owner).toEqual({ type: 'organization', id: org });
@@ -172,7 +199,10 @@ describe('organization keys', () => {
 
   it('an admin cannot make owners, and the last owner cannot be removed', async () => {
     const someone = await ks.newAccount();
-    const res = await ks.call('POST', `/v1/organizations/${org}/members`, keys.admin, { accountId: someone, role: 'owner' });
+    const res = await ks.call('POST', `/v1/organizations/${org}/members`, keys.admin, {
+      accountId: someone,
+      role: 'owner',
+    });
     expect(res.status).toBe(403);
     const orgView = await ks.call('GET', `/v1/organizations/${org}`, keys.owner);
     const ownerId = orgView.body.members.find((m: { role: string }) => m.role === 'owner').accountId;
@@ -204,14 +234,18 @@ describe('permissions', () => {
   });
 
   it('a write key cannot grant admin, nor change a key that holds admin', async () => {
-    const writer = (await ks.newKey({ type: 'account', id: account }, { permissions: ['read', 'write'] })).secret;
+    const writer = (await ks.newKey({ type: 'account', id: account }, { permissions: ['read', 'write'] }))
+      .secret;
     const escalate = await ks.call('POST', '/v1/keys', writer, { name: 'x', permissions: ['admin'] });
     expect(escalate.status).toBe(403);
     expect(escalate.body.error.param).toBe('permissions');
     const adminKey = await ks.newKey({ type: 'account', id: account }, { permissions: ['admin'] });
     expect((await ks.call('DELETE', `/v1/keys/${adminKey.id}`, writer)).status).toBe(403);
     // The admin key may do all of it.
-    const granted = await ks.call('POST', '/v1/keys', adminKey.secret, { name: 'granted', permissions: ['admin', 'webhook'] });
+    const granted = await ks.call('POST', '/v1/keys', adminKey.secret, {
+      name: 'granted',
+      permissions: ['admin', 'webhook'],
+    });
     expect(granted.status).toBe(201);
   });
 
@@ -232,7 +266,9 @@ describe('permissions', () => {
   it("a suspended owner's keys answer account_restricted", async () => {
     const owner = await ks.newAccount();
     const k = await ks.newKey({ type: 'account', id: owner }, { permissions: ['read'] });
-    expect((await ks.call('PATCH', `/v1/accounts/${owner}`, ks.admin, { status: 'suspended' })).status).toBe(200);
+    expect((await ks.call('PATCH', `/v1/accounts/${owner}`, ks.admin, { status: 'suspended' })).status).toBe(
+      200,
+    );
     const res = await ks.call('GET', '/v1/keys', k.secret);
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('account_restricted');
@@ -242,8 +278,13 @@ describe('permissions', () => {
 describe('the plaintext key', () => {
   it('appears only in the create and regenerate responses: not in the tables, not in the logs', async () => {
     const account = await ks.newAccount();
-    const created = await ks.call('POST', '/v1/keys', ks.admin, { name: 'secret-check', owner: { type: 'account', id: account } });
-    const regenerated = await ks.call('POST', `/v1/keys/${created.body.id}/regenerate`, ks.admin, { gracePeriodSeconds: 60 });
+    const created = await ks.call('POST', '/v1/keys', ks.admin, {
+      name: 'secret-check',
+      owner: { type: 'account', id: account },
+    });
+    const regenerated = await ks.call('POST', `/v1/keys/${created.body.id}/regenerate`, ks.admin, {
+      gracePeriodSeconds: 60,
+    });
     const secrets = [created.body.key as string, regenerated.body.key as string];
     // Use both secrets, including a failing call, so any logging of presented keys would show.
     await ks.call('GET', '/v1/keys', secrets[0]);

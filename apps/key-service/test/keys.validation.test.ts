@@ -44,7 +44,11 @@ const createCases: [string, unknown, string | null][] = [
   ['tpm as string', { name: 'a', tpm: '100' }, 'tpm'],
   ['unknown group', { name: 'a', group: 'nope' }, 'group'],
   ['bad group slug', { name: 'a', group: 'Not A Slug' }, 'group'],
-  ['owner of unknown type', { name: 'a', owner: { type: 'team', id: '00000000-0000-4000-8000-000000000000' } }, 'owner.type'],
+  [
+    'owner of unknown type',
+    { name: 'a', owner: { type: 'team', id: '00000000-0000-4000-8000-000000000000' } },
+    'owner.type',
+  ],
   ['owner id not a uuid', { name: 'a', owner: { type: 'account', id: '42' } }, 'owner.id'],
   ['body not an object', [1, 2], null],
 ];
@@ -65,7 +69,10 @@ describe('POST /v1/keys validation', () => {
   });
 
   it('answers a body over the limit with 413 request_too_large', async () => {
-    const res = await ks.call('POST', '/v1/keys', writer, { name: 'a', allowedModels: ['x'.repeat(2_000_000)] });
+    const res = await ks.call('POST', '/v1/keys', writer, {
+      name: 'a',
+      allowedModels: ['x'.repeat(2_000_000)],
+    });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('request_too_large');
   });
@@ -77,7 +84,10 @@ describe('POST /v1/keys validation', () => {
   });
 
   it('accepts a future expiry with an offset', async () => {
-    const res = await ks.call('POST', '/v1/keys', writer, { name: 'future', expiresAt: future.replace('Z', '+00:00') });
+    const res = await ks.call('POST', '/v1/keys', writer, {
+      name: 'future',
+      expiresAt: future.replace('Z', '+00:00'),
+    });
     expect(res.status).toBe(201);
   });
 });
@@ -102,7 +112,11 @@ describe('PATCH /v1/keys/:id validation', () => {
 
 describe('other inputs', () => {
   it('regenerate: grace period out of range or of wrong type', async () => {
-    for (const body of [{ gracePeriodSeconds: -1 }, { gracePeriodSeconds: 604_801 }, { gracePeriodSeconds: '5' }]) {
+    for (const body of [
+      { gracePeriodSeconds: -1 },
+      { gracePeriodSeconds: 604_801 },
+      { gracePeriodSeconds: '5' },
+    ]) {
       const res = await ks.call('POST', `/v1/keys/${keyId}/regenerate`, writer, body);
       expect(res.status).toBe(400);
       expect(res.body.error.param).toBe('gracePeriodSeconds');

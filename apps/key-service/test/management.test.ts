@@ -9,10 +9,17 @@ afterAll(() => ks.close());
 
 describe('accounts', () => {
   it('the operator creates, reads and changes accounts, with credit limits in credits', async () => {
-    const made = await ks.call('POST', '/v1/accounts', ks.admin, { name: 'Team A', tier: 'basic', creditLimit: 250.5 });
+    const made = await ks.call('POST', '/v1/accounts', ks.admin, {
+      name: 'Team A',
+      tier: 'basic',
+      creditLimit: 250.5,
+    });
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ name: 'Team A', tier: 'basic', creditLimit: 250.5, status: 'active' });
-    const changed = await ks.call('PATCH', `/v1/accounts/${made.body.id}`, ks.admin, { tier: 'enterprise', creditLimit: null });
+    const changed = await ks.call('PATCH', `/v1/accounts/${made.body.id}`, ks.admin, {
+      tier: 'enterprise',
+      creditLimit: null,
+    });
     expect(changed.body).toMatchObject({ tier: 'enterprise', creditLimit: null });
     expect((await ks.call('GET', `/v1/accounts/${made.body.id}`, ks.admin)).body.tier).toBe('enterprise');
   });
@@ -32,28 +39,44 @@ describe('accounts', () => {
     const id = await ks.newAccount();
     const bad = await ks.call('PATCH', `/v1/accounts/${id}`, ks.admin, { status: 'banned' });
     expect(bad.body.error.param).toBe('status');
-    expect((await ks.call('GET', '/v1/accounts/00000000-0000-4000-8000-00000000abcd', ks.admin)).status).toBe(404);
+    expect((await ks.call('GET', '/v1/accounts/00000000-0000-4000-8000-00000000abcd', ks.admin)).status).toBe(
+      404,
+    );
   });
 });
 
 describe('organizations', () => {
   it('the operator creates an org for an account, which becomes its owner', async () => {
     const owner = await ks.newAccount();
-    const made = await ks.call('POST', '/v1/organizations', ks.admin, { name: 'Org', tier: 'pro', creditLimit: 100, ownerAccountId: owner });
+    const made = await ks.call('POST', '/v1/organizations', ks.admin, {
+      name: 'Org',
+      tier: 'pro',
+      creditLimit: 100,
+      ownerAccountId: owner,
+    });
     expect(made.status).toBe(201);
-    expect(made.body).toMatchObject({ tier: 'pro', creditLimit: 100, members: [{ accountId: owner, role: 'owner' }] });
+    expect(made.body).toMatchObject({
+      tier: 'pro',
+      creditLimit: 100,
+      members: [{ accountId: owner, role: 'owner' }],
+    });
     const missing = await ks.call('POST', '/v1/organizations', ks.admin, { name: 'Org' });
     expect(missing.body.error.param).toBe('ownerAccountId');
-    const suspended = await ks.call('PATCH', `/v1/organizations/${made.body.id}`, ks.admin, { status: 'suspended' });
+    const suspended = await ks.call('PATCH', `/v1/organizations/${made.body.id}`, ks.admin, {
+      status: 'suspended',
+    });
     expect(suspended.body.status).toBe('suspended');
   });
 
-  it("an account key creates an org on its own tier, and cannot pick another or set limits", async () => {
+  it('an account key creates an org on its own tier, and cannot pick another or set limits', async () => {
     const account = await ks.newAccount('basic');
-    const key = (await ks.newKey({ type: 'account', id: account }, { permissions: ['read', 'write'] })).secret;
+    const key = (await ks.newKey({ type: 'account', id: account }, { permissions: ['read', 'write'] }))
+      .secret;
     const made = await ks.call('POST', '/v1/organizations', key, { name: 'Mine' });
     expect(made.body.tier).toBe('basic');
-    expect((await ks.call('POST', '/v1/organizations', key, { name: 'x', tier: 'enterprise' })).status).toBe(403);
+    expect((await ks.call('POST', '/v1/organizations', key, { name: 'x', tier: 'enterprise' })).status).toBe(
+      403,
+    );
     expect((await ks.call('POST', '/v1/organizations', key, { name: 'x', creditLimit: 5 })).status).toBe(403);
   });
 });
@@ -68,12 +91,17 @@ describe('pricing and tiers', () => {
     expect(byName.enterprise).toMatchObject({ rpm: null, priority: true, models: ['*'] });
     const group = (await ks.call('GET', '/v1/pricing/groups/default', ks.admin)).body;
     expect(group.multiplier).toBe(1);
-    const models = (await ks.call('GET', '/v1/pricing/models', ks.admin)).body.map((m: { model: string }) => m.model);
+    const models = (await ks.call('GET', '/v1/pricing/models', ks.admin)).body.map(
+      (m: { model: string }) => m.model,
+    );
     expect(models).toEqual(expect.arrayContaining(['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small']));
   });
 
   it('the operator sets model prices, groups and tiers; any key may read them', async () => {
-    const put = await ks.call('PUT', '/v1/pricing/models/test-model-x', ks.admin, { inputPrice: 1_250_000, outputPrice: 5_000_000 });
+    const put = await ks.call('PUT', '/v1/pricing/models/test-model-x', ks.admin, {
+      inputPrice: 1_250_000,
+      outputPrice: 5_000_000,
+    });
     expect(put.body).toMatchObject({ model: 'test-model-x', inputPrice: 1_250_000, outputPrice: 5_000_000 });
     const group = await ks.call('PUT', '/v1/pricing/groups/discount', ks.admin, { multiplier: 0.8 });
     expect(group.body.multiplier).toBe(0.8);
@@ -110,9 +138,20 @@ describe('monthly quota and the calendar month', () => {
     const bus = await collect('keys.events.>');
     try {
       const account = await local.newAccount();
-      const k = await local.newKey({ type: 'account', id: account }, { quota: { type: 'monthly', limit: 3 } });
+      const k = await local.newKey(
+        { type: 'account', id: account },
+        { quota: { type: 'monthly', limit: 3 } },
+      );
       const month = clock.now().toISOString().slice(0, 7);
-      bus.nc.publish('keys.events.quota_exhausted', JSON.stringify({ keyId: k.id, owner: { type: 'account', id: account }, period: month, at: clock.now().toISOString() }));
+      bus.nc.publish(
+        'keys.events.quota_exhausted',
+        JSON.stringify({
+          keyId: k.id,
+          owner: { type: 'account', id: account },
+          period: month,
+          at: clock.now().toISOString(),
+        }),
+      );
       let status = '';
       for (let i = 0; i < 50 && status !== 'exhausted'; i++) {
         status = (await local.call('GET', `/v1/keys/${k.id}`, local.admin)).body.status;
@@ -138,11 +177,19 @@ describe('operability', () => {
     const ui = await fetch(`${ks.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
-    const spec = await (await fetch(`${ks.url}/docs-json`)).json();
+    const spec: any = await (await fetch(`${ks.url}/docs-json`)).json();
     expect(Object.keys(spec.paths)).toEqual(
-      expect.arrayContaining(['/v1/keys', '/v1/keys/{id}', '/v1/keys/{id}/regenerate', '/v1/accounts', '/v1/organizations/{id}/members']),
+      expect.arrayContaining([
+        '/v1/keys',
+        '/v1/keys/{id}',
+        '/v1/keys/{id}/regenerate',
+        '/v1/accounts',
+        '/v1/organizations/{id}/members',
+      ]),
     );
-    expect(spec.paths['/v1/keys'].post.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
+    expect(
+      spec.paths['/v1/keys'].post.requestBody.content['application/json'].schema.additionalProperties,
+    ).toBe(false);
   });
 
   it('reports readiness of Postgres and NATS, and Prometheus metrics', async () => {
@@ -155,7 +202,9 @@ describe('operability', () => {
 
   it('refuses to start with a clear message when config is invalid', async () => {
     const { loadKeyServiceConfig } = await import('../src/config.js');
-    expect(() => loadKeyServiceConfig({ DATABASE_URL: 'mysql://x', NATS_URL: 'nats://x:1', ADMIN_TOKEN: 'short' })).toThrow(
+    expect(() =>
+      loadKeyServiceConfig({ DATABASE_URL: 'mysql://x', NATS_URL: 'nats://x:1', ADMIN_TOKEN: 'short' }),
+    ).toThrow(
       /DATABASE_URL: must be a postgres: or postgresql:\/\/ URL[\s\S]*ADMIN_TOKEN: must be at least 16 characters/,
     );
   });

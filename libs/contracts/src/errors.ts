@@ -11,19 +11,39 @@ export const ERROR_CATALOGUE = {
   expired_api_key: { status: 401, type: 'authentication_error', message: 'This API key has expired.' },
   key_revoked: { status: 403, type: 'permission_error', message: 'This API key has been revoked.' },
   key_disabled: { status: 403, type: 'permission_error', message: 'This API key is disabled.' },
-  account_restricted: { status: 403, type: 'permission_error', message: 'The account owning this key is suspended.' },
+  account_restricted: {
+    status: 403,
+    type: 'permission_error',
+    message: 'The account owning this key is suspended.',
+  },
   insufficient_permissions: {
     status: 403,
     type: 'permission_error',
     message: 'This API key lacks the permission this request needs.',
   },
-  model_not_allowed: { status: 403, type: 'permission_error', message: 'This API key may not call this model.' },
-  ip_not_allowed: { status: 403, type: 'permission_error', message: 'Requests from this address are not allowed.' },
+  model_not_allowed: {
+    status: 403,
+    type: 'permission_error',
+    message: 'This API key may not call this model.',
+  },
+  ip_not_allowed: {
+    status: 403,
+    type: 'permission_error',
+    message: 'Requests from this address are not allowed.',
+  },
   not_found: { status: 404, type: 'invalid_request_error', message: 'Not found.' },
   model_not_found: { status: 404, type: 'invalid_request_error', message: 'The model does not exist.' },
   method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'Method not allowed.' },
-  conflict: { status: 409, type: 'invalid_request_error', message: 'The request conflicts with the current state.' },
-  request_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.' },
+  conflict: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'The request conflicts with the current state.',
+  },
+  request_too_large: {
+    status: 413,
+    type: 'invalid_request_error',
+    message: 'The request body is too large.',
+  },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', message: 'Rate limit reached. Retry later.' },
   insufficient_quota: {
     status: 429,
@@ -63,7 +83,9 @@ export function errorStatus(code: ErrorCode): number {
 }
 
 export function toEnvelope(err: ApiError): ErrorEnvelope {
-  return { error: { message: err.message, type: ERROR_CATALOGUE[err.code].type, code: err.code, param: err.param } };
+  return {
+    error: { message: err.message, type: ERROR_CATALOGUE[err.code].type, code: err.code, param: err.param },
+  };
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {
@@ -73,7 +95,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /** Either a value or an expected error: what services return instead of throwing. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(code: ErrorCode, message?: string, param: string | null = null): Result<T> => ({
+export const fail = <T = never>(
+  code: ErrorCode,
+  message?: string,
+  param: string | null = null,
+): Result<T> => ({
   ok: false,
   error: apiError(code, message, param),
 });

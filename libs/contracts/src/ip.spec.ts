@@ -4,13 +4,35 @@ const ranges = (...list: string[]) => list.map((s) => parseIpRange(s) as IpRange
 
 describe('IP allow-list', () => {
   it('parses v4 and v6 addresses and CIDRs', () => {
-    for (const ok of ['10.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', '2001:db8::/32', '::/0', 'fe80::1/128', '::ffff:1.2.3.4']) {
+    for (const ok of [
+      '10.0.0.1',
+      '10.0.0.0/8',
+      '0.0.0.0/0',
+      '::1',
+      '2001:db8::/32',
+      '::/0',
+      'fe80::1/128',
+      '::ffff:1.2.3.4',
+    ]) {
       expect(parseIpRange(ok)).toBeDefined();
     }
   });
 
   it('rejects garbage, bad prefixes and CIDRs with host bits', () => {
-    for (const bad of ['', 'x', '10.0.0', '256.1.1.1', '10.0.0.1/33', '10.0.0.1/8', '2001:db8::1/32', '::1/129', '1.2.3.4/', '1.2.3.4/a', 'fe80::1%eth0', '1.2.3.4/8/1']) {
+    for (const bad of [
+      '',
+      'x',
+      '10.0.0',
+      '256.1.1.1',
+      '10.0.0.1/33',
+      '10.0.0.1/8',
+      '2001:db8::1/32',
+      '::1/129',
+      '1.2.3.4/',
+      '1.2.3.4/a',
+      'fe80::1%eth0',
+      '1.2.3.4/8/1',
+    ]) {
       expect(parseIpRange(bad)).toBeUndefined();
     }
   });

@@ -60,6 +60,8 @@ export function ipInRanges(client: string, ranges: readonly IpRange[]): boolean 
   if (!ip) return false;
   const width = ip.version === 4 ? 32 : 128;
   return ranges.some(
-    (r) => r.version === ip.version && ip.value >> BigInt(width - r.prefix) === r.network >> BigInt(width - r.prefix),
+    (r) =>
+      r.version === ip.version &&
+      ip.value >> BigInt(width - r.prefix) === r.network >> BigInt(width - r.prefix),
   );
 }

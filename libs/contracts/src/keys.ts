@@ -46,7 +46,11 @@ const keySettings = {
   tpm: z.number().int().min(1).max(100_000_000).nullable().optional(),
 };
 
-export const CreateKeyInput = z.strictObject({ name: DisplayName, owner: OwnerRef.optional(), ...keySettings });
+export const CreateKeyInput = z.strictObject({
+  name: DisplayName,
+  owner: OwnerRef.optional(),
+  ...keySettings,
+});
 export type CreateKeyInput = z.infer<typeof CreateKeyInput>;
 
 export const UpdateKeyInput = z

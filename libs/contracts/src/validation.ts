@@ -9,10 +9,18 @@ export function issueToError(issue: z.core.$ZodIssue, root?: string): ApiError {
     return apiError('invalid_request', `Unknown field: ${field}.`, field);
   }
   const param = path.length ? path.join('.') : null;
-  return apiError('invalid_request', param ? `Invalid ${param}: ${issue.message}.` : `Invalid body: ${issue.message}.`, param);
+  return apiError(
+    'invalid_request',
+    param ? `Invalid ${param}: ${issue.message}.` : `Invalid body: ${issue.message}.`,
+    param,
+  );
 }
 
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root?: string): Result<z.output<S>> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  root?: string,
+): Result<z.output<S>> {
   const res = schema.safeParse(value);
   if (res.success) return ok(res.data);
   const err = issueToError(res.error.issues[0], root);

@@ -11,7 +11,8 @@ export const BODY_LENGTH = 43;
 /** 62^6 > 2^32 */
 export const CHECKSUM_LENGTH = 6;
 
-export type ParsedKey = { ok: true; key: string } | { ok: false; reason: 'prefix' | 'length' | 'charset' | 'checksum' };
+export type ParsedKey =
+  { ok: true; key: string } | { ok: false; reason: 'prefix' | 'length' | 'charset' | 'checksum' };
 
 export interface KeyFormat {
   readonly prefix: string;
@@ -39,7 +40,8 @@ export function createKeyFormat(prefix: string = DEFAULT_KEY_PREFIX): KeyFormat 
       const rest = presented.slice(prefix.length);
       if (!BASE62_TEXT.test(rest)) return { ok: false, reason: 'charset' };
       const body = presented.slice(0, total - CHECKSUM_LENGTH);
-      if (checksum(body) !== presented.slice(total - CHECKSUM_LENGTH)) return { ok: false, reason: 'checksum' };
+      if (checksum(body) !== presented.slice(total - CHECKSUM_LENGTH))
+        return { ok: false, reason: 'checksum' };
       return { ok: true, key: presented };
     },
     mask(key) {

@@ -3,7 +3,11 @@ import { z } from 'zod';
 
 export class ConfigError extends Error {}
 
-export function loadConfig<S extends z.ZodType>(service: string, schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function loadConfig<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const res = schema.safeParse(env);
   if (res.success) return res.data;
   const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
@@ -11,13 +15,16 @@ export function loadConfig<S extends z.ZodType>(service: string, schema: S, env:
 }
 
 const url = (protocols: string[]) =>
-  z.string().refine((s) => {
-    try {
-      return protocols.includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.join(' or ')}// URL`);
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(' or ')}// URL`,
+  );
 
 /** Building blocks each service composes into its own schema. */
 export const env = {
@@ -29,7 +36,10 @@ export const env = {
   natsUrl: z
     .string()
     .min(1)
-    .refine((s) => s.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim())), 'must be nats:// URLs, comma-separated'),
+    .refine(
+      (s) => s.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim())),
+      'must be nats:// URLs, comma-separated',
+    ),
   secret: (min: number) => z.string().min(min, `must be at least ${min} characters`),
   durationMs: (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback),
 };

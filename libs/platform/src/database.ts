@@ -45,7 +45,11 @@ export async function ensureDatabase(url: string): Promise<void> {
   const name = decodeURIComponent(target.pathname.slice(1));
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const ds = new DataSource({ type: 'postgres', url: admin.toString(), extra: { max: 1, connectionTimeoutMillis: 5000 } });
+  const ds = new DataSource({
+    type: 'postgres',
+    url: admin.toString(),
+    extra: { max: 1, connectionTimeoutMillis: 5000 },
+  });
   await ds.initialize();
   try {
     const rows: unknown[] = await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

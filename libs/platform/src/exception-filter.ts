@@ -40,9 +40,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<FastifyRequest>();
     let error = describe(err);
     if (!error) {
-      this.logger.error({ err, reqId: req.id, method: req.method, route: req.routeOptions?.url }, 'unhandled error');
+      this.logger.error(
+        { err, reqId: req.id, method: req.method, route: req.routeOptions?.url },
+        'unhandled error',
+      );
       error = apiError('internal_error', `Internal error (request id ${req.id}).`);
     }
-    void reply.status(errorStatus(error.code)).header('content-type', 'application/json').send(toEnvelope(error));
+    void reply
+      .status(errorStatus(error.code))
+      .header('content-type', 'application/json')
+      .send(toEnvelope(error));
   }
 }

@@ -40,7 +40,12 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  const duration = histogram('http_request_duration_seconds', 'HTTP request duration', ['service', 'method', 'route', 'status']);
+  const duration = histogram('http_request_duration_seconds', 'HTTP request duration', [
+    'service',
+    'method',
+    'route',
+    'status',
+  ]);
   fastify.addHook('onSend', async (req, reply, payload) => {
     void reply.header('x-request-id', req.id);
     return payload;
@@ -49,8 +54,22 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
     const route = req.routeOptions?.url ?? 'unknown';
     const seconds = reply.elapsedTime / 1000;
     duration.observe({ service: opts.name, method: req.method, route, status: reply.statusCode }, seconds);
-    if (opts.logRequests && !route.startsWith('/healthz') && !route.startsWith('/readyz') && route !== '/metrics') {
-      opts.logger.info({ reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    if (
+      opts.logRequests &&
+      !route.startsWith('/healthz') &&
+      !route.startsWith('/readyz') &&
+      route !== '/metrics'
+    ) {
+      opts.logger.info(
+        {
+          reqId: req.id,
+          method: req.method,
+          route,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+        'request',
+      );
     }
   });
 

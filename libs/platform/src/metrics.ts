@@ -12,7 +12,11 @@ function existing<T extends Metric>(name: string): T | undefined {
   return register.getSingleMetric(name) as T | undefined;
 }
 
-export function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
   return existing<Counter<L>>(name) ?? new Counter({ name, help, labelNames });
 }
 

@@ -15,7 +15,9 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 
-type RpcHandler<S extends RpcSubject> = (req: z.output<(typeof RpcRequests)[S]>) => Promise<Result<RpcResponses[S]>>;
+type RpcHandler<S extends RpcSubject> = (
+  req: z.output<(typeof RpcRequests)[S]>,
+) => Promise<Result<RpcResponses[S]>>;
 
 export class NatsClient {
   private nc?: NatsConnection;
@@ -91,7 +93,11 @@ export class NatsClient {
     this.subs.push(sub);
   }
 
-  async request<S extends RpcSubject>(subject: S, payload: RpcRequest<S>, timeoutMs = 2000): Promise<RpcReply<RpcResponses[S]>> {
+  async request<S extends RpcSubject>(
+    subject: S,
+    payload: RpcRequest<S>,
+    timeoutMs = 2000,
+  ): Promise<RpcReply<RpcResponses[S]>> {
     try {
       const msg = await this.connection.request(subject, JSON.stringify(payload), { timeout: timeoutMs });
       return msg.json<RpcReply<RpcResponses[S]>>();
@@ -116,7 +122,8 @@ export class NatsClient {
       callback: (err, msg) => {
         if (err) return this.logger.error({ err, subject }, 'NATS subscription error');
         const payload = parseJson(msg.string());
-        if (payload === undefined) return this.logger.warn({ subject: msg.subject }, 'ignored a malformed event');
+        if (payload === undefined)
+          return this.logger.warn({ subject: msg.subject }, 'ignored a malformed event');
         Promise.resolve(handler(payload as EventPayloads[S], msg.subject)).catch((e: unknown) =>
           this.logger.error({ err: e, subject: msg.subject }, 'event handler failed'),
         );

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { ERROR_CODES } from '@gw/contracts';
 
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }
 
 export const ERROR_ENVELOPE_SCHEMA = {

@@ -12,3 +12,18 @@ export function createRedis(url: string, name: string): Redis {
     lazyConnect: false,
   });
 }
+
+/** Resolves true once connected, false after the timeout: callers decide whether to start degraded. */
+export function redisReady(redis: Redis, timeoutMs = 2000): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const onReady = () => done(true);
+    function done(ok: boolean) {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    }
+    redis.on('ready', onReady);
+  });
+}

@@ -87,7 +87,11 @@ export class AccessService {
    * The owner a call acts for. The operator must name one; others default to their own and may name an
    * org they administer. A plain member gets 403 (they know the org); a stranger gets 404.
    */
-  async resolveOwner(caller: Caller, requested: OwnerRef | undefined, param = 'owner'): Promise<Result<OwnerRef>> {
+  async resolveOwner(
+    caller: Caller,
+    requested: OwnerRef | undefined,
+    param = 'owner',
+  ): Promise<Result<OwnerRef>> {
     if (caller.kind === 'operator') {
       if (!requested) return fail('invalid_request', 'The operator must name the owner.', param);
       const found = await this.owners.find(requested);
@@ -97,7 +101,8 @@ export class AccessService {
     if (requested.type === 'organization' && caller.accountId) {
       const role = await this.owners.role(requested.id, caller.accountId);
       if (role === 'owner' || role === 'admin') return ok(requested);
-      if (role === 'member') return fail('insufficient_permissions', 'Only org owners and admins manage org keys.', param);
+      if (role === 'member')
+        return fail('insufficient_permissions', 'Only org owners and admins manage org keys.', param);
     }
     return fail('not_found', 'Owner not found.', param);
   }

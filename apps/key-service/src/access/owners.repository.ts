@@ -31,7 +31,10 @@ export class OwnersRepository {
 
   /** Organizations this account may manage keys of (role owner or admin). */
   async administeredOrganizations(accountId: string): Promise<string[]> {
-    const rows = await this.memberships.find({ where: { accountId }, select: { organizationId: true, role: true } });
+    const rows = await this.memberships.find({
+      where: { accountId },
+      select: { organizationId: true, role: true },
+    });
     return rows.filter((m) => m.role !== 'member').map((m) => m.organizationId);
   }
 }

@@ -19,7 +19,10 @@ export class AccountsController {
   @ApiOperation({ summary: 'Operator: create an account' })
   @ApiBody({ schema: openApiSchema(CreateAccountInput) })
   @ApiResponse({ status: 201, schema: openApiSchema(AccountView) })
-  async create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateAccountInput)) body: CreateAccountInput) {
+  async create(
+    @CurrentCaller() caller: Caller,
+    @Body(new ZodPipe(CreateAccountInput)) body: CreateAccountInput,
+  ) {
     return unwrap(await this.accounts.create(caller, body));
   }
 

@@ -24,7 +24,8 @@ export class AccountsService {
   ) {}
 
   async create(caller: Caller, input: CreateAccountInput): Promise<Result<AccountView>> {
-    if (caller.kind !== 'operator') return fail('insufficient_permissions', 'Only the operator creates accounts.');
+    if (caller.kind !== 'operator')
+      return fail('insufficient_permissions', 'Only the operator creates accounts.');
     const tier = await checkTier(this.ds, input.tier);
     if (!tier.ok) return tier;
     const limit = creditLimitColumn(input.creditLimit);

@@ -1,10 +1,11 @@
 // Tier and credit-limit input shared by accounts and organizations.
 import { creditsToMicros, fail, ok, type Result } from '@gw/contracts';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { TierEntity } from '../db/entities/index.js';
 
 export async function checkTier(ds: DataSource, tier: string | undefined): Promise<Result<void>> {
-  if (tier === undefined || (await ds.getRepository(TierEntity).existsBy({ name: tier }))) return ok(undefined);
+  if (tier === undefined || (await ds.getRepository(TierEntity).existsBy({ name: tier })))
+    return ok(undefined);
   return fail('invalid_request', `Unknown tier "${tier}".`, 'tier');
 }
 

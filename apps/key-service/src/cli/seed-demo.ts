@@ -14,13 +14,20 @@ const DEMO_KEY_NAME = 'demo';
 
 const config = loadKeyServiceConfig();
 const logger = createLogger('key-service-seed', 'warn');
-const app = await NestFactory.createApplicationContext(KeyServiceModule.forRoot({ config, logger }), { logger: false });
+const app = await NestFactory.createApplicationContext(KeyServiceModule.forRoot({ config, logger }), {
+  logger: false,
+});
 try {
   const owners = app.get(OwnersRepository);
   const access = app.get(AccessService);
   const keys = app.get(KeysService);
   if (!(await owners.accounts.existsBy({ id: DEMO_ACCOUNT_ID }))) {
-    await owners.accounts.insert({ id: DEMO_ACCOUNT_ID, name: 'Demo account', tier: 'pro', status: 'active' });
+    await owners.accounts.insert({
+      id: DEMO_ACCOUNT_ID,
+      name: 'Demo account',
+      tier: 'pro',
+      status: 'active',
+    });
   }
   const operator = { kind: 'operator' } as const;
   const owner = { type: 'account', id: DEMO_ACCOUNT_ID } as const;
@@ -31,14 +38,15 @@ try {
   if (current?.ok && current.value.kind === 'principal' && current.value.keyId) {
     keyId = current.value.keyId;
   } else {
-    const page = unwrap(await keys.list(operator, { limit: 100, ownerType: 'account', ownerId: DEMO_ACCOUNT_ID }));
+    const page = unwrap(
+      await keys.list(operator, { limit: 100, ownerType: 'account', ownerId: DEMO_ACCOUNT_ID }),
+    );
     const existing = page.data.find((k) => k.name === DEMO_KEY_NAME);
     const made = existing
       ? unwrap(await keys.regenerate(operator, existing.id, {}))
-      : unwrap(
-          await keys.create(operator, { name: DEMO_KEY_NAME, owner, permissions: ['read', 'write'] }),
-        );
-    if (existing && made.status !== 'active') unwrap(await keys.update(operator, made.id, { enabled: true, expiresAt: null }));
+      : unwrap(await keys.create(operator, { name: DEMO_KEY_NAME, owner, permissions: ['read', 'write'] }));
+    if (existing && made.status !== 'active')
+      unwrap(await keys.update(operator, made.id, { enabled: true, expiresAt: null }));
     key = made.key;
     keyId = made.id;
   }

@@ -5,10 +5,15 @@ import type { ApiKeyEntity } from '../db/entities/index.js';
 export function quotaColumns(
   quota: QuotaInput,
 ): Result<Pick<ApiKeyEntity, 'quotaType' | 'quotaLimit' | 'exhaustedPeriod'>> {
-  if (quota.type === 'unlimited') return ok({ quotaType: 'unlimited', quotaLimit: null, exhaustedPeriod: null });
+  if (quota.type === 'unlimited')
+    return ok({ quotaType: 'unlimited', quotaLimit: null, exhaustedPeriod: null });
   const micros = creditsToMicros(quota.limit);
   if (micros === undefined || micros === 0) {
-    return fail('invalid_request', 'Invalid quota.limit: at most 6 decimal places, above zero.', 'quota.limit');
+    return fail(
+      'invalid_request',
+      'Invalid quota.limit: at most 6 decimal places, above zero.',
+      'quota.limit',
+    );
   }
   // A changed quota starts un-exhausted; metering re-evaluates it against the spend it knows.
   return ok({ quotaType: quota.type, quotaLimit: String(micros), exhaustedPeriod: null });
@@ -16,7 +21,11 @@ export function quotaColumns(
 
 /** Postgres unique violation on the per-owner name index. */
 export function isDuplicateName(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const e = err as {
+    code?: string;
+    constraint?: string;
+    driverError?: { code?: string; constraint?: string };
+  };
   const code = e.driverError?.code ?? e.code;
   const constraint = e.driverError?.constraint ?? e.constraint;
   return code === '23505' && constraint === 'api_keys_owner_name_uq';

@@ -23,7 +23,9 @@ export class KeyUsageListener implements OnApplicationBootstrap {
       SUBJECTS.keys.touch,
       async (event) => {
         const touches = (Array.isArray(event?.touches) ? event.touches : [])
-          .filter((t) => typeof t?.keyId === 'string' && UUID.test(t.keyId) && !Number.isNaN(Date.parse(t.at)))
+          .filter(
+            (t) => typeof t?.keyId === 'string' && UUID.test(t.keyId) && !Number.isNaN(Date.parse(t.at)),
+          )
           .slice(0, 10_000)
           .map((t) => ({ keyId: t.keyId, at: new Date(t.at) }));
         touched.inc(await this.keys.touch(touches));

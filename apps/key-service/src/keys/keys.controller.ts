@@ -1,6 +1,25 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { CreateKeyInput, KeyPage, KeyView, KeyWithSecret, ListKeysQuery, RegenerateKeyInput, UpdateKeyInput } from '@gw/contracts';
+import {
+  CreateKeyInput,
+  KeyPage,
+  KeyView,
+  KeyWithSecret,
+  ListKeysQuery,
+  RegenerateKeyInput,
+  UpdateKeyInput,
+} from '@gw/contracts';
 import { ERROR_ENVELOPE_SCHEMA, openApiSchema, unwrap, UuidPipe, ZodPipe } from '@gw/platform';
 import { z } from 'zod';
 import { CallerGuard, CurrentCaller } from '../access/caller.guard.js';
@@ -38,7 +57,10 @@ export class KeysController {
   @ApiQuery({ name: 'ownerType', required: false, enum: ['account', 'organization'] })
   @ApiQuery({ name: 'ownerId', required: false })
   @ApiResponse({ status: 200, schema: openApiSchema(KeyPage) })
-  async list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListKeysQuery)) query: z.output<typeof ListKeysQuery>) {
+  async list(
+    @CurrentCaller() caller: Caller,
+    @Query(new ZodPipe(ListKeysQuery)) query: z.output<typeof ListKeysQuery>,
+  ) {
     return unwrap(await this.keys.list(caller, query));
   }
 
@@ -62,7 +84,9 @@ export class KeysController {
 
   @Post(':id/regenerate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'New secret, same id and configuration; the old one stops now or after the grace period' })
+  @ApiOperation({
+    summary: 'New secret, same id and configuration; the old one stops now or after the grace period',
+  })
   @ApiBody({ schema: openApiSchema(RegenerateKeyInput), required: false })
   @ApiResponse({ status: 200, schema: openApiSchema(KeyWithSecret) })
   async regenerate(

@@ -26,7 +26,10 @@ export class KeysRepository {
     return qb.andWhere(
       new Brackets((or) =>
         scope.owners.forEach((o, i) =>
-          or.orWhere(`(k.owner_type = :t${i} AND k.owner_id = :o${i})`, { [`t${i}`]: o.type, [`o${i}`]: o.id }),
+          or.orWhere(`(k.owner_type = :t${i} AND k.owner_id = :o${i})`, {
+            [`t${i}`]: o.type,
+            [`o${i}`]: o.id,
+          }),
         ),
       ),
     );
@@ -77,7 +80,9 @@ export class KeysRepository {
 
   /** Every secret hash a cache may hold for this key: the current one and retired ones. */
   async hashesOf(key: ApiKeyEntity, em: EntityManager = this.ds.manager): Promise<string[]> {
-    const retired = await em.getRepository(RetiredSecretEntity).find({ where: { keyId: key.id }, select: { hash: true } });
+    const retired = await em
+      .getRepository(RetiredSecretEntity)
+      .find({ where: { keyId: key.id }, select: { hash: true } });
     return [key.hash, ...retired.map((r) => r.hash)];
   }
 

@@ -62,7 +62,8 @@ export class KeysService {
       return fail('insufficient_permissions', 'A key cannot grant permissions it lacks.', 'permissions');
     }
     const group = input.group ?? 'default';
-    if (!(await this.groupExists(group))) return fail('invalid_request', `Unknown pricing group "${group}".`, 'group');
+    if (!(await this.groupExists(group)))
+      return fail('invalid_request', `Unknown pricing group "${group}".`, 'group');
     const quota = quotaColumns(input.quota ?? { type: 'unlimited' });
     if (!quota.ok) return quota;
 
@@ -88,7 +89,8 @@ export class KeysService {
     try {
       await this.ds.getRepository(ApiKeyEntity).insert(entity);
     } catch (err) {
-      if (isDuplicateName(err)) return fail('conflict', 'This owner already has a key with this name.', 'name');
+      if (isDuplicateName(err))
+        return fail('conflict', 'This owner already has a key with this name.', 'name');
       throw err;
     }
     const saved = (await this.keys.findInScope(entity.id, { all: true }))!;
@@ -105,9 +107,14 @@ export class KeysService {
   async list(caller: Caller, query: ListKeysQuery): Promise<Result<Page<KeyView>>> {
     if (!canRead(caller)) return fail('insufficient_permissions');
     if (!query.ownerType !== !query.ownerId) {
-      return fail('invalid_request', 'ownerType and ownerId go together.', query.ownerType ? 'ownerId' : 'ownerType');
+      return fail(
+        'invalid_request',
+        'ownerType and ownerId go together.',
+        query.ownerType ? 'ownerId' : 'ownerType',
+      );
     }
-    const requested = query.ownerType && query.ownerId ? { type: query.ownerType, id: query.ownerId } : undefined;
+    const requested =
+      query.ownerType && query.ownerId ? { type: query.ownerType, id: query.ownerId } : undefined;
     const owner = await this.access.resolveOwner(caller, requested, 'ownerId');
     if (!owner.ok) return owner;
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -151,7 +158,8 @@ export class KeysService {
     try {
       await this.ds.getRepository(ApiKeyEntity).save(key);
     } catch (err) {
-      if (isDuplicateName(err)) return fail('conflict', 'This owner already has a key with this name.', 'name');
+      if (isDuplicateName(err))
+        return fail('conflict', 'This owner already has a key with this name.', 'name');
       throw err;
     }
     const reason = wasEnabled === key.enabled ? 'updated' : key.enabled ? 'enabled' : 'disabled';

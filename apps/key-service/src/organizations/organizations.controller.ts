@@ -1,6 +1,11 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AddMemberInput, CreateOrganizationInput, OrganizationView, UpdateOrganizationInput } from '@gw/contracts';
+import {
+  AddMemberInput,
+  CreateOrganizationInput,
+  OrganizationView,
+  UpdateOrganizationInput,
+} from '@gw/contracts';
 import { ERROR_ENVELOPE_SCHEMA, openApiSchema, unwrap, UuidPipe, ZodPipe } from '@gw/platform';
 import { CallerGuard, CurrentCaller } from '../access/caller.guard.js';
 import type { Caller } from '../access/caller.js';
@@ -22,7 +27,10 @@ export class OrganizationsController {
   @ApiOperation({ summary: 'Create an organization (operator for any account; an account key for itself)' })
   @ApiBody({ schema: openApiSchema(CreateOrganizationInput) })
   @ApiResponse({ status: 201, ...view })
-  async create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateOrganizationInput)) body: CreateOrganizationInput) {
+  async create(
+    @CurrentCaller() caller: Caller,
+    @Body(new ZodPipe(CreateOrganizationInput)) body: CreateOrganizationInput,
+  ) {
     return unwrap(await this.orgs.create(caller, body));
   }
 

@@ -30,7 +30,10 @@ export class OrganizationsService {
   ) {}
 
   private async view(org: OrganizationEntity): Promise<OrganizationView> {
-    const members = await this.owners.memberships.find({ where: { organizationId: org.id }, order: { createdAt: 'ASC' } });
+    const members = await this.owners.memberships.find({
+      where: { organizationId: org.id },
+      order: { createdAt: 'ASC' },
+    });
     return { ...toOwnerView(org), members: members.map((m) => ({ accountId: m.accountId, role: m.role })) };
   }
 
@@ -38,21 +41,30 @@ export class OrganizationsService {
     let ownerAccountId: string;
     let tier = input.tier;
     if (caller.kind === 'operator') {
-      if (!input.ownerAccountId) return fail('invalid_request', 'The operator must name ownerAccountId.', 'ownerAccountId');
+      if (!input.ownerAccountId)
+        return fail('invalid_request', 'The operator must name ownerAccountId.', 'ownerAccountId');
       if (!(await this.owners.accounts.existsBy({ id: input.ownerAccountId }))) {
         return fail('not_found', 'Account not found.', 'ownerAccountId');
       }
       ownerAccountId = input.ownerAccountId;
     } else {
       if (!hasPermission(caller, 'write') || !caller.accountId) {
-        return fail('insufficient_permissions', "Creating an organization needs an account's key with write.");
+        return fail(
+          'insufficient_permissions',
+          "Creating an organization needs an account's key with write.",
+        );
       }
       for (const field of ['ownerAccountId', 'creditLimit'] as const) {
-        if (input[field] !== undefined) return fail('insufficient_permissions', `Only the operator sets ${field}.`, field);
+        if (input[field] !== undefined)
+          return fail('insufficient_permissions', `Only the operator sets ${field}.`, field);
       }
       const account = await this.owners.accounts.findOneByOrFail({ id: caller.accountId });
       if (input.tier !== 'free' && input.tier !== account.tier) {
-        return fail('insufficient_permissions', "Only the operator sets another tier than the account's.", 'tier');
+        return fail(
+          'insufficient_permissions',
+          "Only the operator sets another tier than the account's.",
+          'tier',
+        );
       }
       ownerAccountId = account.id;
       tier = account.tier;
@@ -85,10 +97,15 @@ export class OrganizationsService {
     return ok(await this.view(org));
   }
 
-  async update(caller: Caller, id: string, input: UpdateOrganizationInput): Promise<Result<OrganizationView>> {
+  async update(
+    caller: Caller,
+    id: string,
+    input: UpdateOrganizationInput,
+  ): Promise<Result<OrganizationView>> {
     const org = await this.owners.organizations.findOneBy({ id });
     if (!org || !(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
-    if (caller.kind !== 'operator') return fail('insufficient_permissions', 'Only the operator changes organizations.');
+    if (caller.kind !== 'operator')
+      return fail('insufficient_permissions', 'Only the operator changes organizations.');
     const tier = await checkTier(this.ds, input.tier);
     if (!tier.ok) return tier;
     const limit = creditLimitColumn(input.creditLimit);
@@ -114,12 +131,13 @@ export class OrganizationsService {
     if (current === 'owner' && input.role !== 'owner') {
       const demoted = await this.mayManageMembers(caller, id, 'owner');
       if (!demoted.ok) return demoted;
-      if ((await this.ownerCount(id)) === 1) return fail('conflict', 'An organization keeps at least one owner.', 'role');
+      if ((await this.ownerCount(id)) === 1)
+        return fail('conflict', 'An organization keeps at least one owner.', 'role');
     }
-    await this.owners.memberships.upsert({ organizationId: id, accountId: input.accountId, role: input.role }, [
-      'organizationId',
-      'accountId',
-    ]);
+    await this.owners.memberships.upsert(
+      { organizationId: id, accountId: input.accountId, role: input.role },
+      ['organizationId', 'accountId'],
+    );
     return ok(await this.view(org));
   }
 
@@ -149,7 +167,10 @@ export class OrganizationsService {
     if (!hasPermission(caller, 'write') || !caller.accountId) return fail('insufficient_permissions');
     const mine = await this.owners.role(orgId, caller.accountId);
     if (mine === 'owner' || (mine === 'admin' && role !== 'owner')) return ok(undefined);
-    return fail('insufficient_permissions', 'Only org owners and admins manage members (owners only manage owners).');
+    return fail(
+      'insufficient_permissions',
+      'Only org owners and admins manage members (owners only manage owners).',
+    );
   }
 
   private ownerCount(orgId: string): Promise<number> {

@@ -87,7 +87,9 @@ export class PricingController {
   }
 
   @Put('tiers/:name')
-  @ApiOperation({ summary: "Operator: a tier's RPM (null = unlimited), priority routing and models ('*' = all)" })
+  @ApiOperation({
+    summary: "Operator: a tier's RPM (null = unlimited), priority routing and models ('*' = all)",
+  })
   @ApiBody({ schema: openApiSchema(TierInput) })
   @ApiResponse({ status: 200, schema: openApiSchema(TierView) })
   async putTier(

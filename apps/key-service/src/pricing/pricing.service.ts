@@ -37,7 +37,9 @@ const tierView = (t: TierEntity): TierView => ({
 });
 
 const operatorOnly = <T>(caller: Caller): Result<T> | undefined =>
-  caller.kind === 'operator' ? undefined : fail('insufficient_permissions', 'Only the operator changes pricing and tiers.');
+  caller.kind === 'operator'
+    ? undefined
+    : fail('insufficient_permissions', 'Only the operator changes pricing and tiers.');
 
 @Injectable()
 export class PricingService {
@@ -47,7 +49,9 @@ export class PricingService {
   ) {}
 
   async listModels(): Promise<Result<ModelPriceView[]>> {
-    return ok((await this.ds.getRepository(ModelPriceEntity).find({ order: { model: 'ASC' } })).map(modelView));
+    return ok(
+      (await this.ds.getRepository(ModelPriceEntity).find({ order: { model: 'ASC' } })).map(modelView),
+    );
   }
 
   async getModel(model: string): Promise<Result<ModelPriceView>> {
@@ -59,13 +63,17 @@ export class PricingService {
     const denied = operatorOnly<ModelPriceView>(caller);
     if (denied) return denied;
     const repo = this.ds.getRepository(ModelPriceEntity);
-    await repo.save(repo.create({ model, inputPrice: String(input.inputPrice), outputPrice: String(input.outputPrice) }));
+    await repo.save(
+      repo.create({ model, inputPrice: String(input.inputPrice), outputPrice: String(input.outputPrice) }),
+    );
     this.events.pricingChanged('model', model);
     return this.getModel(model);
   }
 
   async listGroups(): Promise<Result<PricingGroupView[]>> {
-    return ok((await this.ds.getRepository(PricingGroupEntity).find({ order: { name: 'ASC' } })).map(groupView));
+    return ok(
+      (await this.ds.getRepository(PricingGroupEntity).find({ order: { name: 'ASC' } })).map(groupView),
+    );
   }
 
   async getGroup(name: string): Promise<Result<PricingGroupView>> {

@@ -96,7 +96,9 @@ export class InitKeysSchema1763800000000 implements MigrationInterface {
         ('pro', 100, false, ARRAY['*']),
         ('enterprise', NULL, true, ARRAY['*'])
       ON CONFLICT DO NOTHING`);
-    await q.query(`INSERT INTO keys.pricing_groups (name, multiplier_ppm) VALUES ('default', 1000000) ON CONFLICT DO NOTHING`);
+    await q.query(
+      `INSERT INTO keys.pricing_groups (name, multiplier_ppm) VALUES ('default', 1000000) ON CONFLICT DO NOTHING`,
+    );
     // Micro-credits per 1M tokens (1 credit = 1,000,000 micro-credits).
     await q.query(`
       INSERT INTO keys.model_prices (model, input_price, output_price) VALUES

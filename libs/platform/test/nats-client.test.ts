@@ -1,0 +1,66 @@
+// NatsClient against the stack's real nats-server: typed request/reply, validation, fan-out, timeouts.
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { NatsClient } from '../src/nats-client.js';
+
+const logger = pino({ level: 'silent' });
+let server: NatsClient;
+let client: NatsClient;
+
+beforeAll(async () => {
+  server = new NatsClient(process.env.NATS_URL!, 'test-server', logger);
+  client = new NatsClient(process.env.NATS_URL!, 'test-client', logger);
+  await Promise.all([server.connect(), client.connect()]);
+});
+afterAll(async () => {
+  await Promise.all([server.close(), client.close()]);
+});
+
+describe('NatsClient', () => {
+  it('serves a subject in a queue group, validating the request, and returns typed replies', async () => {
+    const queue = `q-${randomUUID()}`;
+    const hash = 'a'.repeat(64);
+    const seen: string[] = [];
+    // A queue group of its own, so this handler gets every request even while a key-service runs.
+    server.serve('keys.lookup', queue, async (req) => {
+      seen.push(req.hash);
+      return { ok: true, value: { found: false } };
+    });
+    await server.flush();
+    expect(await client.request('keys.lookup', { hash })).toEqual({ ok: true, data: { found: false } });
+    expect(seen).toContain(hash);
+    const invalid = await client.connection.request('keys.lookup', JSON.stringify({ hash: 'x' }), {
+      timeout: 2000,
+    });
+    expect(invalid.json()).toMatchObject({ ok: false, error: { code: 'invalid_request', param: 'hash' } });
+    expect(seen).not.toContain('x');
+  });
+
+  it('answers service_unavailable, as a value, when nobody replies in time', async () => {
+    const started = Date.now();
+    // A subject nobody serves (cast: the typed API only names served subjects).
+    const res = await client.request(
+      `test.nobody.${randomUUID()}` as 'keys.get',
+      { actor: { type: 'operator' }, id: randomUUID() },
+      200,
+    );
+    expect(res).toEqual({ ok: false, error: expect.objectContaining({ code: 'service_unavailable' }) });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('fans events out to every subscriber and survives a malformed payload', async () => {
+    const got: unknown[][] = [[], []];
+    const subject = 'pricing.events.changed';
+    server.subscribe(subject, (e) => void got[0].push(e));
+    client.subscribe(subject, (e) => void got[1].push(e));
+    await Promise.all([server.flush(), client.flush()]);
+    client.connection.publish(subject, 'not json');
+    const event = { kind: 'model' as const, name: `m-${randomUUID()}`, at: new Date().toISOString() };
+    client.publish(subject, event);
+    for (let i = 0; i < 100 && (got[0].length === 0 || got[1].length === 0); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(got[0]).toContainEqual(event);
+    expect(got[1]).toContainEqual(event);
+    expect(server.isConnected()).toBe(true);
+  });
+});
