@@ -23,7 +23,9 @@ function ensureDependencies() {
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return;
   console.log('Installing dependencies…');
-  run('npm', [existsSync(lock) ? 'ci' : 'install', ...quietNpm], { cwd: ROOT });
+  // `npm install`, not `npm ci`: npm 11 here records only this platform's optional binaries in the lock,
+  // which `npm ci` then rejects as out of sync. install still follows the lock's versions.
+  run('npm', ['install', ...quietNpm], { cwd: ROOT });
 }
 
 function loadSecrets() {
