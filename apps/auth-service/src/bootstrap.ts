@@ -1,14 +1,14 @@
 import { createHttpApp, createLogger } from '@gw/platform';
-import { AppModule } from './app.module.js';
-import { loadServiceConfig, type ServiceConfig } from './config.js';
+import { AuthServiceModule } from './app.module.js';
+import { type AuthConfig, loadAuthConfig } from './config.js';
 
 export async function bootstrap({
   env = process.env,
   overrides = {},
-}: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig> } = {}) {
-  const config = { ...loadServiceConfig(env), ...overrides };
+}: { env?: NodeJS.ProcessEnv; overrides?: Partial<AuthConfig> } = {}) {
+  const config = { ...loadAuthConfig(env), ...overrides };
   const logger = createLogger('auth-service', config.logLevel);
-  const app = await createHttpApp(AppModule, {
+  const app = await createHttpApp(AuthServiceModule.forRoot(config, logger), {
     name: 'auth-service',
     logger,
     port: config.port,

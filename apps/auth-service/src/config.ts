@@ -2,9 +2,35 @@ import { env, loadConfig } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
-  .object({ PORT: env.port(8082), HOST: env.host, LOG_LEVEL: env.logLevel })
-  .transform((e) => ({ port: e.PORT, host: e.HOST, logLevel: e.LOG_LEVEL }));
+  .object({
+    PORT: env.port(8082),
+    HOST: env.host,
+    LOG_LEVEL: env.logLevel,
+    REDIS_URL: env.redisUrl,
+    NATS_URL: env.natsUrl,
+    KEY_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,16}$/i)
+      .default('gw-sk-'),
+    /** How long a key record stays in Redis without an event evicting it. */
+    AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /** How long an unknown hash is remembered, so a flood of wrong keys does not reach key-service. */
+    AUTH_NEGATIVE_TTL_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+    KEY_LOOKUP_TIMEOUT_MS: env.durationMs(1000),
+  })
+  .transform((e) => ({
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    natsUrl: e.NATS_URL,
+    keyPrefix: e.KEY_PREFIX,
+    cacheTtlSeconds: e.AUTH_CACHE_TTL_SECONDS,
+    negativeTtlSeconds: e.AUTH_NEGATIVE_TTL_SECONDS,
+    lookupTimeoutMs: e.KEY_LOOKUP_TIMEOUT_MS,
+  }));
 
-export type ServiceConfig = z.output<typeof Schema>;
-export const loadServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>
+export type AuthConfig = z.output<typeof Schema>;
+export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env) =>
   loadConfig('auth-service', Schema, source);
+export { CONFIG, LOGGER } from '@gw/platform';

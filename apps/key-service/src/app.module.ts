@@ -1,13 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { createKeyFormat } from '@gw/key-format';
-import { HealthModule, type Logger } from '@gw/platform';
+import { Connections, HealthModule, type Logger } from '@gw/platform';
 import { AccessService } from './access/access.service.js';
 import { CallerGuard } from './access/caller.guard.js';
 import { OwnersRepository } from './access/owners.repository.js';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import type { KeyServiceConfig } from './config.js';
-import { Infrastructure, infrastructureProviders } from './infrastructure.js';
+import { infrastructureProviders } from './infrastructure.js';
 import { KeyEvents } from './keys/key-events.js';
 import { KeyLookupService } from './keys/key-lookup.service.js';
 import { KeyUsageListener } from './keys/key-usage.listener.js';
@@ -40,7 +40,7 @@ export class KeyServiceModule {
         { provide: CLOCK, useValue: clock },
         { provide: KEY_FORMAT, useValue: createKeyFormat(config.keyPrefix) },
         ...infrastructureProviders,
-        Infrastructure,
+        Connections,
         OwnersRepository,
         KeysRepository,
         AccessService,

@@ -1,6 +1,5 @@
 // Injection tokens of key-service.
-export const CONFIG = Symbol('CONFIG');
-export const LOGGER = Symbol('LOGGER');
+export { CONFIG, LOGGER } from '@gw/platform';
 export const CLOCK = Symbol('CLOCK');
 export const KEY_FORMAT = Symbol('KEY_FORMAT');
 

@@ -11,3 +11,4 @@ export * from './pricing.js';
 export * from './rpc.js';
 export * from './subjects.js';
 export * from './validation.js';
+export * from './usage.js';

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { Actor } from './actor.js';
 import type { ApiError } from './errors.js';
 import type { Page } from './common.js';
-import { CreateKeyInput, ListKeysQuery, RegenerateKeyInput, UpdateKeyInput } from './keys.js';
+import { CreateKeyInput, ListKeysQuery, PERMISSIONS, RegenerateKeyInput, UpdateKeyInput } from './keys.js';
 import type { KeyView, KeyWithSecret } from './keys.js';
-import type { KeyLookupReply } from './key-record.js';
+import type { KeyLookupReply, KeyRecord } from './key-record.js';
 
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ApiError };
 
 const KeyId = z.uuid();
+const KeyHash = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
 
 export const RpcRequests = {
   'keys.create': z.strictObject({ actor: Actor, input: CreateKeyInput }),
@@ -18,7 +19,20 @@ export const RpcRequests = {
   'keys.update': z.strictObject({ actor: Actor, id: KeyId, input: UpdateKeyInput }),
   'keys.regenerate': z.strictObject({ actor: Actor, id: KeyId, input: RegenerateKeyInput.default({}) }),
   'keys.delete': z.strictObject({ actor: Actor, id: KeyId }),
-  'keys.lookup': z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/) }),
+  'keys.lookup': z.strictObject({ hash: KeyHash }),
+  /**
+   * The verdict on a presented key: by its hash (the gateway, which checked the format) or by the key itself
+   * (auth-service checks the format first). Context fields, when given, are checked too.
+   */
+  'auth.verify': z
+    .strictObject({
+      hash: KeyHash.optional(),
+      key: z.string().max(256).optional(),
+      clientIp: z.string().max(64).optional(),
+      model: z.string().max(256).optional(),
+      permission: z.enum(PERMISSIONS).optional(),
+    })
+    .refine((v) => (v.hash === undefined) !== (v.key === undefined), 'give exactly one of hash and key'),
 } as const;
 
 export interface RpcResponses {
@@ -29,6 +43,7 @@ export interface RpcResponses {
   'keys.regenerate': KeyWithSecret;
   'keys.delete': { deleted: true };
   'keys.lookup': KeyLookupReply;
+  'auth.verify': { principal: KeyRecord };
 }
 
 export type RpcSubject = keyof typeof RpcRequests;

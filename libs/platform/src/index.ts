@@ -13,3 +13,5 @@ export * from './readiness.js';
 export * from './redis.js';
 export * from './zod-pipe.js';
 export * from './id-pipe.js';
+export * from './connections.js';
+export * from './tokens.js';

@@ -1,0 +1,2 @@
+export * from './check-access.js';
+export * from './principal.js';

@@ -1,0 +1,28 @@
+// The usage event: one per request, published by gateways to JetStream stream USAGE (message id = request id).
+export const USAGE_SUBJECT = 'usage.events';
+
+export type UsageEndpoint = 'chat.completions' | 'completions' | 'embeddings' | 'generate';
+
+export interface UsageEvent {
+  /** Also the JetStream message id: a re-publish of the same request is deduplicated. */
+  requestId: string;
+  keyId: string;
+  owner: { type: 'account' | 'organization'; id: string };
+  /** The key's pricing group, so metering prices with the right multiplier. */
+  group: string;
+  /** The model the client asked for (aliases resolved to the gateway's model name). */
+  model: string;
+  endpoint: UsageEndpoint;
+  /** The provider that served it; null when none was reached. */
+  upstream: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  /** HTTP status the client got. */
+  status: number;
+  stream: boolean;
+  /** Tokens counted locally because the upstream reported none (or the client left before it did). */
+  estimated: boolean;
+  latencyMs: number;
+  /** ISO time the request arrived. */
+  at: string;
+}

@@ -1,0 +1,66 @@
+// Connections a service opens at start (NATS, Redis, Postgres), reported by /readyz and closed on shutdown.
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
+  type Provider,
+} from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { NatsClient } from './nats-client.js';
+import { Readiness } from './readiness.js';
+import { createRedis, redisReady } from './redis.js';
+import { CONFIG, LOGGER, REDIS } from './tokens.js';
+
+export function natsProvider(serviceName: string): Provider {
+  return {
+    provide: NatsClient,
+    inject: [CONFIG, LOGGER],
+    useFactory: async (config: { natsUrl: string }, logger: Logger) => {
+      const nats = new NatsClient(config.natsUrl, serviceName, logger);
+      await nats.connect();
+      return nats;
+    },
+  };
+}
+
+/** Waits briefly for Redis, but starts without it: callers fall back while it is down (DESIGN). */
+export function redisProvider(serviceName: string): Provider {
+  return {
+    provide: REDIS,
+    inject: [CONFIG, LOGGER],
+    useFactory: async (config: { redisUrl: string }, logger: Logger) => {
+      const redis = createRedis(config.redisUrl, serviceName);
+      redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
+      if (!(await redisReady(redis, 2000))) logger.warn('Redis is not reachable yet; starting without it');
+      return redis;
+    },
+  };
+}
+
+@Injectable()
+export class Connections implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly readiness: Readiness,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() private readonly nats?: NatsClient,
+    @Optional() @Inject(REDIS) private readonly redis?: Redis,
+    @Optional() private readonly ds?: DataSource,
+  ) {}
+
+  onModuleInit() {
+    if (this.ds) this.readiness.add('postgres', () => this.ds!.query('SELECT 1'));
+    if (this.nats) this.readiness.add('nats', () => this.nats!.isConnected());
+    if (this.redis) this.readiness.add('redis', () => this.redis!.status === 'ready');
+  }
+
+  async onApplicationShutdown() {
+    await this.nats?.close();
+    this.redis?.disconnect();
+    if (this.ds?.isInitialized) await this.ds.destroy();
+    this.logger.info('connections closed');
+  }
+}

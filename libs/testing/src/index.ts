@@ -1,0 +1,3 @@
+export * from './admin-client.js';
+export * from './nats-collector.js';
+export * from './processes.js';

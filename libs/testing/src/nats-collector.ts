@@ -1,0 +1,39 @@
+// Subscribes to a NATS subject and keeps what arrives, so tests can wait for an event.
+import { connect } from '@nats-io/transport-node';
+
+export async function collect(subject: string) {
+  const nc = await connect({ servers: process.env.NATS_URL });
+  const seen: { subject: string; data: any }[] = [];
+  nc.subscribe(subject, {
+    callback: (_e, m) => {
+      seen.push({ subject: m.subject, data: m.json() });
+    },
+  });
+  await nc.flush();
+  return {
+    nc,
+    seen,
+    async waitFor(pred: (m: { subject: string; data: any }) => boolean, ms = 3000) {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        const hit = seen.find(pred);
+        if (hit) return hit;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`nothing on ${subject} matched within ${ms} ms`);
+    },
+    close: () => nc.close(),
+  };
+}
+
+/** Polls until `probe` returns a value that `done` accepts; returns it and how long it took. */
+export async function pollUntil<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 5000, every = 5) {
+  const t0 = performance.now();
+  for (;;) {
+    const v = await probe();
+    if (done(v)) return { value: v, ms: performance.now() - t0 };
+    if (performance.now() - t0 > ms)
+      throw new Error(`condition not met within ${ms} ms; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
