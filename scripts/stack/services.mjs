@@ -5,6 +5,7 @@ import { readPid, sleep, startDetached, stopDetached } from './proc.mjs';
 
 /** Order matters: key-service first (others ask it), gateway last. */
 export const SERVICES = [
+  { name: 'demo-upstream', port: PORTS.demoUpstream, entry: 'apps/demo-upstream/dist/main.js' },
   { name: 'key-service', port: PORTS.keyService, entry: 'apps/key-service/dist/main.js' },
   { name: 'auth-service', port: PORTS.authService, entry: 'apps/auth-service/dist/main.js' },
   { name: 'metering-service', port: PORTS.meteringService, entry: 'apps/metering-service/dist/main.js' },

@@ -1,0 +1,247 @@
+// An OpenAI-compatible provider stand-in: chat (JSON and SSE), completions, embeddings, models.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { contentText, countChatTokens, countInputTokens, countTextTokens } from '@gw/tokenizer';
+import { type Behaviour, DEFAULT_BEHAVIOUR, parseBehaviour, type Stats } from './behaviour.js';
+import { embedding, replyText, streamPieces } from './replies.js';
+
+const MAX_BODY = 4 * 1024 * 1024;
+const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+type Json = Record<string, any>;
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function error(res: ServerResponse, status: number, message: string, code: string) {
+  send(res, status, {
+    error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code, param: null },
+  });
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks)));
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+export interface DemoUpstreamOptions {
+  models?: string[];
+  behaviour?: Partial<Behaviour>;
+}
+
+export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
+  const models = opts.models ?? ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
+  let behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR, ...opts.behaviour };
+  const stats: Stats = { requests: 0, completed: 0, aborted: 0, inFlight: 0 };
+
+  /** Applies the failure switches; true when the request was answered (or dropped) by them. */
+  function misbehave(req: IncomingMessage, res: ServerResponse): boolean {
+    if (behaviour.dropConnection) {
+      req.socket.destroy();
+      return true;
+    }
+    if (behaviour.failStatus && behaviour.failCount !== 0) {
+      if (behaviour.failCount > 0) behaviour.failCount -= 1;
+      error(res, behaviour.failStatus, 'The demo upstream was told to fail.', 'demo_failure');
+      return true;
+    }
+    return false;
+  }
+
+  function chat(body: Json, res: ServerResponse, req: IncomingMessage, kind: 'chat' | 'text') {
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const prompt = kind === 'chat' ? countChatTokens(messages) : countInputTokens(body.prompt);
+    const seed =
+      kind === 'chat'
+        ? contentText(messages[messages.length - 1]?.content)
+        : JSON.stringify(body.prompt ?? '');
+    const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : body.max_completion_tokens;
+    const text = replyText(seed, behaviour.replyWords, typeof maxTokens === 'number' ? maxTokens : undefined);
+    const completion = countTextTokens(text);
+    const usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = String(body.model);
+    const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
+
+    if (!body.stream) {
+      const choice =
+        kind === 'chat'
+          ? {
+              index: 0,
+              message: { role: 'assistant', content: text, refusal: null },
+              logprobs: null,
+              finish_reason: 'stop',
+            }
+          : { index: 0, text, logprobs: null, finish_reason: 'stop' };
+      send(res, 200, {
+        id,
+        object,
+        created,
+        model,
+        choices: [choice],
+        ...(behaviour.omitUsage ? {} : { usage }),
+      });
+      stats.completed += 1;
+      return;
+    }
+
+    const withUsage = body.stream_options?.include_usage === true && !behaviour.omitUsage;
+    const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const frame = (choices: unknown[], extra: Json = {}) =>
+      `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices, ...(withUsage ? { usage: null } : {}), ...extra })}\n\n`;
+    const delta = (piece: string, first: boolean) =>
+      kind === 'chat'
+        ? {
+            index: 0,
+            delta: first ? { role: 'assistant', content: piece } : { content: piece },
+            logprobs: null,
+            finish_reason: null,
+          }
+        : { index: 0, text: piece, logprobs: null, finish_reason: null };
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    let closed = false;
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        closed = true;
+        stats.aborted += 1;
+      }
+    });
+    void (async () => {
+      const pieces = streamPieces(text);
+      for (let i = 0; i < pieces.length && !closed; i++) {
+        if (i > 0) await sleep(behaviour.chunkDelayMs);
+        if (closed) return;
+        res.write(frame([delta(pieces[i], i === 0)]));
+      }
+      if (closed) return;
+      const stop =
+        kind === 'chat'
+          ? { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }
+          : { index: 0, text: '', logprobs: null, finish_reason: 'stop' };
+      res.write(frame([stop]));
+      if (withUsage) res.write(frame([], { usage }));
+      res.end('data: [DONE]\n\n');
+      stats.completed += 1;
+    })();
+  }
+
+  function embeddings(body: Json, res: ServerResponse) {
+    const inputs: unknown[] =
+      Array.isArray(body.input) && !body.input.every((x: unknown) => typeof x === 'number')
+        ? body.input
+        : [body.input];
+    const dims =
+      typeof body.dimensions === 'number' && body.dimensions > 0 && body.dimensions <= 256
+        ? body.dimensions
+        : 8;
+    const tokens = countInputTokens(body.input);
+    send(res, 200, {
+      object: 'list',
+      data: inputs.map((input, index) => ({
+        object: 'embedding',
+        index,
+        embedding: embedding(JSON.stringify(input), dims),
+      })),
+      model: String(body.model),
+      ...(behaviour.omitUsage ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } }),
+    });
+    stats.completed += 1;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return send(res, 200, { status: 'ok' });
+    if (path === '/__stats') return send(res, 200, stats);
+    if (path === '/__control' && req.method === 'POST') {
+      const raw = await readBody(req);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw?.toString() || '{}');
+      } catch {
+        return error(res, 400, 'invalid JSON', 'invalid_request');
+      }
+      if (!parsed || typeof parsed !== 'object')
+        return error(res, 400, 'body must be an object', 'invalid_request');
+      const { reset, resetStats, ...switches } = parsed as Json;
+      const next = parseBehaviour(switches, reset ? DEFAULT_BEHAVIOUR : behaviour);
+      if (typeof next === 'string') return error(res, 400, next, 'invalid_request');
+      behaviour = next;
+      if (resetStats) Object.assign(stats, { requests: 0, completed: 0, aborted: 0 });
+      return send(res, 200, behaviour);
+    }
+    if (path === '/v1/models' && req.method === 'GET') {
+      return send(res, 200, {
+        object: 'list',
+        data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'demo' })),
+      });
+    }
+    const route =
+      req.method === 'POST' &&
+      { '/v1/chat/completions': 'chat', '/v1/completions': 'text', '/v1/embeddings': 'embeddings' }[path];
+    if (!route) return error(res, 404, `No route ${req.method} ${path}`, 'not_found');
+
+    stats.requests += 1;
+    const raw = await readBody(req);
+    let body: Json;
+    try {
+      body = JSON.parse(raw?.toString() ?? '');
+    } catch {
+      return error(res, 400, 'Body is not valid JSON.', 'invalid_request');
+    }
+    if (!body || typeof body !== 'object' || typeof body.model !== 'string')
+      return error(res, 400, 'model is required', 'invalid_request');
+    if (!models.includes(body.model))
+      return error(res, 404, `The model ${body.model} does not exist`, 'model_not_found');
+    await sleep(behaviour.latencyMs);
+    if (misbehave(req, res)) return;
+    if (route === 'embeddings') return embeddings(body, res);
+    chat(body, res, req, route === 'chat' ? 'chat' : 'text');
+  }
+
+  const server: Server = createServer((req, res) => {
+    stats.inFlight += 1;
+    res.on('close', () => (stats.inFlight -= 1));
+    handle(req, res).catch(() => {
+      if (!res.headersSent) error(res, 500, 'demo upstream failed', 'internal_error');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    stats,
+    get behaviour() {
+      return behaviour;
+    },
+    listen(port: number, host = '127.0.0.1'): Promise<string> {
+      return new Promise((resolve) =>
+        server.listen(port, host, () => {
+          const addr = server.address();
+          resolve(`http://${host}:${typeof addr === 'object' && addr ? addr.port : port}`);
+        }),
+      );
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
