@@ -1,6 +1,41 @@
-import { Module } from '@nestjs/common';
-import { HealthModule } from '@gw/platform';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { createKeyFormat } from '@gw/key-format';
+import { Connections, HealthModule, type Logger, natsProvider, redisProvider } from '@gw/platform';
+import { Authenticator, KEY_FORMAT } from './auth/authenticator.js';
+import { CONFIG, type GatewayConfig, LOGGER } from './config.js';
+import { GatewayRoutes } from './http/gateway-routes.js';
+import { RateLimiter } from './limits/rate-limiter.js';
+import { InferenceHandler } from './proxy/inference.handler.js';
+import { ModelsHandler } from './proxy/models.handler.js';
+import { CATALOGUE, UpstreamRouter } from './upstreams/router.js';
+import type { UpstreamCatalogue } from './upstreams/upstream-config.js';
+import { LastUsedBatcher } from './usage/last-used.js';
+import { UsagePublisher } from './usage/usage-publisher.js';
 
-/** The OpenAI-compatible public API. Health, readiness and metrics only until its issue lands. */
-@Module({ imports: [HealthModule] })
-export class AppModule {}
+/** gateway-service: the OpenAI-compatible public API. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger, catalogue: UpstreamCatalogue): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [HealthModule],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: KEY_FORMAT, useValue: createKeyFormat(config.keyPrefix) },
+        { provide: CATALOGUE, useValue: catalogue },
+        natsProvider('gateway-service'),
+        redisProvider('gateway-service'),
+        Connections,
+        Authenticator,
+        RateLimiter,
+        UpstreamRouter,
+        UsagePublisher,
+        LastUsedBatcher,
+        InferenceHandler,
+        ModelsHandler,
+        GatewayRoutes,
+      ],
+    };
+  }
+}

@@ -1,18 +1,34 @@
-import { createHttpApp, createLogger } from '@gw/platform';
-import { AppModule } from './app.module.js';
-import { loadServiceConfig, type ServiceConfig } from './config.js';
+// Builds and starts gateway-service; main.ts and the integration tests both call this.
+import { createHttpApp, createLogger, type Logger } from '@gw/platform';
+import { GatewayModule } from './app.module.js';
+import { type GatewayConfig, loadGatewayConfig } from './config.js';
+import { GATEWAY_PATHS } from './http/openapi-paths.js';
+import { loadCatalogue } from './upstreams/upstream-config.js';
 
-export async function bootstrap({
-  env = process.env,
-  overrides = {},
-}: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig> } = {}) {
-  const config = { ...loadServiceConfig(env), ...overrides };
-  const logger = createLogger('gateway-service', config.logLevel);
-  const app = await createHttpApp(AppModule, {
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<GatewayConfig>;
+  logger?: Logger;
+}
+
+export async function bootstrap({ env = process.env, overrides = {}, logger: given }: StartOptions = {}) {
+  const config = { ...loadGatewayConfig(env), ...overrides };
+  const logger = given ?? createLogger('gateway-service', config.logLevel);
+  const catalogue = loadCatalogue(config.upstreamsFile, config.demoUpstreamUrl, env);
+  const app = await createHttpApp(GatewayModule.forRoot(config, logger, catalogue), {
     name: 'gateway-service',
     logger,
     port: config.port,
     host: config.host,
+    bodyLimit: config.maxBodyBytes,
+    rawBody: true,
+    trustProxy: config.trustProxyHops,
+    swagger: {
+      title: 'AI Gateway — OpenAI-compatible API',
+      description: "Call with the official `openai` SDK and a `gw-sk-…` key. Errors use OpenAI's envelope.",
+      bearer: 'A gw-sk-… key with read permission',
+      extraPaths: GATEWAY_PATHS,
+    },
   });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,10 +1,68 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { env, loadConfig } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
-  .object({ PORT: env.port(8080), HOST: env.host, LOG_LEVEL: env.logLevel })
-  .transform((e) => ({ port: e.PORT, host: e.HOST, logLevel: e.LOG_LEVEL }));
+  .object({
+    PORT: env.port(8080),
+    HOST: env.host,
+    LOG_LEVEL: env.logLevel,
+    REDIS_URL: env.redisUrl,
+    NATS_URL: env.natsUrl,
+    KEY_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,16}$/i)
+      .default('gw-sk-'),
+    /** Providers file (JSON, see README "Upstreams"). Without it: the demo upstream at DEMO_UPSTREAM_URL. */
+    UPSTREAMS_FILE: z.string().min(1).optional(),
+    DEMO_UPSTREAM_URL: z.url().default('http://127.0.0.1:8089'),
+    /** Bound on how stale a cached principal can be when an event is missed. */
+    PRINCIPAL_CACHE_TTL_MS: env.durationMs(30_000),
+    NEGATIVE_CACHE_TTL_MS: env.durationMs(5_000),
+    AUTH_TIMEOUT_MS: env.durationMs(1_000),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
+    /** How many gateway replicas share the limits: the local fallback limiter uses limit ÷ this while Redis is down. */
+    GATEWAY_REPLICAS: z.coerce.number().int().min(1).max(10_000).default(1),
+    /** Trust X-Forwarded-For from this many proxy hops (0 = use the socket address). */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    USAGE_SPOOL_DIR: z.string().min(1).default(join(tmpdir(), 'gw-usage-spool')),
+    USAGE_SPOOL_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * 1024 * 1024),
+    LAST_USED_FLUSH_MS: env.durationMs(5_000),
+    /** Open streams get this long to finish on SIGTERM. */
+    SHUTDOWN_GRACE_MS: env.durationMs(120_000),
+  })
+  .transform((e) => ({
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    natsUrl: e.NATS_URL,
+    keyPrefix: e.KEY_PREFIX,
+    upstreamsFile: e.UPSTREAMS_FILE,
+    demoUpstreamUrl: e.DEMO_UPSTREAM_URL,
+    principalTtlMs: e.PRINCIPAL_CACHE_TTL_MS,
+    negativeTtlMs: e.NEGATIVE_CACHE_TTL_MS,
+    authTimeoutMs: e.AUTH_TIMEOUT_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    replicas: e.GATEWAY_REPLICAS,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    spoolDir: e.USAGE_SPOOL_DIR,
+    spoolMaxBytes: e.USAGE_SPOOL_MAX_BYTES,
+    lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  }));
 
-export type ServiceConfig = z.output<typeof Schema>;
-export const loadServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>
+export type GatewayConfig = z.output<typeof Schema>;
+export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env) =>
   loadConfig('gateway-service', Schema, source);
+export { CONFIG, LOGGER } from '@gw/platform';

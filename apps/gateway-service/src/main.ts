@@ -3,8 +3,8 @@ import { handleSignals } from '@gw/platform';
 import { bootstrap } from './bootstrap.js';
 
 try {
-  const { app, logger, url } = await bootstrap();
-  handleSignals(app, logger);
+  const { app, config, logger, url } = await bootstrap();
+  handleSignals(app, logger, config.shutdownGraceMs);
   logger.info({ url }, 'gateway-service listening');
 } catch (err) {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);

@@ -31,6 +31,8 @@ export const RpcRequests = {
       clientIp: z.string().max(64).optional(),
       model: z.string().max(256).optional(),
       permission: z.enum(PERMISSIONS).optional(),
+      /** Skip auth-service's cache: the caller just saw a key event that cache may not have applied yet. */
+      fresh: z.boolean().optional(),
     })
     .refine((v) => (v.hash === undefined) !== (v.key === undefined), 'give exactly one of hash and key'),
 } as const;

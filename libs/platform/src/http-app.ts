@@ -16,7 +16,18 @@ export interface HttpAppOptions {
   port: number;
   host: string;
   bodyLimit?: number;
-  swagger?: { title: string; description: string; version?: string; bearer?: string };
+  swagger?: {
+    title: string;
+    description: string;
+    version?: string;
+    bearer?: string;
+    /** Paths served outside Nest controllers (plain Fastify routes), documented by hand. */
+    extraPaths?: Record<string, unknown>;
+  };
+  /** Keep the request body's bytes (req.rawBody) next to the parsed JSON, to forward it unchanged. */
+  rawBody?: boolean;
+  /** Trust X-Forwarded-For from this many proxy hops for req.ip. */
+  trustProxy?: number;
   /** Log each request (management APIs); hot paths keep their own lean logging. */
   logRequests?: boolean;
 }
@@ -31,10 +42,13 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Fastify takes a hop count; Nest's adapter type only lists the other forms.
+    trustProxy: (opts.trustProxy || false) as boolean,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestPinoLogger(opts.logger.child({ context: 'nest' })),
     abortOnError: false,
+    rawBody: opts.rawBody ?? false,
   });
   app.useGlobalFilters(new ApiExceptionFilter(opts.logger));
   app.enableShutdownHooks();
@@ -46,11 +60,11 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
     'route',
     'status',
   ]);
-  fastify.addHook('onSend', async (req, reply, payload) => {
+  fastify.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-request-id', req.id);
-    return payload;
+    done(null, payload);
   });
-  fastify.addHook('onResponse', async (req, reply) => {
+  fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions?.url ?? 'unknown';
     const seconds = reply.elapsedTime / 1000;
     duration.observe({ service: opts.name, method: req.method, route, status: reply.statusCode }, seconds);
@@ -80,6 +94,7 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
       .setVersion(opts.swagger.version ?? '1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: opts.swagger.bearer });
     const doc = SwaggerModule.createDocument(app, builder.build());
+    Object.assign(doc.paths, opts.swagger.extraPaths ?? {});
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   }
 
@@ -87,10 +102,17 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
   return app;
 }
 
-/** SIGTERM: readiness turns false first, then Nest's shutdown hooks close the server and connections. */
-export function handleSignals(app: NestFastifyApplication, logger: Logger) {
+/**
+ * SIGTERM: readiness turns false first, then Nest's shutdown hooks close the server (open requests and
+ * streams may finish) and the connections (flushing what they hold). Past `graceMs` the process exits anyway.
+ */
+export function handleSignals(app: NestFastifyApplication, logger: Logger, graceMs = 30_000) {
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.warn('shutdown grace period over: exiting');
+      process.exit(0);
+    }, graceMs).unref();
     app.get(Readiness, { strict: false }).drain();
     app.close().then(
       () => process.exit(0),

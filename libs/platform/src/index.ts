@@ -15,3 +15,4 @@ export * from './zod-pipe.js';
 export * from './id-pipe.js';
 export * from './connections.js';
 export * from './tokens.js';
+export * from './usage-stream.js';

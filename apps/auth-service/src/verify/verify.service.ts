@@ -13,7 +13,7 @@ import { checkAccess, compilePrincipal } from '@gw/access';
 import { hashKey, type KeyFormat } from '@gw/key-format';
 import { counter, NatsClient } from '@gw/platform';
 import { type AuthConfig, CONFIG } from '../config.js';
-import { RecordCache } from './record-cache.js';
+import { type Cached, RecordCache } from './record-cache.js';
 
 export const KEY_FORMAT = Symbol('KEY_FORMAT');
 
@@ -38,7 +38,7 @@ export class VerifyService {
       if (!this.format.parse(req.key).ok) return this.deny(apiError('invalid_api_key'));
       hash = hashKey(req.key);
     }
-    const record = await this.record(hash!);
+    const record = await this.record(hash!, req.fresh === true);
     if (!record.ok) return this.deny(record.error);
     const error = checkAccess(compilePrincipal(record.value), req, Date.now());
     if (error) return this.deny(apiError(error));
@@ -46,8 +46,8 @@ export class VerifyService {
     return ok({ principal: record.value });
   }
 
-  private async record(hash: string): Promise<Result<KeyRecord>> {
-    const cached = await this.cache.get(hash);
+  private async record(hash: string, fresh: boolean): Promise<Result<KeyRecord>> {
+    const cached: Cached = fresh ? { kind: 'miss' } : await this.cache.get(hash);
     if (cached.kind === 'record') {
       lookups.inc({ result: 'hit' });
       return ok(cached.record);

@@ -1,0 +1,109 @@
+// Swagger for the plain-Fastify routes: OpenAI's shapes, in brief, with the catalogue's error envelope.
+import { ERROR_ENVELOPE_SCHEMA } from '@gw/platform';
+
+const errors = Object.fromEntries(
+  [400, 401, 403, 404, 429, 502, 503, 504].map((s) => [
+    s,
+    {
+      description: 'OpenAI error envelope',
+      content: { 'application/json': { schema: ERROR_ENVELOPE_SCHEMA } },
+    },
+  ]),
+);
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const passThrough = { type: 'object', additionalProperties: true };
+const rateHeaders = {
+  'x-ratelimit-limit-requests': { schema: { type: 'string' } },
+  'x-ratelimit-remaining-requests': { schema: { type: 'string' } },
+  'x-ratelimit-reset-requests': { schema: { type: 'string' } },
+};
+
+const op = (summary: string, required: string[], properties: Record<string, object>, stream: boolean) => ({
+  post: {
+    tags: ['inference'],
+    summary,
+    security: [{ bearer: [] }],
+    requestBody: {
+      required: true,
+      ...json({ type: 'object', required, properties, additionalProperties: true }),
+    },
+    responses: {
+      200: {
+        description: stream ? 'JSON, or an SSE stream when `stream: true`' : 'JSON',
+        headers: rateHeaders,
+        content: {
+          'application/json': { schema: passThrough },
+          ...(stream ? { 'text/event-stream': { schema: { type: 'string' } } } : {}),
+        },
+      },
+      ...errors,
+    },
+  },
+});
+
+export const GATEWAY_PATHS: Record<string, unknown> = {
+  '/v1/chat/completions': op(
+    'OpenAI chat completions (stream or not)',
+    ['model', 'messages'],
+    {
+      model: { type: 'string' },
+      messages: { type: 'array', items: { type: 'object', required: ['role'], additionalProperties: true } },
+      stream: { type: 'boolean' },
+      max_tokens: { type: 'integer', minimum: 1 },
+      stream_options: { type: 'object', properties: { include_usage: { type: 'boolean' } } },
+    },
+    true,
+  ),
+  '/v1/completions': op(
+    'OpenAI legacy completions',
+    ['model', 'prompt'],
+    { model: { type: 'string' }, prompt: {}, stream: { type: 'boolean' } },
+    true,
+  ),
+  '/v1/embeddings': op(
+    'OpenAI embeddings',
+    ['model', 'input'],
+    { model: { type: 'string' }, input: {} },
+    false,
+  ),
+  '/v1/generate': {
+    post: {
+      tags: ['inference'],
+      summary: 'Text in, text out, for clients that do not speak chat',
+      security: [{ bearer: [] }],
+      requestBody: {
+        required: true,
+        ...json({
+          type: 'object',
+          required: ['prompt', 'model'],
+          additionalProperties: false,
+          properties: {
+            prompt: { type: 'string' },
+            model: { type: 'string' },
+            max_tokens: { type: 'integer', minimum: 1 },
+          },
+        }),
+      },
+      responses: {
+        200: json({
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            model: { type: 'string' },
+            text: { type: 'string' },
+            usage: passThrough,
+          },
+        }),
+        ...errors,
+      },
+    },
+  },
+  '/v1/models': {
+    get: {
+      tags: ['inference'],
+      summary: 'The models this key may call',
+      security: [{ bearer: [] }],
+      responses: { 200: json(passThrough), 401: errors[401] },
+    },
+  },
+};

@@ -1,0 +1,357 @@
+// The hot path of DESIGN, steps 1–7, for chat, completions, embeddings and generate. Served as plain
+// Fastify routes: no per-request framework work beyond routing and body parsing.
+import { once } from 'node:events';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  apiError,
+  type ApiError,
+  type ErrorCode,
+  errorStatus,
+  toEnvelope,
+  type UsageEndpoint,
+  type UsageEvent,
+} from '@gw/contracts';
+import { modelAllowed, type Principal, quotaExhausted } from '@gw/access';
+import { counter, histogram, type Logger } from '@gw/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { countTextTokens } from '@gw/tokenizer';
+import type { Dispatcher } from 'undici';
+import { Authenticator } from '../auth/authenticator.js';
+import { LOGGER } from '../config.js';
+import { RateLimiter } from '../limits/rate-limiter.js';
+import { UpstreamRouter } from '../upstreams/router.js';
+import type { ModelRoute } from '../upstreams/upstream-config.js';
+import { LastUsedBatcher } from '../usage/last-used.js';
+import { UsagePublisher } from '../usage/usage-publisher.js';
+import { type InferenceBody, readInferenceBody } from './inference-body.js';
+import { SseRelay } from './sse-relay.js';
+import { completionTokensOf, promptTokens, saneUsage, type Tokens } from './usage-numbers.js';
+
+const requests = counter('gateway_requests_total', 'Inference requests by endpoint and status', [
+  'endpoint',
+  'status',
+]);
+const overhead = histogram(
+  'gateway_overhead_seconds',
+  'Time from request arrival to forwarding upstream',
+  ['endpoint'],
+  [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+);
+
+const UPSTREAM_PATH: Record<UsageEndpoint, string> = {
+  'chat.completions': '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
+  generate: '/chat/completions',
+};
+
+type Req = FastifyRequest & { rawBody?: Buffer };
+
+interface Call {
+  endpoint: UsageEndpoint;
+  requestId: string;
+  at: number;
+  started: number;
+  principal?: Principal;
+  body?: InferenceBody;
+  route?: ModelRoute;
+  /** Set once the request is handed to the router: from then on it is recorded, whatever happens. */
+  forwarded?: boolean;
+  headers: Record<string, string>;
+}
+
+@Injectable()
+export class InferenceHandler {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly limiter: RateLimiter,
+    private readonly router: UpstreamRouter,
+    private readonly usage: UsagePublisher,
+    private readonly lastUsed: LastUsedBatcher,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async handle(endpoint: UsageEndpoint, req: Req, reply: FastifyReply, body: unknown): Promise<void> {
+    const call: Call = {
+      endpoint,
+      requestId: String(req.id),
+      at: Date.now(),
+      started: performance.now(),
+      headers: {},
+    };
+    try {
+      await this.run(call, req, reply, body);
+    } catch (err) {
+      this.logger.error({ err, reqId: req.id }, 'inference request failed');
+      if (!reply.sent && !reply.raw.headersSent) {
+        this.fail(call, reply, apiError('internal_error', `Internal error (request id ${call.requestId}).`));
+      } else reply.raw.destroy();
+    }
+  }
+
+  private async run(call: Call, req: Req, reply: FastifyReply, rawJson: unknown) {
+    // 1–4: key, principal, key checks (the model check needs the body, so it follows its validation).
+    const auth = await this.auth.authenticate(req.headers.authorization, {
+      clientIp: req.ip,
+      permission: 'read',
+    });
+    if (!auth.ok) return this.fail(call, reply, apiError(auth.code));
+    const principal = (call.principal = auth.principal);
+    const body = readInferenceBody(call.endpoint, rawJson);
+    if ('code' in body) return this.fail(call, reply, body);
+    call.body = body;
+    // Allow-lists name the gateway's model names; an alias is checked as the model it stands for.
+    const route = this.router.resolve(body.model);
+    if (!modelAllowed(principal, route?.model ?? body.model)) {
+      return this.fail(
+        call,
+        reply,
+        apiError('model_not_allowed', `This key may not call ${body.model}.`, 'model'),
+      );
+    }
+    if (!route)
+      return this.fail(
+        call,
+        reply,
+        apiError('model_not_found', `The model ${body.model} does not exist.`, 'model'),
+      );
+    call.route = route;
+    const now = Date.now();
+    if (quotaExhausted(principal, now)) return this.fail(call, reply, apiError('insufficient_quota'));
+
+    // 5: one Redis round trip for every limit (none when the principal has no limit).
+    const maxTokens = Math.min(body.maxTokens ?? route.maxOutputTokens, route.maxOutputTokens);
+    const estimate = Math.ceil((req.rawBody?.length ?? 0) / 4) + maxTokens;
+    const rate = await this.limiter.check(principal, estimate, now);
+    Object.assign(call.headers, rate.headers);
+    if (!rate.allowed) {
+      const which = rate.refusedBy === 'key_tpm' ? 'tokens per minute' : 'requests per minute';
+      return this.fail(
+        call,
+        reply,
+        apiError('rate_limit_exceeded', `Rate limit reached for ${which}. Retry later.`),
+      );
+    }
+    this.lastUsed.touch(principal.record.id, now);
+
+    // 6: forward.
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    };
+    reply.raw.once('close', onClose);
+    overhead.observe({ endpoint: call.endpoint }, (performance.now() - call.started) / 1000);
+    call.forwarded = true;
+    const result = await this.router.forward({
+      route,
+      path: UPSTREAM_PATH[call.endpoint],
+      body: (upstreamModel) => this.upstreamBody(call, req.rawBody, upstreamModel, maxTokens),
+      priority: principal.record.tier.priority,
+      signal: abort.signal,
+    });
+    if (!result.ok) {
+      // The client left while we waited: the provider may have started, so bill the prompt, estimated.
+      if (abort.signal.aborted) {
+        return this.publish(
+          call,
+          null,
+          499,
+          { prompt: promptTokens(call.endpoint, body.json), completion: 0 },
+          true,
+        );
+      }
+      return this.fail(call, reply, apiError(result.code, result.message), result.provider);
+    }
+    try {
+      const upstream = result.response;
+      if (upstream.statusCode >= 400)
+        return await this.upstreamError(call, reply, upstream, result.provider.name);
+      if (body.stream) await this.relayStream(call, reply, upstream, result.provider.name, abort);
+      else await this.relayJson(call, reply, upstream, result.provider.name);
+    } finally {
+      result.release();
+      reply.raw.off('close', onClose);
+    }
+  }
+
+  /** The client's bytes when nothing needs to change; otherwise the one re-serialisation. */
+  private upstreamBody(
+    call: Call,
+    raw: Buffer | undefined,
+    upstreamModel: string,
+    maxTokens: number,
+  ): Buffer | string {
+    const body = call.body!;
+    const capped = body.maxTokens !== undefined && body.maxTokens > maxTokens;
+    const askUsage = body.stream && !body.includeUsage;
+    if (call.endpoint === 'generate') {
+      const { prompt, ...rest } = body.json as { prompt: string };
+      return JSON.stringify({
+        ...rest,
+        model: upstreamModel,
+        messages: [{ role: 'user', content: prompt }],
+        stream: false,
+      });
+    }
+    if (raw && !capped && !askUsage && upstreamModel === body.model) return raw;
+    const json: Record<string, unknown> = { ...body.json, model: upstreamModel };
+    if (capped) json[body.json.max_tokens !== undefined ? 'max_tokens' : 'max_completion_tokens'] = maxTokens;
+    // Usage is always requested from the upstream; the extra frame is hidden from a client that did not ask.
+    if (askUsage) json.stream_options = { ...(body.json.stream_options as object), include_usage: true };
+    return JSON.stringify(json);
+  }
+
+  private async relayJson(
+    call: Call,
+    reply: FastifyReply,
+    upstream: Dispatcher.ResponseData,
+    provider: string,
+  ) {
+    const buf = Buffer.from(await upstream.body.arrayBuffer());
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      parsed = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed)
+      return this.fail(
+        call,
+        reply,
+        apiError('upstream_error', `Upstream ${provider} sent an unreadable body.`),
+        provider,
+      );
+    let tokens = saneUsage(parsed.usage);
+    const estimated = !tokens;
+    tokens ??= {
+      prompt: promptTokens(call.endpoint, call.body!.json),
+      completion: completionTokensOf(parsed),
+    };
+    if (call.endpoint === 'generate') {
+      const text =
+        (parsed.choices as { message?: { content?: string } }[] | undefined)?.[0]?.message?.content ?? '';
+      const out = {
+        id: parsed.id,
+        object: 'generation',
+        model: parsed.model,
+        text,
+        usage: parsed.usage ?? null,
+      };
+      void reply
+        .code(200)
+        .headers(call.headers)
+        .header('content-type', 'application/json')
+        .send(JSON.stringify(out));
+    } else {
+      void reply.code(200).headers(call.headers).header('content-type', 'application/json').send(buf);
+    }
+    this.publish(call, provider, 200, tokens, estimated);
+  }
+
+  private async relayStream(
+    call: Call,
+    reply: FastifyReply,
+    upstream: Dispatcher.ResponseData,
+    provider: string,
+    abort: AbortController,
+  ) {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      ...call.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-request-id': call.requestId,
+    });
+    const relay = new SseRelay(call.body!.includeUsage);
+    let status = 200;
+    try {
+      for await (const chunk of upstream.body) {
+        const out = relay.push(typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'));
+        // Backpressure: wait for a slow client rather than buffering the whole stream in memory.
+        if (out && !res.write(out)) await once(res, 'drain');
+      }
+      const rest = relay.end();
+      if (rest) res.write(rest);
+      res.end();
+    } catch (err) {
+      // The client left (we aborted the upstream), or the upstream broke mid-stream: nothing can be retried.
+      status = abort.signal.aborted ? 499 : 502;
+      if (!abort.signal.aborted)
+        this.logger.warn({ err, reqId: call.requestId, provider }, 'upstream stream broke');
+      res.destroy();
+    }
+    // Billed for what was delivered: the upstream's usage when it arrived, else a local count.
+    let tokens = saneUsage(relay.usage);
+    const estimated = !tokens;
+    tokens ??= {
+      prompt: promptTokens(call.endpoint, call.body!.json),
+      completion: countTextTokens(relay.delivered),
+    };
+    this.publish(call, provider, status, tokens, estimated);
+  }
+
+  private async upstreamError(
+    call: Call,
+    reply: FastifyReply,
+    upstream: Dispatcher.ResponseData,
+    provider: string,
+  ) {
+    const text = await upstream.body.text();
+    let message = `Upstream ${provider} answered ${upstream.statusCode}.`;
+    try {
+      const m = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+      if (typeof m === 'string') message = m;
+    } catch {
+      /* not JSON: keep the generic message */
+    }
+    const s = upstream.statusCode;
+    // The provider rejecting our credentials is our failure, not the client's.
+    const code: ErrorCode =
+      s === 401 || s === 403
+        ? 'upstream_error'
+        : s === 404
+          ? 'model_not_found'
+          : s === 413
+            ? 'request_too_large'
+            : s === 408
+              ? 'upstream_timeout'
+              : 'invalid_request';
+    this.fail(call, reply, apiError(code, message), provider);
+  }
+
+  private fail(call: Call, reply: FastifyReply, error: ApiError, provider: string | null = null) {
+    const status = errorStatus(error.code);
+    requests.inc({ endpoint: call.endpoint, status });
+    void reply
+      .code(status)
+      .headers(call.headers)
+      .header('content-type', 'application/json')
+      .send(JSON.stringify(toEnvelope(error)));
+    // Requests that got as far as the upstream are recorded even when they failed there.
+    if (call.forwarded) this.publish(call, provider, status, { prompt: 0, completion: 0 }, false);
+  }
+
+  private publish(call: Call, provider: string | null, status: number, tokens: Tokens, estimated: boolean) {
+    if (status < 400) requests.inc({ endpoint: call.endpoint, status });
+    const p = call.principal!;
+    const event: UsageEvent = {
+      requestId: call.requestId,
+      keyId: p.record.id,
+      owner: { type: p.record.owner.type, id: p.record.owner.id },
+      group: p.record.group.name,
+      model: call.route!.model,
+      endpoint: call.endpoint,
+      upstream: provider,
+      promptTokens: tokens.prompt,
+      completionTokens: tokens.completion,
+      status,
+      stream: call.body!.stream,
+      estimated,
+      latencyMs: Math.round(performance.now() - call.started),
+      at: new Date(call.at).toISOString(),
+    };
+    this.usage.publish(event);
+  }
+}

@@ -1,0 +1,135 @@
+// Forwards a request to the providers of a model: weighted choice, then fallback to the others on connect
+// errors, timeouts, 429 and 5xx. Never retries once a response has been handed to the caller.
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { counter, histogram } from '@gw/platform';
+import type { Dispatcher } from 'undici';
+import { Provider } from './provider.js';
+import type { ModelRoute, UpstreamCatalogue } from './upstream-config.js';
+
+export const CATALOGUE = Symbol('CATALOGUE');
+
+const attempts = counter('gateway_upstream_attempts_total', 'Upstream attempts', ['provider', 'outcome']);
+const latency = histogram('gateway_upstream_seconds', 'Upstream time to response headers', ['provider']);
+
+export interface ForwardRequest {
+  route: ModelRoute;
+  path: string;
+  /** Builds the body for a target (its upstream model name may differ). */
+  body: (upstreamModel: string) => Buffer | string;
+  priority: boolean;
+  signal: AbortSignal;
+}
+
+export type ForwardResult =
+  | { ok: true; provider: Provider; response: Dispatcher.ResponseData; release: () => void }
+  | { ok: false; code: 'upstream_error' | 'upstream_timeout'; message: string; provider: string | null };
+
+const MAX_ATTEMPTS = 3;
+
+function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  );
+}
+
+@Injectable()
+export class UpstreamRouter implements OnApplicationShutdown {
+  private readonly providers = new Map<string, Provider>();
+
+  constructor(@Inject(CATALOGUE) readonly catalogue: UpstreamCatalogue) {
+    for (const p of catalogue.providers) this.providers.set(p.name, new Provider(p));
+  }
+
+  resolve(model: string): ModelRoute | undefined {
+    return this.catalogue.routes.get(model);
+  }
+
+  /** Weighted random order over the targets whose breaker lets a request through (all, if none does). */
+  private order(route: ModelRoute): { provider: Provider; upstreamModel: string }[] {
+    const now = Date.now();
+    const all = route.targets.map((t) => ({
+      provider: this.providers.get(t.provider)!,
+      upstreamModel: t.upstreamModel,
+    }));
+    const open = all.filter((t) => t.provider.available(now));
+    const pool = open.length ? open : all;
+    const ordered: typeof pool = [];
+    while (pool.length) {
+      let pick = Math.random() * pool.reduce((s, t) => s + t.provider.config.weight, 0);
+      const i = pool.findIndex((t) => (pick -= t.provider.config.weight) < 0);
+      ordered.push(...pool.splice(i < 0 ? 0 : i, 1));
+    }
+    return ordered;
+  }
+
+  async forward(req: ForwardRequest): Promise<ForwardResult> {
+    let last: ForwardResult = {
+      ok: false,
+      code: 'upstream_error',
+      message: 'No upstream serves this model.',
+      provider: null,
+    };
+    const targets = this.order(req.route).slice(0, MAX_ATTEMPTS);
+    for (const { provider, upstreamModel } of targets) {
+      if (req.signal.aborted) break;
+      const wait = provider.acquire(req.priority);
+      if (wait) await wait;
+      const started = performance.now();
+      try {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (provider.config.apiKey) headers.authorization = `Bearer ${provider.config.apiKey}`;
+        const response = await provider.pool.request({
+          method: 'POST',
+          path: provider.basePath + req.path,
+          headers,
+          body: req.body(upstreamModel),
+          signal: req.signal,
+        });
+        latency.observe({ provider: provider.name }, (performance.now() - started) / 1000);
+        if (response.statusCode >= 500 || response.statusCode === 429) {
+          await response.body.dump();
+          provider.release();
+          provider.failed(Date.now());
+          attempts.inc({ provider: provider.name, outcome: String(response.statusCode) });
+          last = {
+            ok: false,
+            code: 'upstream_error',
+            message: `Upstream ${provider.name} answered ${response.statusCode}.`,
+            provider: provider.name,
+          };
+          continue;
+        }
+        provider.succeeded();
+        attempts.inc({ provider: provider.name, outcome: 'ok' });
+        let released = false;
+        const release = () => {
+          if (!released) {
+            released = true;
+            provider.release();
+          }
+        };
+        return { ok: true, provider, response, release };
+      } catch (err) {
+        provider.release();
+        if (req.signal.aborted) break;
+        provider.failed(Date.now());
+        const timeout = isTimeout(err);
+        attempts.inc({ provider: provider.name, outcome: timeout ? 'timeout' : 'error' });
+        last = {
+          ok: false,
+          code: timeout ? 'upstream_timeout' : 'upstream_error',
+          message: timeout ? `Upstream ${provider.name} timed out.` : `Upstream ${provider.name} failed.`,
+          provider: provider.name,
+        };
+      }
+    }
+    return last;
+  }
+
+  async onApplicationShutdown() {
+    await Promise.all([...this.providers.values()].map((p) => p.close()));
+  }
+}
