@@ -22,7 +22,7 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
     host: config.host,
     bodyLimit: config.maxBodyBytes,
     rawBody: true,
-    trustProxy: config.trustProxyHops,
+    trustedProxies: config.trustedProxies,
     swagger: {
       title: 'AI Gateway — OpenAI-compatible API',
       description: "Call with the official `openai` SDK and a `gw-sk-…` key. Errors use OpenAI's envelope.",

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseIpRange } from '@gw/contracts';
 import { env, loadConfig } from '@gw/platform';
 import { z } from 'zod';
 
@@ -29,8 +30,18 @@ const Schema = z
       .default(8 * 1024 * 1024),
     /** How many gateway replicas share the limits: the local fallback limiter uses limit ÷ this while Redis is down. */
     GATEWAY_REPLICAS: z.coerce.number().int().min(1).max(10_000).default(1),
-    /** Trust X-Forwarded-For from this many proxy hops (0 = use the socket address). */
-    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    /**
+     * Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed for the client address
+     * that IP allow-lists check. Empty: the socket address. A hop count is not offered: it cannot tell a
+     * proxy from a client that forges the header.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .refine(
+        (s) => s.split(',').every((p) => !p.trim() || parseIpRange(p.trim()) !== undefined),
+        'addresses or CIDRs, comma-separated',
+      ),
     USAGE_SPOOL_DIR: z.string().min(1).default(join(tmpdir(), 'gw-usage-spool')),
     USAGE_SPOOL_MAX_BYTES: z.coerce
       .number()
@@ -55,7 +66,9 @@ const Schema = z
     authTimeoutMs: e.AUTH_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     replicas: e.GATEWAY_REPLICAS,
-    trustProxyHops: e.TRUST_PROXY_HOPS,
+    trustedProxies: e.TRUSTED_PROXIES.split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
     spoolDir: e.USAGE_SPOOL_DIR,
     spoolMaxBytes: e.USAGE_SPOOL_MAX_BYTES,
     lastUsedFlushMs: e.LAST_USED_FLUSH_MS,

@@ -26,8 +26,8 @@ export interface HttpAppOptions {
   };
   /** Keep the request body's bytes (req.rawBody) next to the parsed JSON, to forward it unchanged. */
   rawBody?: boolean;
-  /** Trust X-Forwarded-For from this many proxy hops for req.ip. */
-  trustProxy?: number;
+  /** Proxies (addresses, CIDRs) whose X-Forwarded-For sets req.ip. */
+  trustedProxies?: string[];
   /** Log each request (management APIs); hot paths keep their own lean logging. */
   logRequests?: boolean;
 }
@@ -42,8 +42,7 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
-    // Fastify takes a hop count; Nest's adapter type only lists the other forms.
-    trustProxy: (opts.trustProxy || false) as boolean,
+    trustProxy: opts.trustedProxies?.length ? opts.trustedProxies.join(',') : false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestPinoLogger(opts.logger.child({ context: 'nest' })),
