@@ -8,6 +8,7 @@ import { embedding, replyText, streamPieces } from './replies.js';
 const MAX_BODY = 4 * 1024 * 1024;
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- request bodies are arbitrary JSON here
 type Json = Record<string, any>;
 
 function send(res: ServerResponse, status: number, body: unknown) {

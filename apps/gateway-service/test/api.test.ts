@@ -1,6 +1,6 @@
 // The OpenAI-compatible surface through the official SDK, and the usage event each request publishes.
 import { countChatTokens } from '@gw/tokenizer';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import {
   client,
   startGateway,

@@ -84,6 +84,7 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
         'request',
       );
     }
+    done();
   });
 
   if (opts.swagger) {

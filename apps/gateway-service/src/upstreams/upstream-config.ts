@@ -120,7 +120,7 @@ export function loadCatalogue(
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`upstreams: cannot read ${path}: ${(err as Error).message}`);
+    throw new Error(`upstreams: cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   const parsed = UpstreamsFile.safeParse(raw);
   if (!parsed.success) {

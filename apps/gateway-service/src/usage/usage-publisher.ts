@@ -37,10 +37,10 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
     } catch (err) {
       this.logger.warn({ err }, 'could not ensure the USAGE stream yet; events spool until it exists');
     }
-    this.nats.onReconnect(() => this.drainSpool());
+    this.nats.onReconnect(() => void this.drainSpool());
     // Also on a timer: a spool left by a previous process, or a publish that timed out while connected.
-    this.timer = setInterval(() => this.drainSpool(), DRAIN_EVERY_MS).unref();
-    this.drainSpool();
+    this.timer = setInterval(() => void this.drainSpool(), DRAIN_EVERY_MS).unref();
+    void this.drainSpool();
   }
 
   /** Fire and forget: the response never waits on this. */

@@ -1,0 +1,91 @@
+// Usage events while NATS is down: requests keep being served from the principal cache, events wait in the
+// on-disk spool, and all of them reach USAGE once NATS is back. Runs its own nats-server (a real one), so
+// stopping it disturbs no other test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, pollUntil } from '@gw/testing';
+import {
+  client,
+  startGateway,
+  startUpstream,
+  startWorld,
+  type Upstream,
+  upstreamsFile,
+  waitForUsage,
+  type World,
+} from './harness.js';
+
+let natsPort: number;
+let natsUrl: string;
+const storeDir = mkdtempSync(join(tmpdir(), 'gw-nats-'));
+let nats: ChildProcess | undefined;
+let world: World;
+let upstream: Upstream;
+let gw: Awaited<ReturnType<typeof startGateway>>;
+
+async function startNats() {
+  nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', storeDir], {
+    stdio: 'ignore',
+  });
+  await pollUntil(
+    () =>
+      fetch(`http://127.0.0.1:${natsPort}`).then(
+        () => true,
+        (e: { cause?: { code?: string } }) => e.cause?.code !== 'ECONNREFUSED',
+      ),
+    (up) => up,
+    5000,
+    20,
+  );
+}
+
+async function stopNats() {
+  const p = nats!;
+  await new Promise<void>((resolve) => {
+    p.once('exit', () => resolve());
+    p.kill('SIGTERM');
+  });
+}
+
+beforeAll(async () => {
+  natsPort = await freePort();
+  natsUrl = `nats://127.0.0.1:${natsPort}`;
+  await startNats();
+  [world, upstream] = await Promise.all([startWorld({ NATS_URL: natsUrl }), startUpstream()]);
+  gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]), natsUrl });
+}, 60_000);
+afterAll(async () => {
+  await gw.close();
+  await Promise.all([world.stop(), upstream.stop()]);
+  if (nats && nats.exitCode === null) await stopNats();
+});
+
+it('spools usage while NATS is down and delivers every event, once, after it restarts', async () => {
+  const key = await world.admin.key(await world.admin.account('pro'));
+  const sdk = client(gw.url, key.key);
+  const since = new Date();
+  const ids: string[] = [];
+  const call = async () => {
+    const { response } = await sdk.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })
+      .withResponse();
+    ids.push(response.headers.get('x-request-id')!);
+  };
+  await call(); // warms the principal cache
+  await stopNats();
+  for (let i = 0; i < 5; i++) await call(); // served from the cache, events spooled
+  const spooled = readdirSync(gw.spoolDir).reduce((n, f) => n + statSync(join(gw.spoolDir, f)).size, 0);
+  expect(spooled).toBeGreaterThan(0);
+
+  await startNats();
+  const events = await waitForUsage(since, ids, 15_000, natsUrl);
+  expect(ids.every((id) => events.get(id)?.status === 200)).toBe(true);
+  expect(events.size).toBe(ids.length);
+  await pollUntil(
+    async () => readdirSync(gw.spoolDir).reduce((n, f) => n + statSync(join(gw.spoolDir, f)).size, 0),
+    (bytes) => bytes === 0,
+    5000,
+  );
+}, 60_000);
