@@ -142,6 +142,15 @@ function printTestTotals() {
   console.log(`\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 }
 
+/** The benchmark's load generator: Debian's wrk, installed when missing and we may. */
+function ensureWrk() {
+  if (spawnSync('sh', ['-c', 'command -v wrk']).status === 0) return;
+  if (process.getuid?.() !== 0) throw new Error('npm run bench needs wrk: sudo apt-get install wrk');
+  run('apt-get', ['install', '-y', '-qq', 'wrk'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
 /** What this invocation started: the only things its Ctrl-C, failure or CI cleanup stops. */
 const startedByThisRun = [];
 
@@ -187,7 +196,18 @@ async function main(cmd) {
     if (process.env.CI === 'true') await stopAll(startedByThisRun);
     return format.status === 0 && res.status === 0 ? 0 : 1;
   }
-  console.error('usage: cli.mjs start|test|stop');
+  if (cmd === 'bench') {
+    const env = { ...process.env, ...(await bootstrap()) };
+    ensureWrk();
+    const res = spawnSync(process.execPath, [join(ROOT, 'bench/run.mjs')], {
+      cwd: ROOT,
+      env,
+      stdio: 'inherit',
+    });
+    if (process.env.CI === 'true') await stopAll(startedByThisRun);
+    return res.status ?? 1;
+  }
+  console.error('usage: cli.mjs start|test|stop|bench');
   return 2;
 }
 

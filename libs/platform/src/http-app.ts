@@ -42,6 +42,8 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // No Express-style middleware anywhere: skip the engine that would run on every request.
+    skipMiddie: true,
     trustProxy: opts.trustedProxies?.length ? opts.trustedProxies.join(',') : false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {

@@ -1,8 +1,11 @@
 // Step 7: one usage event per request to JetStream, message id = request id. Never on the request's
-// critical path: publishes are pipelined and their acks awaited in the background; whatever fails (NATS
-// down, no ack in time) goes to the on-disk spool and is replayed when NATS is back.
+// critical path. Events are gathered for a couple of milliseconds and sent as one burst on the same
+// connection: each its own message with its own Nats-Msg-Id, and only the burst's last one asks for an ack.
+// NATS keeps a connection's messages in order, so that ack means the stream has processed the whole burst;
+// a missing ack sends the whole burst to the spool (replays are deduplicated by message id).
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { headers } from '@nats-io/nats-core';
 import { USAGE_SUBJECT, type UsageEvent } from '@gw/contracts';
 import { counter, ensureUsageStream, gauge, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
@@ -12,6 +15,8 @@ const published = counter('gateway_usage_events_total', 'Usage events by outcome
 const inFlightGauge = gauge('gateway_usage_events_in_flight', 'Usage events awaiting a JetStream ack');
 
 const ACK_TIMEOUT_MS = 5_000;
+const BURST_MS = 2;
+const BURST_MAX = 512;
 const DRAIN_EVERY_MS = 2_000;
 
 @Injectable()
@@ -21,6 +26,8 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
   private readonly inFlight = new Set<Promise<void>>();
   private draining: Promise<void> | undefined;
   private timer?: NodeJS.Timeout;
+  private burst: UsageEvent[] = [];
+  private burstTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly nats: NatsClient,
@@ -46,12 +53,34 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
   /** Fire and forget: the response never waits on this. */
   publish(event: UsageEvent) {
     if (!this.nats.isConnected()) {
-      void this.toSpool(event);
+      void this.toSpool([event]);
       return;
     }
-    const p = this.send(event).then(
-      () => void published.inc({ outcome: 'acked' }),
-      () => this.toSpool(event),
+    this.burst.push(event);
+    if (this.burst.length >= BURST_MAX) this.sendBurst();
+    else this.burstTimer ??= setTimeout(() => this.sendBurst(), BURST_MS);
+  }
+
+  private sendBurst() {
+    clearTimeout(this.burstTimer);
+    this.burstTimer = undefined;
+    const burst = this.burst;
+    this.burst = [];
+    if (!burst.length) return;
+    const nc = this.nats.connection;
+    try {
+      for (let i = 0; i < burst.length - 1; i++) {
+        const h = headers();
+        h.set('Nats-Msg-Id', burst[i].requestId);
+        nc.publish(USAGE_SUBJECT, JSON.stringify(burst[i]), { headers: h });
+      }
+    } catch {
+      void this.toSpool(burst);
+      return;
+    }
+    const p = this.send(burst[burst.length - 1]).then(
+      () => void published.inc({ outcome: 'acked' }, burst.length),
+      () => this.toSpool(burst),
     );
     this.track(p);
   }
@@ -71,13 +100,15 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  private async toSpool(event: UsageEvent) {
-    const kept = await this.spool.append(event).catch((err: unknown) => {
-      this.logger.error({ err }, 'usage spool write failed');
-      return false;
-    });
-    published.inc({ outcome: kept ? 'spooled' : 'dropped' });
-    if (!kept) this.logger.error({ requestId: event.requestId }, 'usage spool full: event dropped');
+  private async toSpool(events: UsageEvent[]) {
+    for (const event of events) {
+      const kept = await this.spool.append(event).catch((err: unknown) => {
+        this.logger.error({ err }, 'usage spool write failed');
+        return false;
+      });
+      published.inc({ outcome: kept ? 'spooled' : 'dropped' });
+      if (!kept) this.logger.error({ requestId: event.requestId }, 'usage spool full: event dropped');
+    }
   }
 
   /** Replays the spool in order while connected; one replay at a time. */
@@ -100,6 +131,7 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
 
   /** Shutdown: wait for acks in flight (failures land in the spool), then one last replay. */
   async flush() {
+    this.sendBurst();
     await Promise.allSettled([...this.inFlight]);
     await this.drainSpool();
   }

@@ -1,0 +1,226 @@
+// `npm run bench`: the same chat request against (a) the demo upstream directly, (b) a bare pass-through
+// proxy, (c) our gateway with a real key, rate limits and usage publishing on, (d) Portkey's OSS gateway —
+// at c=1 and c=32 — plus time to first byte of a stream, gateway vs direct. Writes bench/results/.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { wrk } from './wrk.mjs';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const children = [];
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function start(name, cmd, args, env, healthPath = '/healthz') {
+  const port = await freePort();
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env(port), PORT: String(port) },
+    stdio: 'ignore',
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      await fetch(url + healthPath, { signal: AbortSignal.timeout(500) });
+      return url;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${name} did not start`);
+}
+
+const node = (entry) => [process.execPath, [join(ROOT, entry)]];
+
+async function admin(keyServiceUrl, method, path, body) {
+  const res = await fetch(keyServiceUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${process.env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function ttfb(url, headers, body, n = 100) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    const reader = res.body.getReader();
+    await reader.read();
+    times.push(performance.now() - t0);
+    while (!(await reader.read()).done);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(n * 0.5)], p99: times[Math.floor(n * 0.99)] };
+}
+
+async function main() {
+  const upstream = await start('demo-upstream', ...node('apps/demo-upstream/dist/main.js'), () => ({}));
+  const bare = await start(
+    'bare-proxy',
+    ...node('bench/bare-proxy.mjs'),
+    () => ({ UPSTREAM: upstream }),
+    '/',
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+  const upstreamsFile = join(dir, 'upstreams.json');
+  writeFileSync(
+    upstreamsFile,
+    JSON.stringify({ providers: [{ name: 'demo', baseUrl: `${upstream}/v1`, models: ['gpt-4o-mini'] }] }),
+  );
+  const keyService = await start('key-service', ...node('apps/key-service/dist/main.js'), () => ({}));
+  await start('auth-service', ...node('apps/auth-service/dist/main.js'), () => ({}));
+  const gateway = await start('gateway-service', ...node('apps/gateway-service/dist/main.js'), () => ({
+    UPSTREAMS_FILE: upstreamsFile,
+    USAGE_SPOOL_DIR: join(dir, 'spool'),
+  }));
+  const portkeyPort = await freePort();
+  const portkey = `http://127.0.0.1:${portkeyPort}`;
+  children.push(
+    spawn(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+        `--port=${portkeyPort}`,
+        '--headless',
+      ],
+      {
+        env: { ...process.env, NODE_ENV: 'production' },
+        stdio: 'ignore',
+      },
+    ),
+  );
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(portkey, { signal: AbortSignal.timeout(500) });
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  // A real key on a tier with a (high) RPM and its own RPM/TPM, so every limit is checked in Redis.
+  await admin(keyService, 'PUT', '/v1/tiers/bench', { rpm: 10_000_000, models: ['*'] });
+  const account = await admin(keyService, 'POST', '/v1/accounts', { name: 'bench', tier: 'bench' });
+  const key = await admin(keyService, 'POST', '/v1/keys', {
+    name: `bench-${Date.now()}`,
+    owner: { type: 'account', id: account.id },
+    rpm: 1_000_000,
+    tpm: 100_000_000,
+  });
+
+  const body = JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Hello, benchmark' }],
+    max_tokens: 64,
+  });
+  const targets = [
+    { name: 'demo upstream (direct)', url: `${upstream}/v1/chat/completions`, headers: {} },
+    { name: 'bare proxy (node:http + undici)', url: `${bare}/v1/chat/completions`, headers: {} },
+    {
+      name: 'our gateway',
+      url: `${gateway}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${key.key}` },
+    },
+    {
+      name: 'Portkey OSS gateway',
+      url: `${portkey}/v1/chat/completions`,
+      headers: {
+        'x-portkey-provider': 'openai',
+        'x-portkey-custom-host': `${upstream}/v1`,
+        authorization: 'Bearer sk-bench',
+      },
+    },
+  ];
+  const results = [];
+  for (const t of targets) {
+    for (const connections of [1, 32]) {
+      const headers = { 'content-type': 'application/json', ...t.headers };
+      wrk({ url: t.url, body, headers, connections, seconds: 2 }); // warm-up: JIT, pools, caches
+      const r = wrk({ url: t.url, body, headers, connections, seconds: SECONDS });
+      results.push({ target: t.name, connections, ...r });
+      console.log(
+        `${t.name.padEnd(34)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}`,
+      );
+    }
+  }
+  const streamBody = JSON.stringify({
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{ role: 'user', content: 'Hello, stream' }],
+  });
+  const streaming = {
+    direct: await ttfb(`${upstream}/v1/chat/completions`, {}, streamBody),
+    gateway: await ttfb(`${gateway}/v1/chat/completions`, { authorization: `Bearer ${key.key}` }, streamBody),
+  };
+
+  const get = (name, c) => results.find((r) => r.target.startsWith(name) && r.connections === c);
+  const bare32 = get('bare', 32);
+  const ours32 = get('our', 32);
+  const pk32 = get('Portkey', 32);
+  const targetsMet = {
+    rpsVsBare: { value: ours32.rps / bare32.rps, target: 0.7, met: ours32.rps >= 0.7 * bare32.rps },
+    rpsVsPortkey: { value: ours32.rps / pk32.rps, target: 5, met: ours32.rps >= 5 * pk32.rps },
+    p50OverBareC1Ms: {
+      value: get('our', 1).p50 - get('bare', 1).p50,
+      target: 0.3,
+      met: get('our', 1).p50 <= get('bare', 1).p50 + 0.3,
+    },
+  };
+  const errors = results.reduce((n, r) => n + r.errors, 0);
+  const lines = [
+    `| target | c | req/s | p50 ms | p99 ms | req/s vs bare |`,
+    `| --- | --- | --- | --- | --- | --- |`,
+    ...results.map((r) => {
+      const base = get('bare', r.connections).rps;
+      return `| ${r.target} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.rps / base).toFixed(2)} |`;
+    }),
+    '',
+    `Streaming, time to first byte (100 sequential requests): direct p50 ${streaming.direct.p50.toFixed(2)} ms / p99 ${streaming.direct.p99.toFixed(2)} ms; ` +
+      `through the gateway p50 ${streaming.gateway.p50.toFixed(2)} ms / p99 ${streaming.gateway.p99.toFixed(2)} ms.`,
+    '',
+    `Targets: c=32 RPS ≥ 0.7 × bare: ${targetsMet.rpsVsBare.value.toFixed(2)} × (${targetsMet.rpsVsBare.met ? 'met' : 'not met'}); ` +
+      `≥ 5 × Portkey: ${targetsMet.rpsVsPortkey.value.toFixed(1)} × (${targetsMet.rpsVsPortkey.met ? 'met' : 'not met'}); ` +
+      `c=1 p50 ≤ bare + 0.3 ms: +${targetsMet.p50OverBareC1Ms.value.toFixed(2)} ms (${targetsMet.p50OverBareC1Ms.met ? 'met' : 'not met'}).`,
+    `Non-2xx responses across all runs: ${errors}. ${SECONDS} s per run after a 2 s warm-up, wrk -t1, ${cpus().length} cores shared by everything.`,
+  ];
+  const table = lines.join('\n');
+  console.log('\n' + table);
+  const outDir = join(ROOT, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const report = {
+    at: new Date().toISOString(),
+    seconds: SECONDS,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    results,
+    streaming,
+    targets: targetsMet,
+  };
+  writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(outDir, 'latest.md'), `# Latest benchmark (${report.at})\n\n${table}\n`);
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+}
