@@ -2,7 +2,7 @@
 // proxy, (c) our gateway with a real key, rate limits and usage publishing on, (d) Portkey's OSS gateway —
 // at c=1 and c=32 — plus time to first byte of a stream, gateway vs direct. Writes bench/results/.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -21,12 +21,16 @@ const freePort = () =>
     });
   });
 
+const LOG_DIR = join(ROOT, '.stack/logs/bench');
+mkdirSync(LOG_DIR, { recursive: true });
+
 async function start(name, cmd, args, env, healthPath = '/healthz') {
   const port = await freePort();
+  const log = openSync(join(LOG_DIR, `${name}.log`), 'w');
   const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env(port), PORT: String(port) },
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
@@ -149,6 +153,18 @@ async function main() {
       },
     },
   ];
+  // Streams first, on fresh connections (after the load runs, sockets half-closed by wrk's teardown
+  // made the first stream requests fail).
+  const streamBody = JSON.stringify({
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{ role: 'user', content: 'Hello, stream' }],
+  });
+  const streaming = {
+    direct: await ttfb(`${upstream}/v1/chat/completions`, {}, streamBody),
+    gateway: await ttfb(`${gateway}/v1/chat/completions`, { authorization: `Bearer ${key.key}` }, streamBody),
+  };
+
   const results = [];
   for (const t of targets) {
     for (const connections of [1, 32]) {
@@ -161,16 +177,6 @@ async function main() {
       );
     }
   }
-  const streamBody = JSON.stringify({
-    model: 'gpt-4o-mini',
-    stream: true,
-    messages: [{ role: 'user', content: 'Hello, stream' }],
-  });
-  const streaming = {
-    direct: await ttfb(`${upstream}/v1/chat/completions`, {}, streamBody),
-    gateway: await ttfb(`${gateway}/v1/chat/completions`, { authorization: `Bearer ${key.key}` }, streamBody),
-  };
-
   const get = (name, c) => results.find((r) => r.target.startsWith(name) && r.connections === c);
   const bare32 = get('bare', 32);
   const ours32 = get('our', 32);
