@@ -8,10 +8,7 @@ const Schema = z
     LOG_LEVEL: env.logLevel,
     REDIS_URL: env.redisUrl,
     NATS_URL: env.natsUrl,
-    KEY_PREFIX: z
-      .string()
-      .regex(/^[a-z0-9_-]{1,16}$/i)
-      .default('gw-sk-'),
+    KEY_PREFIX: env.keyPrefix,
     /** How long a key record stays in Redis without an event evicting it. */
     AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     /** How long an unknown hash is remembered, so a flood of wrong keys does not reach key-service. */

@@ -1,5 +1,5 @@
 // Builds and starts gateway-service; main.ts and the integration tests both call this.
-import { createHttpApp, createLogger, type Logger } from '@gw/platform';
+import { createHttpApp, createLogger, listeningUrl, type Logger } from '@gw/platform';
 import { GatewayModule } from './app.module.js';
 import { type GatewayConfig, loadGatewayConfig } from './config.js';
 import { GATEWAY_PATHS } from './http/openapi-paths.js';
@@ -30,7 +30,5 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
       extraPaths: GATEWAY_PATHS,
     },
   });
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  return { app, config, logger, url: `http://127.0.0.1:${port}` };
+  return { app, config, logger, url: listeningUrl(app) };
 }

@@ -11,10 +11,7 @@ const Schema = z
     LOG_LEVEL: env.logLevel,
     REDIS_URL: env.redisUrl,
     NATS_URL: env.natsUrl,
-    KEY_PREFIX: z
-      .string()
-      .regex(/^[a-z0-9_-]{1,16}$/i)
-      .default('gw-sk-'),
+    KEY_PREFIX: env.keyPrefix,
     /** Providers file (JSON, see README "Upstreams"). Without it: the demo upstream at DEMO_UPSTREAM_URL. */
     UPSTREAMS_FILE: z.string().min(1).optional(),
     DEMO_UPSTREAM_URL: z.url().default('http://127.0.0.1:8089'),

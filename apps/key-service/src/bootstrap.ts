@@ -1,5 +1,5 @@
 // Builds and starts key-service; main.ts and the integration tests both call this.
-import { createHttpApp, createLogger, type Logger } from '@gw/platform';
+import { createHttpApp, createLogger, listeningUrl, type Logger } from '@gw/platform';
 import { KeyServiceModule } from './app.module.js';
 import { type KeyServiceConfig, loadKeyServiceConfig } from './config.js';
 import type { Clock } from './tokens.js';
@@ -34,7 +34,5 @@ export async function bootstrap({
       bearer: 'The operator token or a gw-sk-… key',
     },
   });
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  return { app, config, logger, url: `http://127.0.0.1:${port}` };
+  return { app, config, logger, url: listeningUrl(app) };
 }

@@ -9,10 +9,7 @@ const Schema = z
     DATABASE_URL: env.databaseUrl,
     NATS_URL: env.natsUrl,
     ADMIN_TOKEN: env.secret(16),
-    KEY_PREFIX: z
-      .string()
-      .regex(/^[a-z0-9_-]{1,16}$/i)
-      .default('gw-sk-'),
+    KEY_PREFIX: env.keyPrefix,
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   })
   .transform((e) => ({

@@ -1,7 +1,6 @@
 // Starts the real key-service on a free port against the stack's Postgres and NATS, and talks to it over HTTP.
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { bootstrap } from '../src/bootstrap.js';
 import type { Clock } from '../src/tokens.js';
@@ -93,32 +92,6 @@ export async function startKeyService(opts: { clock?: Clock } = {}) {
 
 export type KeyService = Awaited<ReturnType<typeof startKeyService>>;
 
-/** Collects NATS messages on a subject, for asserting the events a change publishes. */
-export async function collect(subject: string) {
-  const nc: NatsConnection = await connect({ servers: process.env.NATS_URL });
-  const seen: { subject: string; data: any }[] = [];
-  nc.subscribe(subject, {
-    callback: (_e, m) => {
-      seen.push({ subject: m.subject, data: m.json() });
-    },
-  });
-  await nc.flush();
-  return {
-    seen,
-    nc,
-    async waitFor(pred: (m: { subject: string; data: any }) => boolean, ms = 3000) {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        const hit = seen.find(pred);
-        if (hit) return hit;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(
-        `no message on ${subject} matched within ${ms} ms; saw ${JSON.stringify(seen.map((s) => s.data))}`,
-      );
-    },
-    close: () => nc.close(),
-  };
-}
+export { collect } from '@gw/testing';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

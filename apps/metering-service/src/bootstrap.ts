@@ -1,4 +1,4 @@
-import { createHttpApp, createLogger } from '@gw/platform';
+import { createHttpApp, createLogger, listeningUrl } from '@gw/platform';
 import { AppModule } from './app.module.js';
 import { loadServiceConfig, type ServiceConfig } from './config.js';
 
@@ -14,7 +14,5 @@ export async function bootstrap({
     port: config.port,
     host: config.host,
   });
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  return { app, config, logger, url: `http://127.0.0.1:${port}` };
+  return { app, config, logger, url: listeningUrl(app) };
 }

@@ -41,5 +41,9 @@ export const env = {
       'must be nats:// URLs, comma-separated',
     ),
   secret: (min: number) => z.string().min(min, `must be at least ${min} characters`),
+  keyPrefix: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,16}$/i, '1–16 letters, digits, "_" or "-"')
+    .default('gw-sk-'),
   durationMs: (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback),
 };

@@ -104,6 +104,12 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
   return app;
 }
 
+/** The loopback URL an app listens on (the real port when it was started on port 0). */
+export function listeningUrl(app: NestFastifyApplication): string {
+  const address = app.getHttpServer().address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
 /**
  * SIGTERM: readiness turns false first, then Nest's shutdown hooks close the server (open requests and
  * streams may finish) and the connections (flushing what they hold). Past `graceMs` the process exits anyway.
