@@ -1,9 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { createKeyFormat } from '@gw/key-format';
-import { Connections, HealthModule, type Logger, natsProvider, redisProvider } from '@gw/platform';
+import { Connections, HealthModule, type Logger, natsProvider, PreRouter, redisProvider } from '@gw/platform';
 import { Authenticator, KEY_FORMAT } from './auth/authenticator.js';
 import { CONFIG, type GatewayConfig, LOGGER } from './config.js';
-import { GatewayRoutes } from './http/gateway-routes.js';
+import { HotRoutes } from './http/hot-routes.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import { InferenceHandler } from './proxy/inference.handler.js';
 import { ModelsHandler } from './proxy/models.handler.js';
@@ -15,7 +15,12 @@ import { UsagePublisher } from './usage/usage-publisher.js';
 /** gateway-service: the OpenAI-compatible public API. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: GatewayConfig, logger: Logger, catalogue: UpstreamCatalogue): DynamicModule {
+  static forRoot(
+    config: GatewayConfig,
+    logger: Logger,
+    catalogue: UpstreamCatalogue,
+    preRouter: PreRouter,
+  ): DynamicModule {
     return {
       module: GatewayModule,
       imports: [HealthModule],
@@ -24,6 +29,7 @@ export class GatewayModule {
         { provide: LOGGER, useValue: logger },
         { provide: KEY_FORMAT, useValue: createKeyFormat(config.keyPrefix) },
         { provide: CATALOGUE, useValue: catalogue },
+        { provide: PreRouter, useValue: preRouter },
         natsProvider('gateway-service'),
         redisProvider('gateway-service'),
         Connections,
@@ -34,7 +40,7 @@ export class GatewayModule {
         LastUsedBatcher,
         InferenceHandler,
         ModelsHandler,
-        GatewayRoutes,
+        HotRoutes,
       ],
     };
   }

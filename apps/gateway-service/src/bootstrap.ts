@@ -1,5 +1,5 @@
 // Builds and starts gateway-service; main.ts and the integration tests both call this.
-import { createHttpApp, createLogger, listeningUrl, type Logger } from '@gw/platform';
+import { createHttpApp, createLogger, listeningUrl, type Logger, PreRouter } from '@gw/platform';
 import { GatewayModule } from './app.module.js';
 import { type GatewayConfig, loadGatewayConfig } from './config.js';
 import { GATEWAY_PATHS } from './http/openapi-paths.js';
@@ -15,14 +15,14 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
   const config = { ...loadGatewayConfig(env), ...overrides };
   const logger = given ?? createLogger('gateway-service', config.logLevel);
   const catalogue = loadCatalogue(config.upstreamsFile, config.demoUpstreamUrl, env);
-  const app = await createHttpApp(GatewayModule.forRoot(config, logger, catalogue), {
+  const preRouter = new PreRouter();
+  const app = await createHttpApp(GatewayModule.forRoot(config, logger, catalogue, preRouter), {
     name: 'gateway-service',
     logger,
     port: config.port,
     host: config.host,
     bodyLimit: config.maxBodyBytes,
-    rawBody: true,
-    trustedProxies: config.trustedProxies,
+    preRouter,
     swagger: {
       title: 'AI Gateway — OpenAI-compatible API',
       description: "Call with the official `openai` SDK and a `gw-sk-…` key. Errors use OpenAI's envelope.",

@@ -182,7 +182,9 @@ describe('error codes', () => {
   });
 
   it('429 insufficient_quota once the key is exhausted', async () => {
-    const k = await key({ quota: { type: 'total', limit: 1 } });
+    // Enterprise: no RPM, so polling cannot trip a rate limit before the event arrives.
+    account = await world.admin.account('enterprise');
+    const k = await world.admin.key(account, { quota: { type: 'total', limit: 1 } });
     const sdk = client(gw.url, k.key);
     await chat(sdk);
     const bus = await import('@gw/testing').then((t) => t.collect('keys.events.>'));
@@ -203,7 +205,8 @@ describe('error codes', () => {
             (e: InstanceType<typeof OpenAI.APIError>) => e.code ?? 'x',
           ),
         (c) => c === 'insufficient_quota',
-        3000,
+        5000,
+        20,
       );
       const e = await expectError(chat(sdk), OpenAI.RateLimitError, 429, 'insufficient_quota');
       expect((e.error as { type: string }).type).toBe('insufficient_quota');

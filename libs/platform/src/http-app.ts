@@ -1,6 +1,7 @@
 // Builds and starts a service's Nest app on Fastify: envelope errors, Swagger, metrics, request logs,
 // graceful shutdown. `bootstrap()` functions of the apps call this, so tests start the real app.
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -28,8 +29,18 @@ export interface HttpAppOptions {
   rawBody?: boolean;
   /** Proxies (addresses, CIDRs) whose X-Forwarded-For sets req.ip. */
   trustedProxies?: string[];
+  /** Handles some requests before Fastify sees them (hot paths); the rest go to Fastify/Nest. */
+  preRouter?: PreRouter;
   /** Log each request (management APIs); hot paths keep their own lean logging. */
   logRequests?: boolean;
+}
+
+/**
+ * A hook in front of Fastify: `handle` returns true when it took the request. Filled in by a provider once
+ * the app's dependencies exist, so the server can be created before them.
+ */
+export class PreRouter {
+  handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,6 +55,14 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
     return503OnClosing: true,
     // No Express-style middleware anywhere: skip the engine that would run on every request.
     skipMiddie: true,
+    ...(opts.preRouter
+      ? {
+          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+            createServer((req, res) => {
+              if (!opts.preRouter!.handle?.(req, res)) handler(req, res);
+            }),
+        }
+      : {}),
     trustProxy: opts.trustedProxies?.length ? opts.trustedProxies.join(',') : false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {

@@ -1,6 +1,7 @@
-// The hot path of DESIGN, steps 1–7, for chat, completions, embeddings and generate. Served as plain
-// Fastify routes: no per-request framework work beyond routing and body parsing.
+// The hot path of DESIGN, steps 1–7, for chat, completions, embeddings and generate, on Node's own
+// request and response objects (see http/hot-routes.ts).
 import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   apiError,
@@ -13,11 +14,11 @@ import {
 } from '@gw/contracts';
 import { modelAllowed, type Principal, quotaExhausted } from '@gw/access';
 import { counter, histogram, type Logger } from '@gw/platform';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { countTextTokens } from '@gw/tokenizer';
 import type { Dispatcher } from 'undici';
 import { Authenticator } from '../auth/authenticator.js';
 import { LOGGER } from '../config.js';
+import { type HotRequest, sendJson } from '../http/hot-request.js';
 import { RateLimiter } from '../limits/rate-limiter.js';
 import { UpstreamRouter } from '../upstreams/router.js';
 import type { ModelRoute } from '../upstreams/upstream-config.js';
@@ -45,8 +46,6 @@ const UPSTREAM_PATH: Record<UsageEndpoint, string> = {
   generate: '/chat/completions',
 };
 
-type Req = FastifyRequest & { rawBody?: Buffer };
-
 interface Call {
   endpoint: UsageEndpoint;
   requestId: string;
@@ -71,10 +70,15 @@ export class InferenceHandler {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async handle(endpoint: UsageEndpoint, req: Req, reply: FastifyReply, body: unknown): Promise<void> {
+  async handle(
+    endpoint: UsageEndpoint,
+    req: HotRequest,
+    reply: ServerResponse,
+    body: unknown,
+  ): Promise<void> {
     const call: Call = {
       endpoint,
-      requestId: String(req.id),
+      requestId: req.id,
       at: Date.now(),
       started: performance.now(),
       headers: {},
@@ -83,15 +87,15 @@ export class InferenceHandler {
       await this.run(call, req, reply, body);
     } catch (err) {
       this.logger.error({ err, reqId: req.id }, 'inference request failed');
-      if (!reply.sent && !reply.raw.headersSent) {
+      if (!reply.headersSent) {
         this.fail(call, reply, apiError('internal_error', `Internal error (request id ${call.requestId}).`));
-      } else reply.raw.destroy();
+      } else reply.destroy();
     }
   }
 
-  private async run(call: Call, req: Req, reply: FastifyReply, rawJson: unknown) {
+  private async run(call: Call, req: HotRequest, reply: ServerResponse, rawJson: unknown) {
     // 1–4: key, principal, key checks (the model check needs the body, so it follows its validation).
-    const auth = await this.auth.authenticate(req.headers.authorization, {
+    const auth = await this.auth.authenticate(req.authorization, {
       clientIp: req.ip,
       permission: 'read',
     });
@@ -137,9 +141,9 @@ export class InferenceHandler {
     // 6: forward.
     const abort = new AbortController();
     const onClose = () => {
-      if (!reply.raw.writableFinished) abort.abort();
+      if (!reply.writableFinished) abort.abort();
     };
-    reply.raw.once('close', onClose);
+    reply.once('close', onClose);
     overhead.observe({ endpoint: call.endpoint }, (performance.now() - call.started) / 1000);
     call.forwarded = true;
     const result = await this.router.forward({
@@ -170,7 +174,7 @@ export class InferenceHandler {
       else await this.relayJson(call, reply, upstream, result.provider.name);
     } finally {
       result.release();
-      reply.raw.off('close', onClose);
+      reply.off('close', onClose);
     }
   }
 
@@ -203,7 +207,7 @@ export class InferenceHandler {
 
   private async relayJson(
     call: Call,
-    reply: FastifyReply,
+    reply: ServerResponse,
     upstream: Dispatcher.ResponseData,
     provider: string,
   ) {
@@ -237,26 +241,20 @@ export class InferenceHandler {
         text,
         usage: parsed.usage ?? null,
       };
-      void reply
-        .code(200)
-        .headers(call.headers)
-        .header('content-type', 'application/json')
-        .send(JSON.stringify(out));
+      sendJson(reply, 200, call.headers, JSON.stringify(out), call.requestId);
     } else {
-      void reply.code(200).headers(call.headers).header('content-type', 'application/json').send(buf);
+      sendJson(reply, 200, call.headers, buf, call.requestId);
     }
     this.publish(call, provider, 200, tokens, estimated);
   }
 
   private async relayStream(
     call: Call,
-    reply: FastifyReply,
+    res: ServerResponse,
     upstream: Dispatcher.ResponseData,
     provider: string,
     abort: AbortController,
   ) {
-    reply.hijack();
-    const res = reply.raw;
     res.writeHead(200, {
       ...call.headers,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -294,7 +292,7 @@ export class InferenceHandler {
 
   private async upstreamError(
     call: Call,
-    reply: FastifyReply,
+    reply: ServerResponse,
     upstream: Dispatcher.ResponseData,
     provider: string,
   ) {
@@ -321,14 +319,10 @@ export class InferenceHandler {
     this.fail(call, reply, apiError(code, message), provider);
   }
 
-  private fail(call: Call, reply: FastifyReply, error: ApiError, provider: string | null = null) {
+  private fail(call: Call, reply: ServerResponse, error: ApiError, provider: string | null = null) {
     const status = errorStatus(error.code);
     requests.inc({ endpoint: call.endpoint, status });
-    void reply
-      .code(status)
-      .headers(call.headers)
-      .header('content-type', 'application/json')
-      .send(JSON.stringify(toEnvelope(error)));
+    sendJson(reply, status, call.headers, JSON.stringify(toEnvelope(error)), call.requestId);
     // Requests that got as far as the upstream are recorded even when they failed there.
     if (call.forwarded) this.publish(call, provider, status, { prompt: 0, completion: 0 }, false);
   }

@@ -2,7 +2,8 @@
 import { Injectable } from '@nestjs/common';
 import { apiError, errorStatus, toEnvelope } from '@gw/contracts';
 import { modelAllowed } from '@gw/access';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { type HotRequest, sendJson } from '../http/hot-request.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { UpstreamRouter } from '../upstreams/router.js';
 
@@ -13,18 +14,18 @@ export class ModelsHandler {
     private readonly router: UpstreamRouter,
   ) {}
 
-  async handle(req: FastifyRequest, reply: FastifyReply) {
-    const auth = await this.auth.authenticate(req.headers.authorization, {
+  async handle(req: HotRequest, res: ServerResponse) {
+    const auth = await this.auth.authenticate(req.authorization, {
       clientIp: req.ip,
       permission: 'read',
     });
     if (!auth.ok) {
       const err = apiError(auth.code);
-      return reply.code(errorStatus(err.code)).send(toEnvelope(err));
+      return sendJson(res, errorStatus(err.code), {}, JSON.stringify(toEnvelope(err)), req.id);
     }
     const data = this.router.catalogue.models
       .filter((m) => modelAllowed(auth.principal, m))
       .map((id) => ({ id, object: 'model', created: 0, owned_by: 'ai-gateway' }));
-    return reply.send({ object: 'list', data });
+    sendJson(res, 200, {}, JSON.stringify({ object: 'list', data }), req.id);
   }
 }
