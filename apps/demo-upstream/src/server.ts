@@ -154,11 +154,15 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
     const tokens = countInputTokens(body.input);
     send(res, 200, {
       object: 'list',
-      data: inputs.map((input, index) => ({
-        object: 'embedding',
-        index,
-        embedding: embedding(JSON.stringify(input), dims),
-      })),
+      // The openai SDK asks for base64 (little-endian float32) by default and decodes it.
+      data: inputs.map((input, index) => {
+        const vector = embedding(JSON.stringify(input), dims);
+        const encoded =
+          body.encoding_format === 'base64'
+            ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+            : vector;
+        return { object: 'embedding', index, embedding: encoded };
+      }),
       model: String(body.model),
       ...(behaviour.omitUsage ? {} : { usage: { prompt_tokens: tokens, total_tokens: tokens } }),
     });

@@ -109,6 +109,7 @@ describe('OpenAI-compatible API', () => {
   it('embeddings, completions, models, aliases and generate', async () => {
     const emb = await sdk.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] });
     expect(emb.data).toHaveLength(2);
+    expect(emb.data[0].embedding).toHaveLength(8);
     const comp = await sdk.completions.create({ model: 'gpt-4o-mini', prompt: 'Once upon' });
     expect(comp.choices[0].text).toEqual(expect.any(String));
     const alias = await sdk.chat.completions.create({ model: 'mini', messages });
