@@ -5,16 +5,12 @@ import { OrganizationEntity } from './organization.entity.js';
 import { ModelPriceEntity, PricingGroupEntity, TierEntity } from './pricing.entity.js';
 import { RetiredSecretEntity } from './retired-secret.entity.js';
 
-export {
-  AccountEntity,
-  ApiKeyEntity,
-  MembershipEntity,
-  ModelPriceEntity,
-  OrganizationEntity,
-  PricingGroupEntity,
-  RetiredSecretEntity,
-  TierEntity,
-};
+export * from './account.entity.js';
+export * from './api-key.entity.js';
+export * from './membership.entity.js';
+export * from './organization.entity.js';
+export * from './pricing.entity.js';
+export * from './retired-secret.entity.js';
 
 export const ENTITIES = [
   AccountEntity,
