@@ -1,5 +1,5 @@
 import { createHttpApp, createLogger, listeningUrl } from '@gw/platform';
-import { AppModule } from './app.module.js';
+import { MeteringModule } from './app.module.js';
 import { loadServiceConfig, type ServiceConfig } from './config.js';
 
 export async function bootstrap({
@@ -8,7 +8,7 @@ export async function bootstrap({
 }: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig> } = {}) {
   const config = { ...loadServiceConfig(env), ...overrides };
   const logger = createLogger('metering-service', config.logLevel);
-  const app = await createHttpApp(AppModule, {
+  const app = await createHttpApp(MeteringModule.forRoot(config, logger), {
     name: 'metering-service',
     logger,
     port: config.port,

@@ -2,9 +2,30 @@ import { env, loadConfig } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
-  .object({ PORT: env.port(8083), HOST: env.host, LOG_LEVEL: env.logLevel })
-  .transform((e) => ({ port: e.PORT, host: e.HOST, logLevel: e.LOG_LEVEL }));
+  .object({
+    PORT: env.port(8083),
+    HOST: env.host,
+    LOG_LEVEL: env.logLevel,
+    DATABASE_URL: env.databaseUrl,
+    NATS_URL: env.natsUrl,
+    /** Events fetched and written per transaction. */
+    METERING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+    /** Deliveries before a message that keeps failing goes to the dead-letter subject. */
+    METERING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+    METERING_ACK_WAIT_MS: env.durationMs(30_000),
+  })
+  .transform((e) => ({
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL,
+    batchSize: e.METERING_BATCH_SIZE,
+    maxDeliver: e.METERING_MAX_DELIVER,
+    ackWaitMs: e.METERING_ACK_WAIT_MS,
+  }));
 
 export type ServiceConfig = z.output<typeof Schema>;
 export const loadServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>
   loadConfig('metering-service', Schema, source);
+export { CONFIG, LOGGER } from '@gw/platform';

@@ -14,7 +14,11 @@ export const SUBJECTS = {
     touch: 'keys.touch',
   },
   auth: { verify: 'auth.verify' },
-  metering: { usageQuery: 'metering.usage.query' },
+  metering: {
+    usageQuery: 'metering.usage.query',
+    /** Usage messages that kept failing (or were invalid), with the reason in the `Metering-Error` header. */
+    deadLetter: 'metering.deadletter',
+  },
   events: {
     keyChanged: 'keys.events.changed',
     keyDeleted: 'keys.events.deleted',

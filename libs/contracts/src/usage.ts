@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 // The usage event: one per request, published by gateways to JetStream stream USAGE (message id = request id).
 export const USAGE_SUBJECT = 'usage.events';
 
@@ -26,3 +28,21 @@ export interface UsageEvent {
   /** ISO time the request arrived. */
   at: string;
 }
+
+/** Validates an event read from the stream (metering trusts nothing it did not check). */
+export const UsageEventSchema = z.object({
+  requestId: z.string().min(1).max(128),
+  keyId: z.uuid(),
+  owner: z.object({ type: z.enum(['account', 'organization']), id: z.uuid() }),
+  group: z.string().min(1).max(64),
+  model: z.string().min(1).max(256),
+  endpoint: z.enum(['chat.completions', 'completions', 'embeddings', 'generate']),
+  upstream: z.string().max(128).nullable(),
+  promptTokens: z.number().int().min(0).max(100_000_000),
+  completionTokens: z.number().int().min(0).max(100_000_000),
+  status: z.number().int().min(100).max(599),
+  stream: z.boolean(),
+  estimated: z.boolean(),
+  latencyMs: z.number().int().min(0),
+  at: z.iso.datetime({ offset: true }),
+}) satisfies z.ZodType<UsageEvent>;

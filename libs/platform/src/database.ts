@@ -58,3 +58,21 @@ export async function ensureDatabase(url: string): Promise<void> {
     await ds.destroy();
   }
 }
+
+/** The body of a service's `dist/cli/migrate.js`: database if missing, then that service's migrations. */
+export async function migrateFromEnv(
+  service: string,
+  make: (url: string) => DataSource,
+  schema: string,
+): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error(`${service} migrate: DATABASE_URL is required`);
+  await ensureDatabase(url);
+  const ds = await make(url).initialize();
+  try {
+    const applied = await migrate(ds, schema);
+    console.error(`${service}: ${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'}`);
+  } finally {
+    await ds.destroy();
+  }
+}

@@ -1,0 +1,121 @@
+// Reads USAGE with one durable pull consumer shared by every replica, in batches: each batch is written in
+// one transaction and acked only after commit. A message that is invalid, or keeps failing, goes to the
+// dead-letter subject after a bounded number of deliveries. Consumer lag is a metric.
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AckPolicy, type Consumer, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { headers, nanos } from '@nats-io/nats-core';
+import { parseInput, SUBJECTS, USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@gw/contracts';
+import { counter, ensureUsageStream, gauge, type Logger, NatsClient } from '@gw/platform';
+import { CONFIG, LOGGER, type ServiceConfig } from '../config.js';
+import { UsageWriter } from './usage-writer.js';
+
+export const DURABLE = 'metering';
+
+const consumed = counter('metering_usage_events_total', 'Usage events consumed', ['outcome']);
+const lag = gauge('metering_consumer_lag', 'Messages in USAGE not yet acked by metering');
+
+@Injectable()
+export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private running = false;
+  private loop?: Promise<void>;
+  private lagTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly writer: UsageWriter,
+    @Inject(CONFIG) private readonly config: ServiceConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap() {
+    const nc = this.nats.connection;
+    await ensureUsageStream(nc);
+    const jsm = await jetstreamManager(nc);
+    const config = {
+      durable_name: DURABLE,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(this.config.ackWaitMs),
+      filter_subject: USAGE_STREAM.subjects[0],
+      max_ack_pending: this.config.batchSize * 4,
+    };
+    // Idempotent: the first replica creates it, the others (and restarts) bind to the same one.
+    await jsm.consumers
+      .add(USAGE_STREAM.name, config)
+      .catch(() => jsm.consumers.update(USAGE_STREAM.name, DURABLE, config));
+    const consumer = await jetstream(nc).consumers.get(USAGE_STREAM.name, DURABLE);
+    this.running = true;
+    this.loop = this.run(consumer);
+    this.lagTimer = setInterval(() => {
+      consumer.info(true).then(
+        (i) => lag.set(i.num_pending + i.num_ack_pending),
+        () => undefined,
+      );
+    }, 5000).unref();
+  }
+
+  private async run(consumer: Consumer) {
+    while (this.running) {
+      try {
+        const batch: JsMsg[] = [];
+        const iter = await consumer.fetch({ max_messages: this.config.batchSize, expires: 1000 });
+        for await (const m of iter) batch.push(m);
+        if (batch.length) await this.handle(batch);
+      } catch (err) {
+        if (this.running) this.logger.warn({ err }, 'usage fetch failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async handle(batch: JsMsg[]) {
+    const valid: { msg: JsMsg; event: UsageEvent }[] = [];
+    for (const msg of batch) {
+      let body: unknown;
+      try {
+        body = msg.json();
+      } catch {
+        body = undefined;
+      }
+      const parsed = parseInput(UsageEventSchema, body);
+      if (!parsed.ok) this.deadLetter(msg, `invalid event: ${parsed.error.message}`);
+      else valid.push({ msg, event: parsed.value as UsageEvent });
+    }
+    try {
+      const fresh = await this.writer.write(valid.map((v) => v.event));
+      for (const v of valid) v.msg.ack();
+      consumed.inc({ outcome: 'recorded' }, fresh);
+      consumed.inc({ outcome: 'duplicate' }, valid.length - fresh);
+    } catch (err) {
+      // One bad event must not hold the batch hostage: retry them one by one.
+      this.logger.warn({ err, size: valid.length }, 'batch write failed; retrying events one by one');
+      for (const v of valid) await this.one(v.msg, v.event);
+    }
+  }
+
+  private async one(msg: JsMsg, event: UsageEvent) {
+    try {
+      const fresh = await this.writer.write([event]);
+      msg.ack();
+      consumed.inc({ outcome: fresh ? 'recorded' : 'duplicate' });
+    } catch (err) {
+      if (msg.info.deliveryCount >= this.config.maxDeliver)
+        this.deadLetter(msg, String((err as Error).message));
+      else msg.nak(1000);
+    }
+  }
+
+  private deadLetter(msg: JsMsg, reason: string) {
+    const h = headers();
+    h.set('Metering-Error', reason.slice(0, 500));
+    this.nats.connection.publish(SUBJECTS.metering.deadLetter, msg.data, { headers: h });
+    msg.term();
+    consumed.inc({ outcome: 'dead_letter' });
+    this.logger.error({ seq: msg.seq, reason }, 'usage event dead-lettered');
+  }
+
+  async onApplicationShutdown() {
+    this.running = false;
+    clearInterval(this.lagTimer);
+    await this.loop;
+  }
+}
