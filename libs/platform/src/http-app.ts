@@ -25,10 +25,6 @@ export interface HttpAppOptions {
     /** Paths served outside Nest controllers (plain Fastify routes), documented by hand. */
     extraPaths?: Record<string, unknown>;
   };
-  /** Keep the request body's bytes (req.rawBody) next to the parsed JSON, to forward it unchanged. */
-  rawBody?: boolean;
-  /** Proxies (addresses, CIDRs) whose X-Forwarded-For sets req.ip. */
-  trustedProxies?: string[];
   /** Handles some requests before Fastify sees them (hot paths); the rest go to Fastify/Nest. */
   preRouter?: PreRouter;
   /** Log each request (management APIs); hot paths keep their own lean logging. */
@@ -63,12 +59,10 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
             }),
         }
       : {}),
-    trustProxy: opts.trustedProxies?.length ? opts.trustedProxies.join(',') : false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestPinoLogger(opts.logger.child({ context: 'nest' })),
     abortOnError: false,
-    rawBody: opts.rawBody ?? false,
   });
   app.useGlobalFilters(new ApiExceptionFilter(opts.logger));
   app.enableShutdownHooks();
