@@ -1,11 +1,9 @@
-import { env, loadConfig } from '@gw/platform';
+import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
-    PORT: env.port(8082),
-    HOST: env.host,
-    LOG_LEVEL: env.logLevel,
+    ...serviceEnv(8082),
     REDIS_URL: env.redisUrl,
     NATS_URL: env.natsUrl,
     KEY_PREFIX: env.keyPrefix,
@@ -16,9 +14,7 @@ const Schema = z
     KEY_LOOKUP_TIMEOUT_MS: env.durationMs(1000),
   })
   .transform((e) => ({
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
+    ...serviceConfig(e),
     redisUrl: e.REDIS_URL,
     natsUrl: e.NATS_URL,
     keyPrefix: e.KEY_PREFIX,

@@ -1,14 +1,12 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIpRange } from '@gw/contracts';
-import { env, loadConfig } from '@gw/platform';
+import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
-    PORT: env.port(8080),
-    HOST: env.host,
-    LOG_LEVEL: env.logLevel,
+    ...serviceEnv(8080),
     REDIS_URL: env.redisUrl,
     NATS_URL: env.natsUrl,
     KEY_PREFIX: env.keyPrefix,
@@ -50,9 +48,7 @@ const Schema = z
     SHUTDOWN_GRACE_MS: env.durationMs(120_000),
   })
   .transform((e) => ({
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
+    ...serviceConfig(e),
     redisUrl: e.REDIS_URL,
     natsUrl: e.NATS_URL,
     keyPrefix: e.KEY_PREFIX,

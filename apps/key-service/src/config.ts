@@ -1,11 +1,9 @@
-import { env, loadConfig } from '@gw/platform';
+import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
-    PORT: env.port(8081),
-    HOST: env.host,
-    LOG_LEVEL: env.logLevel,
+    ...serviceEnv(8081),
     DATABASE_URL: env.databaseUrl,
     NATS_URL: env.natsUrl,
     ADMIN_TOKEN: env.secret(16),
@@ -13,9 +11,7 @@ const Schema = z
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   })
   .transform((e) => ({
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
+    ...serviceConfig(e),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
     adminToken: e.ADMIN_TOKEN,

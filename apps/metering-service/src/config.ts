@@ -1,11 +1,9 @@
-import { env, loadConfig } from '@gw/platform';
+import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
-    PORT: env.port(8083),
-    HOST: env.host,
-    LOG_LEVEL: env.logLevel,
+    ...serviceEnv(8083),
     DATABASE_URL: env.databaseUrl,
     NATS_URL: env.natsUrl,
     /** Events fetched and written per transaction. */
@@ -15,9 +13,7 @@ const Schema = z
     METERING_ACK_WAIT_MS: env.durationMs(30_000),
   })
   .transform((e) => ({
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
+    ...serviceConfig(e),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
     batchSize: e.METERING_BATCH_SIZE,

@@ -47,3 +47,20 @@ export const env = {
     .default('gw-sk-'),
   durationMs: (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback),
 };
+
+/** What every service's environment has: where it listens and how much it logs. */
+export const serviceEnv = (defaultPort: number) => ({
+  PORT: env.port(defaultPort),
+  HOST: env.host,
+  LOG_LEVEL: env.logLevel,
+});
+
+export const serviceConfig = (e: {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: z.output<typeof env.logLevel>;
+}) => ({
+  port: e.PORT,
+  host: e.HOST,
+  logLevel: e.LOG_LEVEL,
+});
