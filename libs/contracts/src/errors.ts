@@ -88,10 +88,6 @@ export function toEnvelope(err: ApiError): ErrorEnvelope {
   };
 }
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
-}
-
 /** Either a value or an expected error: what services return instead of throwing. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });

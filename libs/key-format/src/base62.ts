@@ -14,17 +14,6 @@ export function encodeBase62(value: bigint, width: number): string {
   return out.padStart(width, '0');
 }
 
-/** Returns undefined for any character outside the alphabet. */
-export function decodeBase62(text: string): bigint | undefined {
-  let value = 0n;
-  for (const ch of text) {
-    const digit = BASE62_ALPHABET.indexOf(ch);
-    if (digit < 0) return undefined;
-    value = value * BASE + BigInt(digit);
-  }
-  return value;
-}
-
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   return bytes.length === 0 ? 0n : BigInt('0x' + Buffer.from(bytes).toString('hex'));
 }

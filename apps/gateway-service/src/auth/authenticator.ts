@@ -81,13 +81,11 @@ export class Authenticator implements OnApplicationBootstrap {
       const e = payload as KeyChangedEvent;
       if (e.scope === 'key') {
         this.cache.evict(e.hashes ?? []);
-        this.cache.evictKey(e.keyId);
       } else if (e.scope === 'owner') this.cache.evictOwner(e.owner);
       else if (e.scope === 'tier') this.cache.evictWhere((p) => p.record.tier.name === e.tier);
     } else if (subject === SUBJECTS.events.keyDeleted) {
       const e = payload as KeyDeletedEvent;
       this.cache.evict(e.hashes ?? []);
-      this.cache.evictKey(e.keyId);
     } else if (subject === SUBJECTS.events.quotaExhausted) {
       const e = payload as QuotaExhaustedEvent;
       if (e.keyId) this.cache.evictKey(e.keyId);

@@ -46,6 +46,15 @@ const UPSTREAM_PATH: Record<UsageEndpoint, string> = {
   generate: '/chat/completions',
 };
 
+/** An upstream 4xx in the catalogue's terms; anything else is the client's invalid request. */
+const UPSTREAM_4XX: Record<number, ErrorCode> = {
+  401: 'upstream_error',
+  403: 'upstream_error',
+  404: 'model_not_found',
+  408: 'upstream_timeout',
+  413: 'request_too_large',
+};
+
 interface Call {
   endpoint: UsageEndpoint;
   requestId: string;
@@ -304,31 +313,21 @@ export class InferenceHandler {
     } catch {
       /* not JSON: keep the generic message */
     }
-    const s = upstream.statusCode;
     // The provider rejecting our credentials is our failure, not the client's.
-    const code: ErrorCode =
-      s === 401 || s === 403
-        ? 'upstream_error'
-        : s === 404
-          ? 'model_not_found'
-          : s === 413
-            ? 'request_too_large'
-            : s === 408
-              ? 'upstream_timeout'
-              : 'invalid_request';
+    const code: ErrorCode = UPSTREAM_4XX[upstream.statusCode] ?? 'invalid_request';
     this.fail(call, reply, apiError(code, message), provider);
   }
 
   private fail(call: Call, reply: ServerResponse, error: ApiError, provider: string | null = null) {
     const status = errorStatus(error.code);
-    requests.inc({ endpoint: call.endpoint, status });
     sendJson(reply, status, call.headers, JSON.stringify(toEnvelope(error)), call.requestId);
-    // Requests that got as far as the upstream are recorded even when they failed there.
+    // Requests that got as far as the upstream are recorded (and counted there) even when they failed.
     if (call.forwarded) this.publish(call, provider, status, { prompt: 0, completion: 0 }, false);
+    else requests.inc({ endpoint: call.endpoint, status });
   }
 
   private publish(call: Call, provider: string | null, status: number, tokens: Tokens, estimated: boolean) {
-    if (status < 400) requests.inc({ endpoint: call.endpoint, status });
+    requests.inc({ endpoint: call.endpoint, status });
     const p = call.principal!;
     const event: UsageEvent = {
       requestId: call.requestId,

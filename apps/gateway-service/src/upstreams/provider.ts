@@ -62,10 +62,6 @@ export class Provider {
     else this.inFlight -= 1;
   }
 
-  get queued(): number {
-    return this.priorityWaiters.length + this.waiters.length;
-  }
-
   close() {
     return this.pool.close();
   }

@@ -38,9 +38,20 @@ function isTimeout(err: unknown): boolean {
 @Injectable()
 export class UpstreamRouter implements OnApplicationShutdown {
   private readonly providers = new Map<string, Provider>();
+  /** Each route's targets resolved to their providers once, not per request. */
+  private readonly targets = new Map<ModelRoute, { provider: Provider; upstreamModel: string }[]>();
 
   constructor(@Inject(CATALOGUE) readonly catalogue: UpstreamCatalogue) {
     for (const p of catalogue.providers) this.providers.set(p.name, new Provider(p));
+    for (const route of new Set(catalogue.routes.values())) {
+      this.targets.set(
+        route,
+        route.targets.map((t) => ({
+          provider: this.providers.get(t.provider)!,
+          upstreamModel: t.upstreamModel,
+        })),
+      );
+    }
   }
 
   resolve(model: string): ModelRoute | undefined {
@@ -49,13 +60,11 @@ export class UpstreamRouter implements OnApplicationShutdown {
 
   /** Weighted random order over the targets whose breaker lets a request through (all, if none does). */
   private order(route: ModelRoute): { provider: Provider; upstreamModel: string }[] {
+    const all = this.targets.get(route)!;
+    if (all.length === 1) return all; // the common case: nothing to weigh, nothing to allocate
     const now = Date.now();
-    const all = route.targets.map((t) => ({
-      provider: this.providers.get(t.provider)!,
-      upstreamModel: t.upstreamModel,
-    }));
     const open = all.filter((t) => t.provider.available(now));
-    const pool = open.length ? open : all;
+    const pool = open.length ? open : [...all];
     const ordered: typeof pool = [];
     while (pool.length) {
       let pick = Math.random() * pool.reduce((s, t) => s + t.provider.config.weight, 0);
