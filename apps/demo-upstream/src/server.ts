@@ -214,6 +214,8 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
     if (!models.includes(body.model))
       return error(res, 404, `The model ${body.model} does not exist`, 'model_not_found');
     await sleep(behaviour.latencyMs);
+    // The client gave up during the delay (a gateway timeout): nothing to answer, nothing completed.
+    if (req.socket.destroyed) return;
     if (misbehave(req, res)) return;
     if (route === 'embeddings') return embeddings(body, res);
     chat(body, res, req, route === 'chat' ? 'chat' : 'text');

@@ -223,7 +223,7 @@ describe('error codes', () => {
     } finally {
       await upstream.control({ reset: true });
     }
-    await upstream.control({ latencyMs: 1500 });
+    await upstream.control({ latencyMs: 3000 });
     try {
       await expectError(chat(sdk), OpenAI.InternalServerError, 504, 'upstream_timeout');
     } finally {

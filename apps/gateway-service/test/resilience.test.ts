@@ -108,7 +108,7 @@ describe('revocation', () => {
 describe('upstreams', () => {
   it('fails over to the next provider on 5xx, a dropped connection and a timeout', async () => {
     const sdk = client(gw.url, (await newKey()).key);
-    for (const trouble of [{ failStatus: 503 }, { dropConnection: true }, { latencyMs: 1000 }]) {
+    for (const trouble of [{ failStatus: 503 }, { dropConnection: true }, { latencyMs: 3000 }]) {
       await primary.control({ reset: true, resetStats: true, ...trouble });
       await backup.control({ reset: true, resetStats: true });
       const r = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages });
@@ -119,7 +119,7 @@ describe('upstreams', () => {
 
   it('answers 504 upstream_timeout when every provider times out, 502 when every one fails', async () => {
     const sdk = client(gw.url, (await newKey()).key);
-    await Promise.all([primary.control({ latencyMs: 1000 }), backup.control({ latencyMs: 1000 })]);
+    await Promise.all([primary.control({ latencyMs: 3000 }), backup.control({ latencyMs: 3000 })]);
     expect(await outcome(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }))).toBe(
       'upstream_timeout',
     );
