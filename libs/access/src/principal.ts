@@ -1,5 +1,12 @@
 // A key record compiled for fast checks: sets for models and permissions, parsed IP ranges, times as numbers.
-import { type ErrorCode, type IpRange, type KeyRecord, type Permission, parseIpRange } from '@gw/contracts';
+import {
+  type ErrorCode,
+  type IpRange,
+  type KeyRecord,
+  type Permission,
+  parseIpRange,
+  utcMonthOf,
+} from '@gw/contracts';
 
 export interface Principal {
   readonly record: KeyRecord;
@@ -23,11 +30,6 @@ export function compilePrincipal(record: KeyRecord): Principal {
     expiresAtMs: record.expiresAt ? Date.parse(record.expiresAt) : null,
     secretValidUntilMs: record.secretValidUntil ? Date.parse(record.secretValidUntil) : null,
   };
-}
-
-/** The UTC month of a time, 'YYYY-MM'. */
-export function utcMonthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
 }
 
 /** Checks that do not depend on the request: DESIGN's order, status before expiry. */

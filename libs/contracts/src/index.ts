@@ -9,6 +9,8 @@ export * from './money.js';
 export * from './owners.js';
 export * from './pricing.js';
 export * from './rpc.js';
+export * from './spend-keys.js';
 export * from './subjects.js';
 export * from './validation.js';
 export * from './usage.js';
+export * from './usage-query.js';

@@ -1,4 +1,4 @@
-import { creditsToMicros, microsToCredits } from './money.js';
+import { costMicros, creditsToMicros, microsToCredits } from './money.js';
 
 describe('credits and micro-credits', () => {
   it('converts decimal credits exactly', () => {
@@ -14,5 +14,21 @@ describe('credits and micro-credits', () => {
     expect(creditsToMicros(-1)).toBeUndefined();
     expect(creditsToMicros(2e9)).toBeUndefined();
     expect(creditsToMicros(Number.NaN)).toBeUndefined();
+  });
+});
+
+describe('costMicros', () => {
+  it('prices per 1M tokens with the group multiplier, in integer micro-credits', () => {
+    // 1,000 prompt tokens at 2.5 credits/1M + 500 completion at 10 credits/1M = 0.0075 credits
+    const price = { inputPrice: 2_500_000, outputPrice: 10_000_000 };
+    expect(costMicros(1000, 500, price, 1_000_000)).toBe(7500);
+    expect(costMicros(1000, 500, price, 1_500_000)).toBe(11_250);
+    expect(costMicros(0, 0, price, 1_000_000)).toBe(0);
+  });
+
+  it('rounds half up once, at the end, and stays exact for large counts', () => {
+    expect(costMicros(1, 0, { inputPrice: 500_000, outputPrice: 0 }, 1_000_000)).toBe(1); // 0.5 → 1
+    expect(costMicros(1, 0, { inputPrice: 499_999, outputPrice: 0 }, 1_000_000)).toBe(0);
+    expect(costMicros(100_000_000, 100_000_000, { inputPrice: 1e12, outputPrice: 1e12 }, 1e9)).toBe(2e23);
   });
 });

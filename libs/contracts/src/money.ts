@@ -17,3 +17,31 @@ export function microsToCredits(micros: number): number {
 
 /** Multipliers (pricing groups) are stored as integer parts per million. */
 export const PPM = 1_000_000;
+
+/** A model's prices: integer micro-credits per 1M tokens. */
+export interface ModelPrice {
+  inputPrice: number;
+  outputPrice: number;
+}
+
+const E12 = 1_000_000_000_000n;
+
+/**
+ * DESIGN's cost, in integer micro-credits: (prompt × input + completion × output) / 1e6 × multiplier.
+ * BigInt keeps it exact for any sizes the API accepts; the one rounding (half up) happens at the end.
+ */
+export function costMicros(
+  promptTokens: number,
+  completionTokens: number,
+  price: ModelPrice,
+  multiplierPpm: number,
+): number {
+  const perMillion =
+    BigInt(promptTokens) * BigInt(price.inputPrice) + BigInt(completionTokens) * BigInt(price.outputPrice);
+  return Number((perMillion * BigInt(multiplierPpm) + E12 / 2n) / E12);
+}
+
+/** The UTC month of a time, 'YYYY-MM': the period of monthly quotas and totals. */
+export function utcMonthOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 7);
+}

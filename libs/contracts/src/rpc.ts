@@ -6,6 +6,13 @@ import type { Page } from './common.js';
 import { CreateKeyInput, ListKeysQuery, PERMISSIONS, RegenerateKeyInput, UpdateKeyInput } from './keys.js';
 import type { KeyView, KeyWithSecret } from './keys.js';
 import type { KeyLookupReply, KeyRecord } from './key-record.js';
+import {
+  type PricingListReply,
+  SpendRequest,
+  type SpendReply,
+  UsageQueryRequest,
+  type UsageQueryReply,
+} from './usage-query.js';
 
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ApiError };
 
@@ -35,6 +42,9 @@ export const RpcRequests = {
       fresh: z.boolean().optional(),
     })
     .refine((v) => (v.hash === undefined) !== (v.key === undefined), 'give exactly one of hash and key'),
+  'pricing.list': z.strictObject({}),
+  'metering.usage.query': UsageQueryRequest,
+  'metering.spend': SpendRequest,
 } as const;
 
 export interface RpcResponses {
@@ -46,6 +56,9 @@ export interface RpcResponses {
   'keys.delete': { deleted: true };
   'keys.lookup': KeyLookupReply;
   'auth.verify': { principal: KeyRecord };
+  'pricing.list': PricingListReply;
+  'metering.usage.query': UsageQueryReply;
+  'metering.spend': SpendReply;
 }
 
 export type RpcSubject = keyof typeof RpcRequests;

@@ -14,8 +14,12 @@ export const SUBJECTS = {
     touch: 'keys.touch',
   },
   auth: { verify: 'auth.verify' },
+  /** Every model price and pricing group, for the caches of gateways and metering. */
+  pricing: { list: 'pricing.list' },
   metering: {
     usageQuery: 'metering.usage.query',
+    /** Spent micro-credits of an owner and some of its keys in given periods (for key views). */
+    spend: 'metering.spend',
     /** Usage messages that kept failing (or were invalid), with the reason in the `Metering-Error` header. */
     deadLetter: 'metering.deadletter',
   },

@@ -16,3 +16,5 @@ export * from './id-pipe.js';
 export * from './connections.js';
 export * from './tokens.js';
 export * from './usage-stream.js';
+export * from './price-book.js';
+export * from './reservations.lua.js';

@@ -1,0 +1,101 @@
+// Usage queries answered by metering-service (NATS) and shown by key-service (REST).
+import { z } from 'zod';
+import { OwnerRef } from './owners.js';
+import type { ModelPriceView, PricingGroupView } from './pricing.js';
+
+const Period = z.string().regex(/^(lifetime|\d{4}-(0[1-9]|1[0-2]))$/, "'lifetime' or 'YYYY-MM'");
+/** Longest range one query may cover. */
+export const MAX_USAGE_RANGE_DAYS = 366;
+
+export const UsageRangeQuery = z
+  .strictObject({
+    /** ISO time, inclusive; default the start of the current UTC month. */
+    from: z.iso.datetime({ offset: true }).optional(),
+    /** ISO time, exclusive; default now. */
+    to: z.iso.datetime({ offset: true }).optional(),
+    granularity: z.literal('day').default('day'),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'from must be before to',
+    path: ['from'],
+  })
+  .refine(
+    (q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_USAGE_RANGE_DAYS * 86_400_000,
+    { message: `at most ${MAX_USAGE_RANGE_DAYS} days`, path: ['to'] },
+  );
+export type UsageRangeQuery = z.infer<typeof UsageRangeQuery>;
+
+/** metering.usage.query: the caller (key-service) has already checked the actor may see this owner/key. */
+export const UsageQueryRequest = z.strictObject({
+  owner: OwnerRef,
+  keyId: z.uuid().optional(),
+  from: z.iso.datetime({ offset: true }),
+  to: z.iso.datetime({ offset: true }),
+});
+
+export interface UsageNumbers {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Micro-credits. */
+  costMicros: number;
+  /** Requests for models that had no price when they were recorded (cost 0, flagged). */
+  unpricedRequests: number;
+}
+
+export interface UsageQueryReply {
+  totals: UsageNumbers;
+  /** One entry per UTC day that had usage, ascending. */
+  series: (UsageNumbers & { date: string })[];
+  byModel: (UsageNumbers & { model: string })[];
+}
+
+/** metering.spend: Postgres totals, the truth; a missing row is 0. */
+export const SpendRequest = z.strictObject({
+  owner: OwnerRef,
+  ownerPeriod: Period,
+  keys: z.array(z.strictObject({ keyId: z.uuid(), period: Period })).max(500),
+});
+export interface SpendReply {
+  ownerMicros: number;
+  /** By key id. */
+  keys: Record<string, number>;
+}
+
+export interface PricingListReply {
+  models: ModelPriceView[];
+  groups: PricingGroupView[];
+}
+
+/** The REST view of usage: numbers in credits, and the quota in credits and in the configured currency. */
+export interface UsageAmount {
+  credits: number;
+  /** The same amount in the configured currency, 2 decimals, e.g. "45.50". */
+  currency: string;
+}
+export interface UsageView {
+  from: string;
+  to: string;
+  granularity: 'day';
+  totals: UsageViewNumbers;
+  series: (UsageViewNumbers & { date: string })[];
+  byModel: (UsageViewNumbers & { model: string })[];
+  quota: {
+    /** 'unlimited' | 'monthly' | 'total' for a key; 'credit' for an owner's credit limit. */
+    type: string;
+    period: string | null;
+    used: UsageAmount;
+    limit: UsageAmount | null;
+    currencyCode: string;
+    /** "45.50 / unlimited", in the currency. */
+    display: string;
+  };
+}
+export interface UsageViewNumbers {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Credits. */
+  cost: number;
+  unpricedRequests: number;
+}
