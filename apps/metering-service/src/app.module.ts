@@ -1,9 +1,19 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { Connections, HealthModule, type Logger, natsProvider } from '@gw/platform';
+import {
+  Connections,
+  HealthModule,
+  type Logger,
+  natsProvider,
+  priceBookProvider,
+  redisProvider,
+} from '@gw/platform';
 import { DataSource } from 'typeorm';
 import { CONFIG, LOGGER, type ServiceConfig } from './config.js';
 import { meteringDataSource } from './db/data-source.js';
+import { SpendCounters } from './quota/spend-counters.js';
 import { UsageConsumer } from './usage/usage-consumer.js';
+import { UsagePricer } from './usage/usage-pricer.js';
+import { UsageQueries } from './usage/usage-queries.js';
 import { UsageWriter } from './usage/usage-writer.js';
 
 const database: Provider = {
@@ -12,7 +22,7 @@ const database: Provider = {
   useFactory: (config: ServiceConfig) => meteringDataSource(config.databaseUrl).initialize(),
 };
 
-/** metering-service: consumes usage events into schema `metering` (pricing and quotas: issue #4, next). */
+/** metering-service: prices usage events into schema `metering`, keeps the Redis spend counters, answers usage. */
 @Module({})
 export class MeteringModule {
   static forRoot(config: ServiceConfig, logger: Logger): DynamicModule {
@@ -24,9 +34,14 @@ export class MeteringModule {
         { provide: LOGGER, useValue: logger },
         database,
         natsProvider('metering-service'),
+        redisProvider('metering-service'),
         Connections,
+        priceBookProvider,
+        UsagePricer,
+        SpendCounters,
         UsageWriter,
         UsageConsumer,
+        UsageQueries,
       ],
     };
   }

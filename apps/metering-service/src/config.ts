@@ -6,6 +6,7 @@ const Schema = z
     ...serviceEnv(8083),
     DATABASE_URL: env.databaseUrl,
     NATS_URL: env.natsUrl,
+    REDIS_URL: env.redisUrl,
     /** Events fetched and written per transaction. */
     METERING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
     /** Deliveries before a message that keeps failing goes to the dead-letter subject. */
@@ -16,6 +17,7 @@ const Schema = z
     ...serviceConfig(e),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
+    redisUrl: e.REDIS_URL,
     batchSize: e.METERING_BATCH_SIZE,
     maxDeliver: e.METERING_MAX_DELIVER,
     ackWaitMs: e.METERING_ACK_WAIT_MS,

@@ -1,5 +1,6 @@
 import { createDataSource } from '@gw/platform';
 import { InitMeteringSchema1763900000000 } from './migrations/1763900000000-init-metering-schema.js';
+import { UsageCost1764000000000 } from './migrations/1764000000000-usage-cost.js';
 
 export const METERING_SCHEMA = 'metering';
 
@@ -8,7 +9,7 @@ export function meteringDataSource(url: string, poolSize?: number) {
     url,
     schema: METERING_SCHEMA,
     entities: [],
-    migrations: [InitMeteringSchema1763900000000],
+    migrations: [InitMeteringSchema1763900000000, UsageCost1764000000000],
     poolSize,
   });
 }

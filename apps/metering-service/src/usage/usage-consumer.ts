@@ -2,11 +2,19 @@
 // one transaction and acked only after commit. A message that is invalid, or keeps failing, goes to the
 // dead-letter subject after a bounded number of deliveries. Consumer lag is a metric.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { AckPolicy, type Consumer, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerMessages,
+  jetstream,
+  jetstreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { headers, nanos } from '@nats-io/nats-core';
 import { parseInput, SUBJECTS, USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@gw/contracts';
 import { counter, ensureUsageStream, gauge, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, LOGGER, type ServiceConfig } from '../config.js';
+import { type PricedEvent, UsagePricer } from './usage-pricer.js';
 import { UsageWriter } from './usage-writer.js';
 
 export const DURABLE = 'metering';
@@ -19,10 +27,12 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
   private running = false;
   private loop?: Promise<void>;
   private lagTimer?: NodeJS.Timeout;
+  private messages?: ConsumerMessages;
 
   constructor(
     private readonly nats: NatsClient,
     private readonly writer: UsageWriter,
+    private readonly pricer: UsagePricer,
     @Inject(CONFIG) private readonly config: ServiceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -53,22 +63,39 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
     }, 5000).unref();
   }
 
+  /**
+   * A continuous pull: a batch is whatever has arrived, up to the batch size, so an idle stream is
+   * written at once (low lag) and a busy one in large transactions (high throughput).
+   */
   private async run(consumer: Consumer) {
     while (this.running) {
       try {
-        const batch: JsMsg[] = [];
-        const iter = await consumer.fetch({ max_messages: this.config.batchSize, expires: 1000 });
-        for await (const m of iter) batch.push(m);
-        if (batch.length) await this.handle(batch);
+        // Nothing is priced from prices older than the last change seen (or before any are known).
+        await this.pricer.ready();
+        const messages = (this.messages = await consumer.consume({
+          max_messages: this.config.batchSize * 2,
+        }));
+        let batch: JsMsg[] = [];
+        for await (const m of messages) {
+          batch.push(m);
+          // getPending counts the message in hand: 1 = nothing else has arrived.
+          if (batch.length >= this.config.batchSize || messages.getPending() <= 1) {
+            await this.pricer.ready();
+            await this.handle(batch);
+            batch = [];
+          }
+          if (!this.running) break;
+        }
+        // Unhandled messages of a stopped iterator are redelivered after ack_wait.
       } catch (err) {
-        if (this.running) this.logger.warn({ err }, 'usage fetch failed; retrying');
+        if (this.running) this.logger.warn({ err }, 'usage consumption or prices failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
     }
   }
 
   private async handle(batch: JsMsg[]) {
-    const valid: { msg: JsMsg; event: UsageEvent }[] = [];
+    const valid: { msg: JsMsg; event: PricedEvent }[] = [];
     for (const msg of batch) {
       let body: unknown;
       try {
@@ -78,10 +105,10 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
       }
       const parsed = parseInput(UsageEventSchema, body);
       if (!parsed.ok) this.deadLetter(msg, `invalid event: ${parsed.error.message}`);
-      else valid.push({ msg, event: parsed.value as UsageEvent });
+      else valid.push({ msg, event: this.pricer.price(parsed.value as UsageEvent) });
     }
     try {
-      const fresh = await this.writer.write(valid.map((v) => v.event));
+      const fresh = (await this.writer.write(valid.map((v) => v.event))).length;
       for (const v of valid) v.msg.ack();
       consumed.inc({ outcome: 'recorded' }, fresh);
       consumed.inc({ outcome: 'duplicate' }, valid.length - fresh);
@@ -92,9 +119,9 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async one(msg: JsMsg, event: UsageEvent) {
+  private async one(msg: JsMsg, event: PricedEvent) {
     try {
-      const fresh = await this.writer.write([event]);
+      const fresh = (await this.writer.write([event])).length;
       msg.ack();
       consumed.inc({ outcome: fresh ? 'recorded' : 'duplicate' });
     } catch (err) {
@@ -116,6 +143,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown() {
     this.running = false;
     clearInterval(this.lagTimer);
+    await this.messages?.close();
     await this.loop;
   }
 }

@@ -1,97 +1,155 @@
-// Writes a batch of usage events in one transaction: each request once (unique request id), and the
-// running totals per key and per owner, for the lifetime and the event's UTC month.
+// Writes a batch of priced usage events in one transaction: each request once (unique request id), and
+// the running totals per key and per owner, for the lifetime and the event's UTC month. After the commit
+// the new costs go to the Redis spend counters (see quota/spend-counters.ts).
 import { Injectable } from '@nestjs/common';
-import type { UsageEvent } from '@gw/contracts';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { SpendCounters } from '../quota/spend-counters.js';
+import type { PricedEvent } from './usage-pricer.js';
 
 interface TotalRow {
   scope: string;
   scopeId: string;
   period: string;
+  ownerType: string;
+  ownerId: string;
   requests: number;
   prompt: number;
   completion: number;
+  cost: number;
+  unpriced: number;
 }
 
-const col = <T>(events: UsageEvent[], pick: (e: UsageEvent) => T) => events.map(pick);
+const col = <T>(events: PricedEvent[], pick: (e: PricedEvent) => T) => events.map(pick);
 
 @Injectable()
 export class UsageWriter {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly spend: SpendCounters,
+  ) {}
 
-  /** Returns how many events were new (the rest had been recorded before: redeliveries, duplicates). */
-  async write(events: UsageEvent[]): Promise<number> {
-    if (!events.length) return 0;
-    return this.ds.transaction(async (em) => {
-      const inserted: { request_id: string }[] = await em.query(
-        `INSERT INTO metering.usage_records
-           (request_id, key_id, owner_type, owner_id, pricing_group, model, endpoint, upstream,
-            prompt_tokens, completion_tokens, status, stream, estimated, latency_ms, at)
-         SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::int[], $10::int[], $11::int[], $12::bool[], $13::bool[], $14::int[], $15::timestamptz[])
-         ON CONFLICT (request_id) DO NOTHING
-         RETURNING request_id`,
-        [
-          col(events, (e) => e.requestId),
-          col(events, (e) => e.keyId),
-          col(events, (e) => e.owner.type),
-          col(events, (e) => e.owner.id),
-          col(events, (e) => e.group),
-          col(events, (e) => e.model),
-          col(events, (e) => e.endpoint),
-          col(events, (e) => e.upstream),
-          col(events, (e) => e.promptTokens),
-          col(events, (e) => e.completionTokens),
-          col(events, (e) => e.status),
-          col(events, (e) => e.stream),
-          col(events, (e) => e.estimated),
-          col(events, (e) => e.latencyMs),
-          col(events, (e) => e.at),
-        ],
-      );
-      const fresh = new Set(inserted.map((r) => r.request_id));
-      // Only what was inserted counts: a duplicate in the same batch is inserted once, counted once.
-      const seen = new Set<string>();
-      const totals = new Map<string, TotalRow>();
-      for (const e of events) {
-        if (!fresh.has(e.requestId) || seen.has(e.requestId)) continue;
-        seen.add(e.requestId);
-        for (const [scope, scopeId] of [
-          ['key', e.keyId],
-          [e.owner.type, e.owner.id],
-        ]) {
-          for (const period of ['lifetime', e.at.slice(0, 7)]) {
-            const k = `${scope}|${scopeId}|${period}`;
-            const t = totals.get(k) ?? { scope, scopeId, period, requests: 0, prompt: 0, completion: 0 };
-            t.requests += 1;
-            t.prompt += e.promptTokens;
-            t.completion += e.completionTokens;
+  /** Returns the events that were new (the rest had been recorded before: redeliveries, duplicates). */
+  async write(events: PricedEvent[]): Promise<PricedEvent[]> {
+    if (!events.length) return [];
+    const qr = this.ds.createQueryRunner();
+    await qr.connect();
+    try {
+      return await this.spend.commitAndCount(qr, async () => {
+        await qr.startTransaction();
+        try {
+          const fresh = await this.insert(qr, events);
+          await qr.commitTransaction();
+          return fresh;
+        } catch (err) {
+          await qr.rollbackTransaction();
+          throw err;
+        }
+      });
+    } finally {
+      await qr.release();
+    }
+  }
+
+  private async insert(qr: QueryRunner, events: PricedEvent[]): Promise<PricedEvent[]> {
+    const inserted = (await qr.query(
+      `INSERT INTO metering.usage_records
+         (request_id, key_id, owner_type, owner_id, pricing_group, model, endpoint, upstream,
+          prompt_tokens, completion_tokens, status, stream, estimated, latency_ms, at, cost_micros, unpriced)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+          $8::text[], $9::int[], $10::int[], $11::int[], $12::bool[], $13::bool[], $14::int[], $15::timestamptz[],
+          $16::bigint[], $17::bool[])
+       ON CONFLICT (request_id) DO NOTHING
+       RETURNING request_id`,
+      [
+        col(events, (e) => e.requestId),
+        col(events, (e) => e.keyId),
+        col(events, (e) => e.owner.type),
+        col(events, (e) => e.owner.id),
+        col(events, (e) => e.group),
+        col(events, (e) => e.model),
+        col(events, (e) => e.endpoint),
+        col(events, (e) => e.upstream),
+        col(events, (e) => e.promptTokens),
+        col(events, (e) => e.completionTokens),
+        col(events, (e) => e.status),
+        col(events, (e) => e.stream),
+        col(events, (e) => e.estimated),
+        col(events, (e) => e.latencyMs),
+        col(events, (e) => e.at),
+        col(events, (e) => e.costMicros),
+        col(events, (e) => e.unpriced),
+      ],
+    )) as { request_id: string }[];
+    const insertedIds = new Set(inserted.map((r) => r.request_id));
+    // Only what was inserted counts: a duplicate in the same batch is inserted once, counted once.
+    const fresh: PricedEvent[] = [];
+    const totals = new Map<string, TotalRow>();
+    for (const e of events) {
+      if (!insertedIds.delete(e.requestId)) continue;
+      fresh.push(e);
+      for (const [scope, scopeId] of [
+        ['key', e.keyId],
+        [e.owner.type, e.owner.id],
+      ]) {
+        for (const period of ['lifetime', e.at.slice(0, 7)]) {
+          const k = `${scope}|${scopeId}|${period}`;
+          let t = totals.get(k);
+          if (!t) {
+            const [ownerType, ownerId] = [e.owner.type, e.owner.id];
+            t = {
+              scope,
+              scopeId,
+              period,
+              ownerType,
+              ownerId,
+              requests: 0,
+              prompt: 0,
+              completion: 0,
+              cost: 0,
+              unpriced: 0,
+            };
             totals.set(k, t);
           }
+          t.requests += 1;
+          t.prompt += e.promptTokens;
+          t.completion += e.completionTokens;
+          t.cost += e.costMicros;
+          if (e.unpriced) t.unpriced += 1;
         }
       }
-      // Sorted, so concurrent replicas lock the same rows in the same order (no deadlocks).
-      const rows = [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, t]) => t);
-      if (rows.length) {
-        await em.query(
-          `INSERT INTO metering.usage_totals (scope, scope_id, period, requests, prompt_tokens, completion_tokens)
-           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
-           ON CONFLICT (scope, scope_id, period) DO UPDATE SET
-             requests = usage_totals.requests + EXCLUDED.requests,
-             prompt_tokens = usage_totals.prompt_tokens + EXCLUDED.prompt_tokens,
-             completion_tokens = usage_totals.completion_tokens + EXCLUDED.completion_tokens,
-             updated_at = now()`,
-          [
-            rows.map((r) => r.scope),
-            rows.map((r) => r.scopeId),
-            rows.map((r) => r.period),
-            rows.map((r) => r.requests),
-            rows.map((r) => r.prompt),
-            rows.map((r) => r.completion),
-          ],
-        );
-      }
-      return seen.size;
-    });
+    }
+    // Sorted, so concurrent replicas lock the same rows in the same order (no deadlocks).
+    const rows = [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, t]) => t);
+    if (rows.length) {
+      await qr.query(
+        `INSERT INTO metering.usage_totals
+           (scope, scope_id, period, owner_type, owner_id, requests, prompt_tokens, completion_tokens,
+            cost_micros, unpriced_requests)
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::bigint[], $7::bigint[],
+            $8::bigint[], $9::bigint[], $10::bigint[])
+         ON CONFLICT (scope, scope_id, period) DO UPDATE SET
+           requests = usage_totals.requests + EXCLUDED.requests,
+           prompt_tokens = usage_totals.prompt_tokens + EXCLUDED.prompt_tokens,
+           completion_tokens = usage_totals.completion_tokens + EXCLUDED.completion_tokens,
+           cost_micros = usage_totals.cost_micros + EXCLUDED.cost_micros,
+           unpriced_requests = usage_totals.unpriced_requests + EXCLUDED.unpriced_requests,
+           owner_type = EXCLUDED.owner_type,
+           owner_id = EXCLUDED.owner_id,
+           updated_at = now()`,
+        [
+          rows.map((r) => r.scope),
+          rows.map((r) => r.scopeId),
+          rows.map((r) => r.period),
+          rows.map((r) => r.ownerType),
+          rows.map((r) => r.ownerId),
+          rows.map((r) => r.requests),
+          rows.map((r) => r.prompt),
+          rows.map((r) => r.completion),
+          rows.map((r) => r.cost),
+          rows.map((r) => r.unpriced),
+        ],
+      );
+    }
+    return fresh;
   }
 }

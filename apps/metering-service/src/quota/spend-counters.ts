@@ -1,0 +1,174 @@
+// Spend counters in Redis (per key and per owner, lifetime and UTC month), which gateways read in their
+// quota check. Postgres is the truth: the counters are rebuilt from its totals at start, whenever Redis
+// lost them, and after a failed update. An update also frees the request's reservation, in one script.
+//
+// Exactness under concurrency: a batch holds a shared Postgres advisory lock from its commit until its
+// counters are updated, and a rebuild holds the exclusive one, so a rebuild never reads a committed batch
+// whose increments are still to come (which would count it twice) nor misses one.
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ownerTag, SPEND_KEYS, utcMonthOf } from '@gw/contracts';
+import { counter, type Logger, REDIS, RELEASE_RESERVATION_LUA } from '@gw/platform';
+import type { Redis } from 'ioredis';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { LOGGER } from '../config.js';
+import type { PricedEvent } from '../usage/usage-pricer.js';
+
+/** pg advisory lock id ("spnd"): shared by batches, exclusive for a rebuild. */
+export const SPEND_LOCK = 0x73706e64;
+/** Month counters outlive their month long enough for late events; then Redis forgets them. */
+const MONTH_TTL_S = 62 * 86_400;
+const CHECK_MS = 5000;
+
+const rebuilds = counter(
+  'metering_spend_rebuilds_total',
+  'Rebuilds of the Redis spend counters from Postgres',
+);
+
+// KEYS: reservations hash, expiry set, spend keys…   ARGV: n, amount per spend key…, request ids to release…
+const APPLY_SPEND_LUA = `${RELEASE_RESERVATION_LUA}
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local key = KEYS[i + 2]
+  redis.call('INCRBY', key, ARGV[i + 1])
+  if string.sub(key, -8) ~= 'lifetime' then redis.call('EXPIRE', key, ${MONTH_TTL_S}) end
+end
+for i = n + 2, #ARGV do release(KEYS[1], KEYS[2], ARGV[i]) end
+return 1
+`;
+
+type SpendRedis = Redis & { gwApplySpend(...args: (string | number)[]): Promise<number> };
+
+@Injectable()
+export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** True while Redis may disagree with Postgres: the next check rebuilds. */
+  private stale = true;
+  private timer?: NodeJS.Timeout;
+  private rebuilding?: Promise<void>;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly ds: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    // No numberOfKeys: the key count is the first argument of each call.
+    this.redis.defineCommand('gwApplySpend', { lua: APPLY_SPEND_LUA });
+  }
+
+  async onApplicationBootstrap() {
+    await this.check();
+    this.timer = setInterval(() => void this.check(), CHECK_MS).unref();
+  }
+
+  onApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+
+  /** Rebuilds when stale or when Redis lost the counters (its marker is gone). Never throws. */
+  async check(): Promise<void> {
+    try {
+      if (!this.stale && (await this.redis.exists(SPEND_KEYS.rebuilt))) return;
+      this.rebuilding ??= this.rebuild().finally(() => (this.rebuilding = undefined));
+      await this.rebuilding;
+    } catch (err) {
+      this.stale = true;
+      this.logger.warn({ err }, 'spend counters not rebuilt yet; retrying');
+    }
+  }
+
+  /** Runs `commit` on `qr`, then adds the costs of the events it recorded to the counters, under the shared lock. */
+  async commitAndCount(qr: QueryRunner, commit: () => Promise<PricedEvent[]>): Promise<PricedEvent[]> {
+    await qr.query('SELECT pg_advisory_lock_shared($1)', [SPEND_LOCK]);
+    try {
+      const result = await commit();
+      try {
+        await this.apply(result);
+      } catch (err) {
+        // Postgres has the batch; Redis will get it from the rebuild.
+        this.stale = true;
+        this.logger.warn({ err }, 'spend counters not updated; they will be rebuilt');
+      }
+      return result;
+    } finally {
+      await qr.query('SELECT pg_advisory_unlock_shared($1)', [SPEND_LOCK]);
+    }
+  }
+
+  private async apply(events: PricedEvent[]) {
+    if (!events.length) return;
+    const byOwner = new Map<string, { amounts: Map<string, number>; requests: string[] }>();
+    for (const e of events) {
+      const tag = ownerTag(e.owner.type, e.owner.id);
+      let o = byOwner.get(tag);
+      if (!o) byOwner.set(tag, (o = { amounts: new Map(), requests: [] }));
+      o.requests.push(e.requestId);
+      if (e.costMicros <= 0) continue;
+      const month = e.at.slice(0, 7);
+      for (const key of [
+        SPEND_KEYS.key(tag, e.keyId, 'lifetime'),
+        SPEND_KEYS.key(tag, e.keyId, month),
+        SPEND_KEYS.owner(tag, 'lifetime'),
+        SPEND_KEYS.owner(tag, month),
+      ])
+        o.amounts.set(key, (o.amounts.get(key) ?? 0) + e.costMicros);
+    }
+    const r = this.redis as SpendRedis;
+    await Promise.all(
+      [...byOwner].map(([tag, o]) =>
+        r.gwApplySpend(
+          2 + o.amounts.size,
+          SPEND_KEYS.reservations(tag),
+          SPEND_KEYS.reservationExpiry(tag),
+          ...o.amounts.keys(),
+          o.amounts.size,
+          ...o.amounts.values(),
+          ...o.requests,
+        ),
+      ),
+    );
+  }
+
+  /** Sets every lifetime and current-month counter to Postgres's totals. */
+  private async rebuild() {
+    const month = utcMonthOf(Date.now());
+    const qr = this.ds.createQueryRunner();
+    await qr.connect();
+    try {
+      await qr.query('SELECT pg_advisory_lock($1)', [SPEND_LOCK]);
+      try {
+        const rows: {
+          scope: string;
+          scope_id: string;
+          period: string;
+          cost: string;
+          ot: string;
+          oid: string;
+        }[] = await qr.query(
+          `SELECT scope, scope_id, period, cost_micros AS cost, owner_type AS ot, owner_id AS oid
+             FROM metering.usage_totals WHERE period IN ('lifetime', $1) AND owner_id IS NOT NULL`,
+          [month],
+        );
+        const pipe = this.redis.pipeline();
+        for (const row of rows) {
+          const tag = ownerTag(row.ot as 'account' | 'organization', row.oid);
+          const key =
+            row.scope === 'key'
+              ? SPEND_KEYS.key(tag, row.scope_id, row.period)
+              : SPEND_KEYS.owner(tag, row.period);
+          if (row.period === 'lifetime') pipe.set(key, row.cost);
+          else pipe.set(key, row.cost, 'EX', MONTH_TTL_S);
+        }
+        pipe.set(SPEND_KEYS.rebuilt, new Date().toISOString());
+        const results = await pipe.exec();
+        const failed = results?.find(([err]) => err);
+        if (!results || failed) throw failed?.[0] ?? new Error('pipeline failed');
+        this.stale = false;
+        rebuilds.inc();
+        this.logger.info({ counters: rows.length }, 'spend counters rebuilt from Postgres');
+      } finally {
+        await qr.query('SELECT pg_advisory_unlock($1)', [SPEND_LOCK]);
+      }
+    } finally {
+      await qr.release();
+    }
+  }
+}
