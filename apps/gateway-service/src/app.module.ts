@@ -1,10 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { createKeyFormat } from '@gw/key-format';
-import { Connections, HealthModule, type Logger, natsProvider, PreRouter, redisProvider } from '@gw/platform';
+import {
+  Connections,
+  HealthModule,
+  type Logger,
+  natsProvider,
+  PreRouter,
+  priceBookProvider,
+  redisProvider,
+} from '@gw/platform';
 import { Authenticator, KEY_FORMAT } from './auth/authenticator.js';
 import { CONFIG, type GatewayConfig, LOGGER } from './config.js';
 import { HotRoutes } from './http/hot-routes.js';
-import { RateLimiter } from './limits/rate-limiter.js';
+import { ExhaustionNotice } from './limits/exhaustion-notice.js';
+import { Limiter } from './limits/limiter.js';
 import { InferenceHandler } from './proxy/inference.handler.js';
 import { ModelsHandler } from './proxy/models.handler.js';
 import { CATALOGUE, UpstreamRouter } from './upstreams/router.js';
@@ -34,7 +43,9 @@ export class GatewayModule {
         redisProvider('gateway-service'),
         Connections,
         Authenticator,
-        RateLimiter,
+        priceBookProvider,
+        Limiter,
+        ExhaustionNotice,
         UpstreamRouter,
         UsagePublisher,
         LastUsedBatcher,

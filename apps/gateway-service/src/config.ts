@@ -44,6 +44,10 @@ const Schema = z
       .min(1024)
       .default(256 * 1024 * 1024),
     LAST_USED_FLUSH_MS: env.durationMs(5_000),
+    /** A credit reservation of a request that never settles (its gateway died) is freed after this. */
+    QUOTA_RESERVATION_TTL_MS: env.durationMs(600_000),
+    /** A settled reservation waits this long for metering to count the real cost, then frees itself. */
+    QUOTA_SETTLED_TTL_MS: env.durationMs(120_000),
     /** Open streams get this long to finish on SIGTERM. */
     SHUTDOWN_GRACE_MS: env.durationMs(120_000),
   })
@@ -65,6 +69,8 @@ const Schema = z
     spoolDir: e.USAGE_SPOOL_DIR,
     spoolMaxBytes: e.USAGE_SPOOL_MAX_BYTES,
     lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
+    reservationTtlMs: e.QUOTA_RESERVATION_TTL_MS,
+    settledTtlMs: e.QUOTA_SETTLED_TTL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   }));
 

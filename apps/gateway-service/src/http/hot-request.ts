@@ -5,7 +5,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type IpRange, ipInRanges } from '@gw/contracts';
 
 export interface HotRequest {
+  /** Echoed as x-request-id: the client's own when it sent a valid one. */
   id: string;
+  /**
+   * The id usage is recorded and deduplicated under: always the gateway's own, so a client that repeats an
+   * x-request-id cannot make a second request look like a duplicate of the first (and go unbilled).
+   */
+  usageId: string;
   ip: string;
   authorization: string | undefined;
   rawBody: Buffer | undefined;
@@ -13,9 +19,10 @@ export interface HotRequest {
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
-export function requestId(req: IncomingMessage): string {
+export function requestIds(req: IncomingMessage): { id: string; usageId: string } {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  const own = randomUUID();
+  return { id: typeof given === 'string' && REQUEST_ID.test(given) ? given : own, usageId: own };
 }
 
 /** The socket address, or — when that is a trusted proxy — the nearest untrusted X-Forwarded-For entry. */

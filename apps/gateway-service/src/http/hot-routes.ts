@@ -15,7 +15,7 @@ import { PreRouter } from '@gw/platform';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { InferenceHandler } from '../proxy/inference.handler.js';
 import { ModelsHandler } from '../proxy/models.handler.js';
-import { clientIp, type HotRequest, readBody, requestId, sendJson } from './hot-request.js';
+import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
 
 const POST_ROUTES: Record<string, UsageEndpoint> = {
   '/v1/chat/completions': 'chat.completions',
@@ -60,7 +60,7 @@ export class HotRoutes implements OnModuleInit {
 
   private context(req: IncomingMessage, rawBody: Buffer | undefined): HotRequest {
     return {
-      id: requestId(req),
+      ...requestIds(req),
       ip: clientIp(req, this.trusted),
       authorization: req.headers.authorization,
       rawBody,

@@ -1,30 +1,41 @@
-// Step 5 of the hot path: account tier RPM and key RPM/TPM in one Redis round trip (none when no limit
-// applies). While Redis is down, a local limiter (limit ÷ replicas) takes over and a metric counts it.
+// Step 5 of the hot path: account tier RPM, key RPM/TPM and the credit reservation in one Redis round trip
+// (none when no limit applies). While Redis is down, a local limiter (limit ÷ replicas) takes over the rate
+// limits and a metric counts it; a quota cannot be checked without the shared spend, so it fails closed.
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Principal } from '@gw/access';
+import { ownerTag, quotaPeriod, SPEND_KEYS, utcMonthOf } from '@gw/contracts';
 import { counter, type Logger, REDIS } from '@gw/platform';
 import type { Redis } from 'ioredis';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
+import { LIMITS_LUA, SETTLE_LUA } from './limits.lua.js';
 import { LocalWindows } from './local-window.js';
-import { SLIDING_WINDOW_LUA } from './sliding-window.lua.js';
 
 const WINDOW_MS = 60_000;
 const fallbacks = counter(
   'gateway_rate_limit_fallback_total',
   'Rate-limit decisions made locally because Redis failed',
 );
-const limited = counter('gateway_rate_limited_total', 'Requests refused by a rate limit', ['limit']);
+const limited = counter('gateway_rate_limited_total', 'Requests refused by a limit', ['limit']);
 
 export interface RateDecision {
   allowed: boolean;
-  /** Which limit refused: tier RPM, key RPM or key TPM. */
-  refusedBy?: 'tier_rpm' | 'key_rpm' | 'key_tpm';
+  /** Which limit refused; 'unavailable': a quota could not be checked (Redis down). */
+  refusedBy?: 'tier_rpm' | 'key_rpm' | 'key_tpm' | 'key_quota' | 'owner_credit' | 'unavailable';
+  /** Refused because the spend alone reached the limit (not merely the open reservations): publish it. */
+  exhausted?: boolean;
   retryAfterMs: number;
   headers: Record<string, string>;
 }
 
+/** A request's credit reservation (the quota step); absent when neither key nor owner has a limit. */
+export interface Reservation {
+  requestId: string;
+  /** Worst-case cost in micro-credits (0 when the model has no price: metering flags those). */
+  micros: number;
+}
+
 const ALLOW_UNLIMITED: RateDecision = { allowed: true, retryAfterMs: 0, headers: {} };
-const REFUSED = ['tier_rpm', 'key_rpm', 'key_tpm'] as const;
+const REFUSED = ['tier_rpm', 'key_rpm', 'key_tpm', 'key_quota', 'owner_credit'] as const;
 
 /** OpenAI's reset format: "20ms", "1.5s", "6m0s". */
 export function formatReset(ms: number): string {
@@ -33,12 +44,18 @@ export function formatReset(ms: number): string {
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
-type Redis1 = Redis & {
-  gwRateLimit(...args: (string | number)[]): Promise<number[]>;
+type LimitsRedis = Redis & {
+  gwLimits(...args: (string | number)[]): Promise<number[]>;
+  gwSettle(...args: (string | number)[]): Promise<number>;
 };
 
+/** Whether a principal's requests take the quota step: a key quota with a limit, or an owner credit limit. */
+export function hasQuota(p: Principal): boolean {
+  return p.record.quota.limitMicros !== null || p.record.owner.creditLimitMicros !== null;
+}
+
 @Injectable()
-export class RateLimiter implements OnModuleDestroy {
+export class Limiter implements OnModuleDestroy {
   private readonly local = new LocalWindows();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -48,7 +65,8 @@ export class RateLimiter implements OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     // defineCommand: EVALSHA, with a transparent EVAL when the script is not cached on the server yet.
-    this.redis.defineCommand('gwRateLimit', { numberOfKeys: 6, lua: SLIDING_WINDOW_LUA });
+    this.redis.defineCommand('gwLimits', { numberOfKeys: 10, lua: LIMITS_LUA });
+    this.redis.defineCommand('gwSettle', { numberOfKeys: 2, lua: SETTLE_LUA });
     this.sweeper = setInterval(() => this.local.sweep(Date.now(), WINDOW_MS), WINDOW_MS).unref();
   }
 
@@ -56,32 +74,56 @@ export class RateLimiter implements OnModuleDestroy {
     clearInterval(this.sweeper);
   }
 
-  /** `tokens`: this request's token estimate (prompt + output cap), counted against TPM. */
-  async check(p: Principal, tokens: number, now: number): Promise<RateDecision> {
+  /**
+   * `tokens`: this request's token estimate (prompt + output cap), counted against TPM. `reservation`:
+   * given exactly when hasQuota(p).
+   */
+  async check(p: Principal, tokens: number, now: number, reservation?: Reservation): Promise<RateDecision> {
     const tierRpm = p.record.tier.rpm ?? 0;
     const keyRpm = p.record.rpm ?? 0;
     const keyTpm = p.record.tpm ?? 0;
-    if (!tierRpm && !keyRpm && !keyTpm) return ALLOW_UNLIMITED;
+    if (!tierRpm && !keyRpm && !keyTpm && !reservation) return ALLOW_UNLIMITED;
     const idx = Math.floor(now / WINDOW_MS);
-    const tag = `{o:${p.record.owner.type}:${p.record.owner.id}}`;
+    const tag = ownerTag(p.record.owner.type, p.record.owner.id);
     const k = p.record.id;
+    const q = p.record.quota;
+    const keyLimit = q.type !== 'unlimited' && q.limitMicros !== null ? q.limitMicros : -1;
+    const ownerLimit = p.record.owner.creditLimitMicros ?? -1;
+    const keyPeriod = q.type === 'unlimited' ? 'lifetime' : quotaPeriod(q.type, utcMonthOf(now));
     let r: number[];
     try {
-      r = await (this.redis as Redis1).gwRateLimit(
+      r = await (this.redis as LimitsRedis).gwLimits(
         `rl:${tag}:t:${idx}`,
         `rl:${tag}:t:${idx - 1}`,
         `rl:${tag}:k:${k}:${idx}`,
         `rl:${tag}:k:${k}:${idx - 1}`,
         `rl:${tag}:tok:${k}:${idx}`,
         `rl:${tag}:tok:${k}:${idx - 1}`,
+        SPEND_KEYS.key(tag, k, keyPeriod),
+        SPEND_KEYS.owner(tag, 'lifetime'),
+        SPEND_KEYS.reservations(tag),
+        SPEND_KEYS.reservationExpiry(tag),
         now % WINDOW_MS,
         WINDOW_MS,
         tierRpm,
         keyRpm,
         keyTpm,
         tokens,
+        now,
+        reservation ? reservation.micros : -1,
+        keyLimit,
+        ownerLimit,
+        reservation?.requestId ?? '',
+        k,
+        now + this.config.reservationTtlMs,
       );
     } catch (err) {
+      // Budgets are global: without the shared spend no replica can tell what is left.
+      if (reservation) {
+        limited.inc({ limit: 'unavailable' });
+        this.logger.warn({ err }, 'quota check failed: Redis unavailable');
+        return { allowed: false, refusedBy: 'unavailable', retryAfterMs: 1000, headers: {} };
+      }
       fallbacks.inc();
       this.logger.debug({ err }, 'rate limit fallback to local windows');
       r = this.checkLocally(p, tierRpm, keyRpm, keyTpm, tokens, now);
@@ -120,9 +162,36 @@ export class RateLimiter implements OnModuleDestroy {
     return [1, 0, reqLimit, reqRemaining, keyTpm, tokRemaining, WINDOW_MS - (now % WINDOW_MS)];
   }
 
+  /**
+   * After the response: the reservation becomes the real cost, held until metering counts it. Off the
+   * client's path; when it fails, the worst case stays reserved until metering or the expiry frees it.
+   */
+  settle(p: Principal, reservation: Reservation, costMicros: number) {
+    const tag = ownerTag(p.record.owner.type, p.record.owner.id);
+    (this.redis as LimitsRedis)
+      .gwSettle(
+        SPEND_KEYS.reservations(tag),
+        SPEND_KEYS.reservationExpiry(tag),
+        reservation.requestId,
+        costMicros,
+        Date.now() + this.config.settledTtlMs,
+      )
+      .catch((err: unknown) => this.logger.debug({ err }, 'reservation not settled'));
+  }
+
   private decision(r: number[]): RateDecision {
-    const [allowed, failed, reqLimit, reqRemaining, tokLimit, tokRemaining, resetMs] = r;
+    const [allowed, failed, reqLimit, reqRemaining, tokLimit, tokRemaining, resetMs, exhausted] = r;
     const headers: Record<string, string> = {};
+    if (!allowed && failed >= 4) {
+      limited.inc({ limit: REFUSED[failed - 1] });
+      return {
+        allowed: false,
+        refusedBy: REFUSED[failed - 1],
+        exhausted: exhausted === 1,
+        retryAfterMs: 0,
+        headers,
+      };
+    }
     if (!allowed) {
       limited.inc({ limit: REFUSED[failed - 1] });
       const kind = failed === 3 ? 'tokens' : 'requests';

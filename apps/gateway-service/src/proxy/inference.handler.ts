@@ -6,6 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   apiError,
   type ApiError,
+  costMicros,
   type ErrorCode,
   errorStatus,
   toEnvelope,
@@ -13,13 +14,14 @@ import {
   type UsageEvent,
 } from '@gw/contracts';
 import { modelAllowed, type Principal, quotaExhausted } from '@gw/access';
-import { counter, histogram, type Logger } from '@gw/platform';
+import { counter, histogram, type Logger, PriceBook } from '@gw/platform';
 import { countTextTokens } from '@gw/tokenizer';
 import type { Dispatcher } from 'undici';
 import { Authenticator } from '../auth/authenticator.js';
 import { LOGGER } from '../config.js';
 import { type HotRequest, sendJson } from '../http/hot-request.js';
-import { RateLimiter } from '../limits/rate-limiter.js';
+import { ExhaustionNotice } from '../limits/exhaustion-notice.js';
+import { hasQuota, Limiter, type Reservation } from '../limits/limiter.js';
 import { UpstreamRouter } from '../upstreams/router.js';
 import type { ModelRoute } from '../upstreams/upstream-config.js';
 import { LastUsedBatcher } from '../usage/last-used.js';
@@ -57,7 +59,10 @@ const UPSTREAM_4XX: Record<number, ErrorCode> = {
 
 interface Call {
   endpoint: UsageEndpoint;
+  /** Echoed to the client. */
   requestId: string;
+  /** Recorded in usage and reservations (see HotRequest.usageId). */
+  usageId: string;
   at: number;
   started: number;
   principal?: Principal;
@@ -65,6 +70,8 @@ interface Call {
   route?: ModelRoute;
   /** Set once the request is handed to the router: from then on it is recorded, whatever happens. */
   forwarded?: boolean;
+  /** The credit reserved for this request; settled at its real cost when it is published. */
+  reservation?: Reservation;
   headers: Record<string, string>;
 }
 
@@ -72,7 +79,9 @@ interface Call {
 export class InferenceHandler {
   constructor(
     private readonly auth: Authenticator,
-    private readonly limiter: RateLimiter,
+    private readonly limiter: Limiter,
+    private readonly prices: PriceBook,
+    private readonly exhaustion: ExhaustionNotice,
     private readonly router: UpstreamRouter,
     private readonly usage: UsagePublisher,
     private readonly lastUsed: LastUsedBatcher,
@@ -88,6 +97,7 @@ export class InferenceHandler {
     const call: Call = {
       endpoint,
       requestId: req.id,
+      usageId: req.usageId,
       at: Date.now(),
       started: performance.now(),
       headers: {},
@@ -132,11 +142,34 @@ export class InferenceHandler {
     const now = Date.now();
     if (quotaExhausted(principal, now)) return this.fail(call, reply, apiError('insufficient_quota'));
 
-    // 5: one Redis round trip for every limit (none when the principal has no limit).
+    // 5: one Redis round trip for every limit and the credit reservation (none when nothing is limited).
     const maxTokens = Math.min(body.maxTokens ?? route.maxOutputTokens, route.maxOutputTokens);
     const estimate = Math.ceil((req.rawBody?.length ?? 0) / 4) + maxTokens;
-    const rate = await this.limiter.check(principal, estimate, now);
+    let reservation: Reservation | undefined;
+    if (hasQuota(principal)) {
+      const worstCase = await this.worstCase(call, route.model, maxTokens);
+      if (worstCase === undefined)
+        return this.fail(call, reply, apiError('service_unavailable', 'Prices cannot be loaded right now.'));
+      reservation = { requestId: call.usageId, micros: worstCase };
+    }
+    const rate = await this.limiter.check(principal, estimate, now, reservation);
     Object.assign(call.headers, rate.headers);
+    if (rate.refusedBy === 'unavailable')
+      return this.fail(
+        call,
+        reply,
+        apiError('service_unavailable', 'The quota cannot be checked right now.'),
+      );
+    if (rate.refusedBy === 'key_quota' || rate.refusedBy === 'owner_credit') {
+      if (rate.exhausted) this.exhaustion.publish(principal, rate.refusedBy, now);
+      const whose = rate.refusedBy === 'key_quota' ? "This key's quota" : "The owner's credit";
+      return this.fail(
+        call,
+        reply,
+        apiError('insufficient_quota', `${whose} does not cover this request's maximum cost.`),
+      );
+    }
+    call.reservation = reservation;
     if (!rate.allowed) {
       const which = rate.refusedBy === 'key_tpm' ? 'tokens per minute' : 'requests per minute';
       return this.fail(
@@ -185,6 +218,20 @@ export class InferenceHandler {
       result.release();
       reply.off('close', onClose);
     }
+  }
+
+  /**
+   * The request's worst-case cost: its prompt counted locally, its output at the cap. 0 for a model without
+   * a price (metering flags its usage); undefined when prices were never loaded and cannot be.
+   */
+  private async worstCase(call: Call, model: string, maxTokens: number): Promise<number | undefined> {
+    if (!this.prices.loaded) await this.prices.fresh().catch(() => undefined);
+    if (!this.prices.loaded) return undefined;
+    const price = this.prices.price(model);
+    if (!price) return 0;
+    const output = call.endpoint === 'embeddings' ? 0 : maxTokens;
+    const prompt = promptTokens(call.endpoint, call.body!.json);
+    return costMicros(prompt, output, price, call.principal!.record.group.multiplierPpm);
   }
 
   /** The client's bytes when nothing needs to change; otherwise the one re-serialisation. */
@@ -329,8 +376,15 @@ export class InferenceHandler {
   private publish(call: Call, provider: string | null, status: number, tokens: Tokens, estimated: boolean) {
     requests.inc({ endpoint: call.endpoint, status });
     const p = call.principal!;
+    if (call.reservation) {
+      const price = this.prices.price(call.route!.model);
+      const cost = price
+        ? costMicros(tokens.prompt, tokens.completion, price, p.record.group.multiplierPpm)
+        : 0;
+      this.limiter.settle(p, call.reservation, cost);
+    }
     const event: UsageEvent = {
-      requestId: call.requestId,
+      requestId: call.usageId,
       keyId: p.record.id,
       owner: { type: p.record.owner.type, id: p.record.owner.id },
       group: p.record.group.name,
