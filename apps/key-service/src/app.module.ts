@@ -18,6 +18,10 @@ import { KeysService } from './keys/keys.service.js';
 import { OrganizationsController } from './organizations/organizations.controller.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
 import { PricingController } from './pricing/pricing.controller.js';
+import { PricingRpc } from './pricing/pricing.rpc.js';
+import { MeteringClient } from './usage/metering.client.js';
+import { UsageController } from './usage/usage.controller.js';
+import { UsageService } from './usage/usage.service.js';
 import { PricingService } from './pricing/pricing.service.js';
 import { CLOCK, type Clock, CONFIG, KEY_FORMAT, LOGGER, systemClock } from './tokens.js';
 
@@ -33,7 +37,13 @@ export class KeyServiceModule {
     return {
       module: KeyServiceModule,
       imports: [HealthModule],
-      controllers: [KeysController, AccountsController, OrganizationsController, PricingController],
+      controllers: [
+        KeysController,
+        AccountsController,
+        OrganizationsController,
+        PricingController,
+        UsageController,
+      ],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -53,6 +63,9 @@ export class KeyServiceModule {
         AccountsService,
         OrganizationsService,
         PricingService,
+        PricingRpc,
+        MeteringClient,
+        UsageService,
       ],
       exports: [KeysService, AccessService, OwnersRepository],
     };

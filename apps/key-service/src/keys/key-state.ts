@@ -11,10 +11,31 @@ export function isExhausted(key: Pick<ApiKeyEntity, 'quotaType' | 'exhaustedPeri
   return false;
 }
 
-export function deriveStatus(key: ApiKeyEntity, now: Date): KeyStatus {
+/** The period a key's spend counts in: its quota's month, or its lifetime (total and unlimited keys). */
+export function spendPeriod(key: Pick<ApiKeyEntity, 'quotaType'>, now: Date): string {
+  return key.quotaType === 'monthly' ? utcMonth(now) : 'lifetime';
+}
+
+/** What metering knows of a key's spend; absent when metering did not answer. */
+export interface KeySpend {
+  usedMicros: number;
+  /** The owner's credit limit is used up: every key of it is exhausted. */
+  ownerExhausted: boolean;
+}
+
+/** Spend at or over the limit reads as exhausted at once, before the gateway's event marks the row. */
+export function deriveStatus(key: ApiKeyEntity, now: Date, spend?: KeySpend): KeyStatus {
   if (!key.enabled) return 'disabled';
   if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return 'expired';
   if (isExhausted(key, now)) return 'exhausted';
+  if (spend?.ownerExhausted) return 'exhausted';
+  if (
+    spend &&
+    key.quotaType !== 'unlimited' &&
+    key.quotaLimit !== null &&
+    spend.usedMicros >= Number(key.quotaLimit)
+  )
+    return 'exhausted';
   return 'active';
 }
 

@@ -35,8 +35,11 @@ export class KeyUsageListener implements OnApplicationBootstrap {
     this.nats.subscribe(
       SUBJECTS.events.quotaExhausted,
       async (event) => {
+        // Owner-wide exhaustion (no keyId) needs no row: key views derive it from the owner's spend.
         if (!event?.keyId || !UUID.test(event.keyId) || !PERIOD.test(event.period)) return;
-        await this.keys.markExhausted(event.keyId, event.period);
+        const at = new Date(event.at);
+        if (Number.isNaN(at.getTime())) return;
+        await this.keys.markExhausted(event.keyId, event.period, at);
         this.logger.info({ keyId: event.keyId, period: event.period }, 'key quota exhausted');
       },
       QUEUE_GROUPS.keyService,

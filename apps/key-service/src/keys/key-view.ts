@@ -2,24 +2,25 @@
 import { type KeyView, microsToCredits } from '@gw/contracts';
 import type { KeyFormat } from '@gw/key-format';
 import type { ApiKeyEntity } from '../db/entities/index.js';
-import { utcMonth } from '../tokens.js';
-import { deriveStatus } from './key-state.js';
+import { deriveStatus, type KeySpend, spendPeriod } from './key-state.js';
 
-export function toKeyView(key: ApiKeyEntity, format: KeyFormat, now: Date): KeyView {
+/** `spend` absent: metering did not answer, so `quota.used` is null. */
+export function toKeyView(key: ApiKeyEntity, format: KeyFormat, now: Date, spend?: KeySpend): KeyView {
   return {
     id: key.id,
     name: key.name,
     maskedKey: `${format.prefix}****${key.last4}`,
     owner: { type: key.ownerType, id: key.ownerId },
-    status: deriveStatus(key, now),
+    status: deriveStatus(key, now, spend),
     permissions: key.permissions,
     allowedModels: key.allowedModels,
     ipAllowlist: key.ipAllowlist,
     quota: {
       type: key.quotaType,
       limit: key.quotaLimit === null ? null : microsToCredits(Number(key.quotaLimit)),
-      used: null,
-      period: key.quotaType === 'unlimited' ? null : key.quotaType === 'total' ? 'lifetime' : utcMonth(now),
+      // Unlimited keys show their lifetime spend.
+      used: spend ? microsToCredits(spend.usedMicros) : null,
+      period: key.quotaType === 'unlimited' ? null : spendPeriod(key, now),
     },
     group: key.group,
     rpm: key.rpm,

@@ -102,7 +102,14 @@ export class KeysRepository {
     return res[1];
   }
 
-  async markExhausted(keyId: string, period: string): Promise<void> {
-    await this.repo.update({ id: keyId }, { exhaustedPeriod: period });
+  /**
+   * Marks a key exhausted for a period, unless it was edited after `at` (a raised limit must not be undone
+   * by a late event of the old one).
+   */
+  async markExhausted(keyId: string, period: string, at: Date): Promise<void> {
+    await this.ds.query(
+      `UPDATE keys.api_keys SET exhausted_period = $2 WHERE id = $1 AND updated_at <= $3`,
+      [keyId, period, at.toISOString()],
+    );
   }
 }

@@ -7,6 +7,7 @@ import {
   type KeyWithSecret,
   type ListKeysQuery,
   ok,
+  type OwnerRef,
   type Page,
   type RegenerateKeyInput,
   type Result,
@@ -15,11 +16,14 @@ import {
 import { hashKey, type KeyFormat } from '@gw/key-format';
 import { DataSource } from 'typeorm';
 import { AccessService } from '../access/access.service.js';
+import { OwnersRepository } from '../access/owners.repository.js';
+import { MeteringClient } from '../usage/metering.client.js';
 import { type Caller, canRead, hasPermission } from '../access/caller.js';
 import { ApiKeyEntity, PricingGroupEntity, RetiredSecretEntity } from '../db/entities/index.js';
 import { CLOCK, type Clock, KEY_FORMAT } from '../tokens.js';
 import { KeyEvents } from './key-events.js';
 import { isDuplicateName, quotaColumns } from './key-settings.js';
+import { type KeySpend, spendPeriod } from './key-state.js';
 import { decodeCursor, encodeCursor, toKeyView } from './key-view.js';
 import { KeysRepository } from './keys.repository.js';
 
@@ -29,13 +33,41 @@ export class KeysService {
     private readonly ds: DataSource,
     private readonly keys: KeysRepository,
     private readonly access: AccessService,
+    private readonly owners: OwnersRepository,
+    private readonly metering: MeteringClient,
     private readonly events: KeyEvents,
     @Inject(KEY_FORMAT) private readonly format: KeyFormat,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  private view(key: ApiKeyEntity): KeyView {
-    return toKeyView(key, this.format, this.clock.now());
+  private async view(key: ApiKeyEntity): Promise<KeyView> {
+    return (await this.views([key]))[0];
+  }
+
+  /** Views with each key's spend in its quota period: one question to metering per owner. */
+  private async views(keys: ApiKeyEntity[]): Promise<KeyView[]> {
+    const now = this.clock.now();
+    const spend = new Map<string, KeySpend>();
+    const owners = new Map<string, OwnerRef>();
+    for (const k of keys) owners.set(`${k.ownerType}:${k.ownerId}`, { type: k.ownerType, id: k.ownerId });
+    await Promise.all(
+      [...owners.values()].map(async (owner) => {
+        const mine = keys.filter((k) => k.ownerType === owner.type && k.ownerId === owner.id);
+        const [entity, reply] = await Promise.all([
+          this.owners.find(owner),
+          this.metering.spend(
+            owner,
+            'lifetime',
+            mine.map((k) => ({ keyId: k.id, period: spendPeriod(k, now) })),
+          ),
+        ]);
+        if (!reply) return;
+        const limit = entity?.creditLimit == null ? null : Number(entity.creditLimit);
+        const ownerExhausted = limit !== null && reply.ownerMicros >= limit;
+        for (const k of mine) spend.set(k.id, { usedMicros: reply.keys[k.id] ?? 0, ownerExhausted });
+      }),
+    );
+    return keys.map((k) => toKeyView(k, this.format, now, spend.get(k.id)));
   }
 
   private async groupExists(name: string): Promise<boolean> {
@@ -95,13 +127,13 @@ export class KeysService {
     }
     const saved = (await this.keys.findInScope(entity.id, { all: true }))!;
     this.events.keyChanged(saved, [saved.hash], 'created');
-    return ok({ key: secret, ...this.view(saved) });
+    return ok({ key: secret, ...(await this.view(saved)) });
   }
 
   async get(caller: Caller, id: string): Promise<Result<KeyView>> {
     if (!canRead(caller)) return fail('insufficient_permissions');
     const key = await this.keys.findInScope(id, await this.access.scope(caller));
-    return key ? ok(this.view(key)) : fail('not_found', 'Key not found.');
+    return key ? ok(await this.view(key)) : fail('not_found', 'Key not found.');
   }
 
   async list(caller: Caller, query: ListKeysQuery): Promise<Result<Page<KeyView>>> {
@@ -127,7 +159,7 @@ export class KeysService {
     });
     const page = rows.slice(0, query.limit);
     const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]) : null;
-    return ok({ data: page.map((k) => this.view(k)), nextCursor });
+    return ok({ data: await this.views(page), nextCursor });
   }
 
   async update(caller: Caller, id: string, input: UpdateKeyInput): Promise<Result<KeyView>> {
@@ -164,7 +196,7 @@ export class KeysService {
     }
     const reason = wasEnabled === key.enabled ? 'updated' : key.enabled ? 'enabled' : 'disabled';
     this.events.keyChanged(key, await this.keys.hashesOf(key), reason);
-    return ok(this.view(key));
+    return ok(await this.view(key));
   }
 
   /** New secret, same id and configuration. The old secret stops now, or when the grace period ends. */
@@ -183,7 +215,7 @@ export class KeysService {
       return this.keys.hashesOf(key, em);
     });
     this.events.keyChanged(key, hashes, 'regenerated');
-    return ok({ key: secret, ...this.view(key) });
+    return ok({ key: secret, ...(await this.view(key)) });
   }
 
   /** Immediate and irreversible; the row stays as a tombstone so the old secret answers key_revoked. */

@@ -1,0 +1,53 @@
+// key-service's questions to metering-service over NATS: spend per period (key views) and usage reports.
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type OwnerRef,
+  type Result,
+  type RpcReply,
+  SUBJECTS,
+  type SpendReply,
+  type UsageQueryReply,
+} from '@gw/contracts';
+import { NatsClient } from '@gw/platform';
+import { CONFIG } from '../tokens.js';
+import type { KeyServiceConfig } from '../config.js';
+
+const result = <T>(r: RpcReply<T>): Result<T> => (r.ok ? { ok: true, value: r.data } : r);
+
+@Injectable()
+export class MeteringClient {
+  constructor(
+    private readonly nats: NatsClient,
+    @Inject(CONFIG) private readonly config: KeyServiceConfig,
+  ) {}
+
+  /** undefined when metering does not answer in time: views then show `used: null` rather than fail. */
+  async spend(
+    owner: OwnerRef,
+    ownerPeriod: string,
+    keys: { keyId: string; period: string }[],
+  ): Promise<SpendReply | undefined> {
+    const r = await this.nats.request(
+      SUBJECTS.metering.spend,
+      { owner, ownerPeriod, keys },
+      this.config.spendTimeoutMs,
+    );
+    return r.ok ? r.data : undefined;
+  }
+
+  async usage(
+    owner: OwnerRef,
+    keyId: string | undefined,
+    from: Date,
+    to: Date,
+  ): Promise<Result<UsageQueryReply>> {
+    return result(
+      await this.nats.request(SUBJECTS.metering.usageQuery, {
+        owner,
+        keyId,
+        from: from.toISOString(),
+        to: to.toISOString(),
+      }),
+    );
+  }
+}
