@@ -1,0 +1,243 @@
+// Money end to end: requests through the real gateway, priced and counted by a real metering-service,
+// quotas reserved in Redis and enforced, usage read back from key-service.
+import { costMicros, type ModelPrice, ownerTag, SPEND_KEYS } from '@gw/contracts';
+import { pollUntil, type RunningService, startService } from '@gw/testing';
+import { countChatTokens } from '@gw/tokenizer';
+import { Redis } from 'ioredis';
+import type OpenAI from 'openai';
+import {
+  client,
+  startGateway,
+  startUpstream,
+  startWorld,
+  type Upstream,
+  upstreamsFile,
+  usageSince,
+  type World,
+} from './harness.js';
+
+let world: World;
+let upstream: Upstream;
+let metering: RunningService;
+let gw: Awaited<ReturnType<typeof startGateway>>;
+let redis: Redis;
+let prices: Map<string, ModelPrice>;
+const messages = [{ role: 'user' as const, content: 'Count the coins in the jar' }];
+
+beforeAll(async () => {
+  [world, upstream, metering] = await Promise.all([
+    startWorld(),
+    startUpstream(),
+    startService('metering-service'),
+  ]);
+  const file = upstreamsFile([
+    {
+      name: 'demo',
+      url: upstream.url,
+      extra: {
+        models: [
+          'gpt-4o-mini',
+          'gpt-4o',
+          'text-embedding-3-small',
+          // Served, but nobody priced it.
+          { name: 'model-without-price', upstreamModel: 'gpt-4o-mini' },
+        ],
+      },
+    },
+  ]);
+  gw = await startGateway({ upstreamsFile: file });
+  redis = new Redis(process.env.REDIS_URL!);
+  const list: { model: string; inputPrice: number; outputPrice: number }[] = await world.admin.must(
+    'GET',
+    '/v1/pricing/models',
+  );
+  prices = new Map(list.map((p) => [p.model, p]));
+}, 60_000);
+afterAll(async () => {
+  redis.disconnect();
+  await gw.close();
+  await Promise.all([world.stop(), upstream.stop(), metering.stop()]);
+});
+afterEach(() => upstream.control({ reset: true }));
+
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: InstanceType<typeof OpenAI.APIError>) => e.code ?? String(e.status),
+  );
+const usageOf = (keyId: string) => world.admin.must('GET', `/v1/keys/${keyId}/usage`);
+const micros = (credits: number) => Math.round(credits * 1e6);
+/** Waits until metering has recorded `n` requests of the key; returns its usage view. */
+const recorded = async (keyId: string, n: number) =>
+  (
+    await pollUntil(
+      () => usageOf(keyId),
+      (u) => u.totals.requests >= n,
+      10_000,
+      50,
+    )
+  ).value;
+const priced = (e: { model: string; promptTokens: number; completionTokens: number }) =>
+  costMicros(e.promptTokens, e.completionTokens, prices.get(e.model)!, 1_000_000);
+/** What the gateway reserves for `messages` with this max_tokens on gpt-4o-mini. */
+const worstCase = (maxTokens: number) =>
+  costMicros(countChatTokens(messages), maxTokens, prices.get('gpt-4o-mini')!, 1_000_000);
+
+it('stores exactly the sum of the priced events, streamed or not, to the micro-credit', async () => {
+  const account = await world.admin.account('pro');
+  const k = await world.admin.key(account);
+  const sdk = client(gw.url, k.key);
+  const since = new Date();
+  for (let i = 0; i < 4; i++) {
+    await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 5 + i });
+    const stream = await sdk.chat.completions.create({
+      model: 'gpt-4o',
+      messages,
+      stream: true,
+      ...(i % 2 ? { stream_options: { include_usage: true } } : {}),
+    });
+    for await (const _ of stream);
+  }
+  await sdk.embeddings.create({ model: 'text-embedding-3-small', input: 'coins and jars' });
+  const view = await recorded(k.id, 9);
+  const events = [...(await usageSince(since)).values()].filter((e) => e.keyId === k.id);
+  expect(events).toHaveLength(9);
+  expect(events.filter((e) => e.stream)).toHaveLength(4);
+  expect(events.every((e) => e.completionTokens > 0 || e.endpoint === 'embeddings')).toBe(true);
+  const expected = events.reduce((s, e) => s + priced(e), 0);
+  expect(expected).toBeGreaterThan(0);
+  expect(micros(view.totals.cost)).toBe(expected);
+  expect(view.totals.requests).toBe(9);
+  expect(view.byModel.map((m: { model: string }) => m.model).sort()).toEqual([
+    'gpt-4o',
+    'gpt-4o-mini',
+    'text-embedding-3-small',
+  ]);
+  expect(view.series).toHaveLength(1);
+  // The key list shows the same spend, and Redis (what quotas read) agrees with Postgres.
+  const listed = await world.admin.must('GET', `/v1/keys?ownerType=account&ownerId=${account}`);
+  expect(micros(listed.data[0].quota.used)).toBe(expected);
+  const tag = ownerTag('account', account);
+  expect(Number(await redis.get(SPEND_KEYS.key(tag, k.id, 'lifetime')))).toBe(expected);
+  expect(Number(await redis.get(SPEND_KEYS.owner(tag, since.toISOString().slice(0, 7))))).toBe(expected);
+});
+
+it('50 concurrent requests on a key whose credit covers 10: at most the limit is spent', async () => {
+  const each = worstCase(8);
+  const limit = each * 10;
+  const k = await world.admin.key(await world.admin.account('pro'), {
+    quota: { type: 'total', limit: limit / 1e6 },
+  });
+  await upstream.control({ latencyMs: 100 });
+  const sdk = client(gw.url, k.key);
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      outcome(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 8 })),
+    ),
+  );
+  const accepted = results.filter((r) => r === 'ok').length;
+  expect(results.filter((r) => r !== 'ok').every((r) => r === 'insufficient_quota')).toBe(true);
+  expect(accepted).toBe(10);
+  const view = await recorded(k.id, accepted);
+  const spent = micros(view.totals.cost);
+  console.info(`overspend test: ${accepted}/50 accepted, spent ${spent} of ${limit} micro-credits`);
+  expect(spent).toBeLessThanOrEqual(limit);
+  expect(view.quota.limit.credits).toBe(limit / 1e6);
+});
+
+it("an owner's credit limit caps all its keys together", async () => {
+  const each = worstCase(6);
+  const account = await world.admin.account('pro', { creditLimit: (each * 7) / 1e6 });
+  const [a, b] = await Promise.all([world.admin.key(account), world.admin.key(account)]);
+  await upstream.control({ latencyMs: 50 });
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      outcome(
+        client(gw.url, (i % 2 ? a : b).key).chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages,
+          max_tokens: 6,
+        }),
+      ),
+    ),
+  );
+  const accepted = results.filter((r) => r === 'ok').length;
+  expect(accepted).toBe(7);
+  expect(results.filter((r) => r === 'insufficient_quota')).toHaveLength(13);
+  const owner = await pollUntil(
+    () => world.admin.must('GET', `/v1/accounts/${account}/usage`),
+    (u) => u.totals.requests >= 7,
+    10_000,
+    50,
+  );
+  expect(micros(owner.value.quota.used.credits)).toBeLessThanOrEqual(each * 7);
+  expect(owner.value.quota.type).toBe('credit');
+  // Spend reached the limit: both keys read as exhausted and are refused.
+  const listed = await world.admin.must('GET', `/v1/keys?ownerType=account&ownerId=${account}`);
+  expect(listed.data.map((k: { status: string }) => k.status)).toEqual(['exhausted', 'exhausted']);
+  expect(
+    await outcome(client(gw.url, a.key).chat.completions.create({ model: 'gpt-4o-mini', messages })),
+  ).toBe('insufficient_quota');
+});
+
+it('a key that reached its limit is exhausted, and raising the limit makes it usable at once', async () => {
+  const each = worstCase(5);
+  const k = await world.admin.key(await world.admin.account('pro'), {
+    quota: { type: 'monthly', limit: (each * 2) / 1e6 },
+  });
+  const sdk = client(gw.url, k.key);
+  const call = () => outcome(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 5 }));
+  expect([await call(), await call()]).toEqual(['ok', 'ok']);
+  const view = await recorded(k.id, 2);
+  // The reply fills max_tokens, so the real cost is the worst case and the spend is exactly the limit.
+  expect(micros(view.totals.cost)).toBe(each * 2);
+  expect(view.quota.period).toBe(new Date().toISOString().slice(0, 7));
+  expect(await call()).toBe('insufficient_quota');
+  const exhausted = await pollUntil(
+    () => world.admin.must('GET', `/v1/keys/${k.id}`),
+    (v) => v.status === 'exhausted',
+    3000,
+    20,
+  );
+  expect(exhausted.value.quota.used).toBe((each * 2) / 1e6);
+  await world.admin.must('PATCH', `/v1/keys/${k.id}`, {
+    quota: { type: 'monthly', limit: (each * 10) / 1e6 },
+  });
+  const again = await pollUntil(call, (r) => r === 'ok', 2000, 20);
+  expect(again.value).toBe('ok');
+  expect((await world.admin.must('GET', `/v1/keys/${k.id}`)).status).toBe('active');
+});
+
+it('an aborted stream is billed for what was delivered', async () => {
+  await upstream.control({ chunkDelayMs: 40, replyWords: 60 });
+  const k = await world.admin.key(await world.admin.account('pro'));
+  const since = new Date();
+  const ac = new AbortController();
+  const stream = await client(gw.url, k.key).chat.completions.create(
+    { model: 'gpt-4o', messages, stream: true },
+    { signal: ac.signal },
+  );
+  let chunks = 0;
+  try {
+    for await (const _ of stream) if (++chunks === 4) ac.abort();
+  } catch {
+    /* aborted */
+  }
+  const view = await recorded(k.id, 1);
+  const [e] = [...(await usageSince(since)).values()].filter((x) => x.keyId === k.id);
+  expect(e).toMatchObject({ status: 499, stream: true });
+  expect(e.completionTokens).toBeGreaterThan(0);
+  expect(e.completionTokens).toBeLessThan(60);
+  expect(micros(view.totals.cost)).toBe(priced(e));
+  expect(view.totals.cost).toBeGreaterThan(0);
+});
+
+it('usage of a model without a price is recorded and flagged, not lost or silently free', async () => {
+  const k = await world.admin.key(await world.admin.account('pro'));
+  await client(gw.url, k.key).chat.completions.create({ model: 'model-without-price', messages });
+  const view = await recorded(k.id, 1);
+  expect(view.totals).toMatchObject({ requests: 1, cost: 0, unpricedRequests: 1 });
+  expect(view.byModel).toEqual([
+    expect.objectContaining({ model: 'model-without-price', unpricedRequests: 1 }),
+  ]);
+});
