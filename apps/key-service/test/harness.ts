@@ -95,3 +95,12 @@ export type KeyService = Awaited<ReturnType<typeof startKeyService>>;
 export { collect } from '@gw/testing';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * quota.used of a key nothing was spent with: 0 when a metering-service answers on the bus, null when none
+ * runs (key-service tests do not need one; other packages' tests may start one meanwhile).
+ */
+export const noSpendYet = {
+  asymmetricMatch: (v: unknown) => v === null || v === 0,
+  toAsymmetricMatcher: () => 'null or 0',
+};

@@ -1,5 +1,5 @@
 // Keys: create, read, list, update, disable/enable, regenerate (with and without grace), delete, expiry.
-import { collect, type KeyService, sleep, startKeyService } from './harness.js';
+import { collect, type KeyService, noSpendYet, sleep, startKeyService } from './harness.js';
 
 let ks: KeyService;
 let accountId: string;
@@ -34,7 +34,7 @@ describe('create', () => {
       permissions: ['read'],
       allowedModels: ['gpt-4o-mini'],
       ipAllowlist: ['10.0.0.0/8', '2001:db8::/32', '192.168.1.7'],
-      quota: { type: 'monthly', limit: 45.5, used: null, period: new Date().toISOString().slice(0, 7) },
+      quota: { type: 'monthly', limit: 45.5, used: noSpendYet, period: new Date().toISOString().slice(0, 7) },
       group: 'default',
       rpm: 60,
       tpm: 100000,
@@ -45,14 +45,14 @@ describe('create', () => {
     expect(read.status).toBe(200);
     expect(read.body.key).toBeUndefined();
     const { key: _secret, ...view } = body;
-    expect(read.body).toEqual(view);
+    expect(read.body).toEqual({ ...view, quota: { ...view.quota, used: noSpendYet } });
   });
 
   it('defaults to read permission, unlimited quota and the default group', async () => {
     const res = await ks.call('POST', '/v1/keys', writer, { name: 'defaults' });
     expect(res.body).toMatchObject({
       permissions: ['read'],
-      quota: { type: 'unlimited', limit: null, used: null, period: null },
+      quota: { type: 'unlimited', limit: null, used: noSpendYet, period: null },
       group: 'default',
       allowedModels: [],
       ipAllowlist: [],
@@ -129,7 +129,7 @@ describe('update, disable and enable', () => {
       rpm: 5,
       tpm: null,
     });
-    expect(patched.body.quota).toEqual({ type: 'total', limit: 10, used: null, period: 'lifetime' });
+    expect(patched.body.quota).toEqual({ type: 'total', limit: 10, used: noSpendYet, period: 'lifetime' });
     expect(patched.body.maskedKey).toBe(k.view.maskedKey);
 
     const off = await ks.call('PATCH', `/v1/keys/${k.id}`, writer, { enabled: false });

@@ -1,17 +1,21 @@
-// The usage consumer on the real USAGE stream and Postgres: exact totals, each request counted once
-// whatever the duplicates, invalid events dead-lettered.
+// The usage consumer on the real USAGE stream and Postgres: exact totals and costs, each request counted
+// once whatever the duplicates, unpriced events flagged, invalid events dead-lettered.
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
-import type { UsageEvent } from '@gw/contracts';
-import { collect, pollUntil } from '@gw/testing';
+import { collect, pollUntil, type RunningService, startService } from '@gw/testing';
 import pg from 'pg';
 import { bootstrap } from '../src/bootstrap.js';
+import { UsagePricer } from '../src/usage/usage-pricer.js';
+import { event, miniCost } from './events.js';
 
 let metering: Awaited<ReturnType<typeof bootstrap>>;
 let db: pg.Client;
 let bus: Awaited<ReturnType<typeof collect>>;
+let keyService: RunningService;
 
 beforeAll(async () => {
+  // Prices come from key-service.
+  keyService = await startService('key-service');
   metering = await bootstrap({ overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' } });
   db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
@@ -21,31 +25,14 @@ afterAll(async () => {
   await bus.close();
   await db.end();
   await metering.app.close();
+  await keyService.stop();
 });
-
-function event(keyId: string, ownerId: string, i: number, at = new Date()): UsageEvent {
-  return {
-    requestId: `req-${randomUUID()}`,
-    keyId,
-    owner: { type: 'account', id: ownerId },
-    group: 'default',
-    model: 'gpt-4o-mini',
-    endpoint: 'chat.completions',
-    upstream: 'demo',
-    promptTokens: 10 + i,
-    completionTokens: 100 + 2 * i,
-    status: 200,
-    stream: i % 2 === 0,
-    estimated: false,
-    latencyMs: 5,
-    at: at.toISOString(),
-  };
-}
 
 const totals = async (scope: string, id: string) =>
   (
     await db.query(
-      `SELECT period, requests::int, prompt_tokens::int AS prompt, completion_tokens::int AS completion
+      `SELECT period, requests::int, prompt_tokens::int AS prompt, completion_tokens::int AS completion,
+              cost_micros::int AS cost
        FROM metering.usage_totals WHERE scope = $1 AND scope_id = $2 ORDER BY period`,
       [scope, id],
     )
@@ -65,10 +52,12 @@ it('records each request once and keeps exact totals per key and owner, lifetime
 
   const prompt = events.reduce((s, e) => s + e.promptTokens, 0);
   const completion = events.reduce((s, e) => s + e.completionTokens, 0);
+  const cost = miniCost(events);
+  expect(cost).toBeGreaterThan(0);
   const month = events[0].at.slice(0, 7);
   const expected = [
-    { period: month, requests: 40, prompt, completion },
-    { period: 'lifetime', requests: 40, prompt, completion },
+    { period: month, requests: 40, prompt, completion, cost },
+    { period: 'lifetime', requests: 40, prompt, completion, cost },
   ].sort((a, b) => (a.period < b.period ? -1 : 1));
   await pollUntil(
     () => totals('key', keyId),
@@ -103,7 +92,60 @@ it('sends an invalid event to the dead-letter subject and keeps going', async ()
   );
 });
 
+it('counts by the calendar month of each request, in UTC', async () => {
+  const keyId = randomUUID();
+  const ownerId = randomUUID();
+  const late = event(keyId, ownerId, 1, new Date('2026-10-31T23:59:59.999Z'));
+  const early = event(keyId, ownerId, 2, new Date('2026-11-01T00:00:00.000Z'));
+  const js = jetstream(bus.nc);
+  for (const e of [late, early]) await js.publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
+  const { value } = await pollUntil(
+    () => totals('key', keyId),
+    (rows) => rows.length === 3,
+    10_000,
+    50,
+  );
+  expect(value.map((r) => [r.period, r.requests, r.cost])).toEqual([
+    ['2026-10', 1, miniCost([late])],
+    ['2026-11', 1, miniCost([early])],
+    ['lifetime', 2, miniCost([late, early])],
+  ]);
+});
+
+it('flags and counts an event for a model without a price, with cost 0, never dropping it', async () => {
+  const pricer = metering.app.get(UsagePricer);
+  await pricer.ready();
+  const metric = async () => {
+    const text = await (await fetch(`${metering.url}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('metering_unpriced_events_total{model="nobody-priced-me"}'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const before = await metric();
+  const e = event(randomUUID(), randomUUID(), 1, new Date(), 'nobody-priced-me');
+  expect(pricer.price(e)).toMatchObject({ costMicros: 0, unpriced: true, promptTokens: e.promptTokens });
+  expect(await metric()).toBe(before + 1);
+  expect(pricer.price(event(e.keyId, e.owner.id, 1))).toMatchObject({
+    costMicros: miniCost([event(e.keyId, e.owner.id, 1)]),
+    unpriced: false,
+  });
+  // Through the stream: recorded, flagged.
+  await jetstream(bus.nc).publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
+  const { value } = await pollUntil(
+    () =>
+      db.query(
+        'SELECT cost_micros::int AS cost, unpriced FROM metering.usage_records WHERE request_id = $1',
+        [e.requestId],
+      ),
+    (r) => r.rows.length === 1,
+    10_000,
+    50,
+  );
+  expect(value.rows[0]).toEqual({ cost: 0, unpriced: true });
+});
+
 it('reports its readiness with Postgres and NATS', async () => {
   const ready: any = await (await fetch(`${metering.url}/readyz`)).json();
-  expect(ready).toEqual({ ready: true, checks: { postgres: 'up', nats: 'up' } });
+  expect(ready).toEqual({ ready: true, checks: { postgres: 'up', nats: 'up', redis: 'up' } });
 });

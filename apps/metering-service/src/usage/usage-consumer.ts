@@ -17,8 +17,6 @@ import { CONFIG, LOGGER, type ServiceConfig } from '../config.js';
 import { type PricedEvent, UsagePricer } from './usage-pricer.js';
 import { UsageWriter } from './usage-writer.js';
 
-export const DURABLE = 'metering';
-
 const consumed = counter('metering_usage_events_total', 'Usage events consumed', ['outcome']);
 const lag = gauge('metering_consumer_lag', 'Messages in USAGE not yet acked by metering');
 
@@ -42,17 +40,17 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
     await ensureUsageStream(nc);
     const jsm = await jetstreamManager(nc);
     const config = {
-      durable_name: DURABLE,
+      durable_name: this.config.consumer,
       ack_policy: AckPolicy.Explicit,
       ack_wait: nanos(this.config.ackWaitMs),
-      filter_subject: USAGE_STREAM.subjects[0],
+      filter_subject: this.config.filterSubject,
       max_ack_pending: this.config.batchSize * 4,
     };
     // Idempotent: the first replica creates it, the others (and restarts) bind to the same one.
     await jsm.consumers
       .add(USAGE_STREAM.name, config)
-      .catch(() => jsm.consumers.update(USAGE_STREAM.name, DURABLE, config));
-    const consumer = await jetstream(nc).consumers.get(USAGE_STREAM.name, DURABLE);
+      .catch(() => jsm.consumers.update(USAGE_STREAM.name, this.config.consumer, config));
+    const consumer = await jetstream(nc).consumers.get(USAGE_STREAM.name, this.config.consumer);
     this.running = true;
     this.loop = this.run(consumer);
     this.lagTimer = setInterval(() => {
