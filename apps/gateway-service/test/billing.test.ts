@@ -241,3 +241,38 @@ it('usage of a model without a price is recorded and flagged, not lost or silent
     expect.objectContaining({ model: 'model-without-price', unpricedRequests: 1 }),
   ]);
 });
+
+it('a client that repeats an x-request-id is billed for every request, and gets its id echoed', async () => {
+  const k = await world.admin.key(await world.admin.account('pro'));
+  const sdk = client(gw.url, k.key, { defaultHeaders: { 'x-request-id': 'same-id-every-time' } });
+  for (let i = 0; i < 3; i++) {
+    const { response } = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    expect(response.headers.get('x-request-id')).toBe('same-id-every-time');
+  }
+  expect((await recorded(k.id, 3)).totals.requests).toBe(3);
+});
+
+it("usage is each tenant's own: another account's key gets 404, bad ranges get 400", async () => {
+  const mine = await world.admin.account('pro');
+  const k = await world.admin.key(mine, { permissions: ['read', 'write'] });
+  const stranger = await world.admin.key(await world.admin.account('pro'), {
+    permissions: ['read', 'write'],
+  });
+  const as = (key: string, path: string) => world.admin.call('GET', path, undefined, key);
+  expect((await as(k.key, `/v1/keys/${k.id}/usage`)).status).toBe(200);
+  expect((await as(k.key, `/v1/accounts/${mine}/usage`)).status).toBe(200);
+  for (const path of [`/v1/keys/${k.id}/usage`, `/v1/accounts/${mine}/usage`]) {
+    const res = await as(stranger.key, path);
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  }
+  const backwards = await as(
+    k.key,
+    `/v1/keys/${k.id}/usage?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`,
+  );
+  expect(backwards.status).toBe(400);
+  expect(backwards.body.error.param).toBe('from');
+  const unknown = await as(k.key, `/v1/keys/${k.id}/usage?granularity=hour`);
+  expect(unknown.status).toBe(400);
+  expect(unknown.body.error.param).toBe('granularity');
+});

@@ -1,0 +1,99 @@
+// The quota step of the limits script on the real Redis, with the clock passed in: a monthly quota is
+// usable again when the UTC month turns (no job), a total one is not, and a reservation whose request
+// died is released by its expiry.
+import { randomUUID } from 'node:crypto';
+import { compilePrincipal } from '@gw/access';
+import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
+import { createLogger } from '@gw/platform';
+import { Redis } from 'ioredis';
+import type { GatewayConfig } from '../src/config.js';
+import { Limiter } from '../src/limits/limiter.js';
+
+let redis: Redis;
+let limiter: Limiter;
+const config = { replicas: 1, reservationTtlMs: 60_000, settledTtlMs: 60_000 } as GatewayConfig;
+
+beforeAll(() => {
+  redis = new Redis(process.env.REDIS_URL!);
+  limiter = new Limiter(redis, config, createLogger('test', 'silent'));
+});
+afterAll(() => {
+  limiter.onModuleDestroy();
+  redis.disconnect();
+});
+
+function principal(quota: KeyRecord['quota'], creditLimitMicros: number | null = null) {
+  return compilePrincipal({
+    id: randomUUID(),
+    state: 'active',
+    owner: { type: 'account', id: randomUUID(), status: 'active', creditLimitMicros },
+    tier: { name: 'enterprise', rpm: null, priority: false, models: ['*'] },
+    expiresAt: null,
+    permissions: ['read'],
+    allowedModels: [],
+    ipAllowlist: [],
+    quota,
+    group: { name: 'default', multiplierPpm: 1_000_000 },
+    rpm: null,
+    tpm: null,
+    secretValidUntil: null,
+  });
+}
+
+const lastOfNovember = Date.UTC(2026, 10, 30, 23, 59, 59, 999);
+const firstOfDecember = Date.UTC(2026, 11, 1, 0, 0, 0, 0);
+const reserve = (micros: number) => ({ requestId: randomUUID(), micros });
+
+it('a monthly quota spent in November is usable again on the first instant of December', async () => {
+  const p = principal({ type: 'monthly', limitMicros: 1000, exhaustedPeriod: null });
+  const tag = ownerTag('account', p.record.owner.id);
+  // Metering counted 1000 micro-credits in November.
+  await redis.set(SPEND_KEYS.key(tag, p.record.id, '2026-11'), 1000, 'EX', 60);
+  const nov = await limiter.check(p, 10, lastOfNovember, reserve(10));
+  expect(nov).toMatchObject({ allowed: false, refusedBy: 'key_quota', exhausted: true });
+  const dec = await limiter.check(p, 10, firstOfDecember, reserve(10));
+  expect(dec.allowed).toBe(true);
+});
+
+it('a total quota does not renew with the month', async () => {
+  const p = principal({ type: 'total', limitMicros: 1000, exhaustedPeriod: null });
+  const tag = ownerTag('account', p.record.owner.id);
+  await redis.set(SPEND_KEYS.key(tag, p.record.id, 'lifetime'), 995, 'EX', 60);
+  expect(await limiter.check(p, 10, lastOfNovember, reserve(10))).toMatchObject({
+    allowed: false,
+    refusedBy: 'key_quota',
+    exhausted: false, // 5 left: not used up, but not enough for this request's worst case
+  });
+  expect(await limiter.check(p, 10, firstOfDecember, reserve(10))).toMatchObject({ allowed: false });
+  expect((await limiter.check(p, 10, firstOfDecember, reserve(5))).allowed).toBe(true);
+});
+
+it('holds a reservation until it expires, then frees it for others', async () => {
+  const p = principal({ type: 'total', limitMicros: 100, exhaustedPeriod: null });
+  const t0 = Date.UTC(2026, 10, 22, 12);
+  // A request reserves 80 and its gateway dies: nothing settles it.
+  expect((await limiter.check(p, 10, t0, reserve(80))).allowed).toBe(true);
+  expect(await limiter.check(p, 10, t0 + 1000, reserve(30))).toMatchObject({
+    allowed: false,
+    refusedBy: 'key_quota',
+  });
+  // Past the reservation's expiry (config.reservationTtlMs) the next check releases it.
+  expect((await limiter.check(p, 10, t0 + config.reservationTtlMs + 1, reserve(30))).allowed).toBe(true);
+  const held = await redis.hget(
+    SPEND_KEYS.reservations(ownerTag('account', p.record.owner.id)),
+    `k:${p.record.id}`,
+  );
+  expect(Number(held)).toBe(30);
+});
+
+it("an owner's credit limit counts every key of the owner", async () => {
+  const a = principal({ type: 'unlimited', limitMicros: null, exhaustedPeriod: null }, 100);
+  const b = compilePrincipal({ ...a.record, id: randomUUID() });
+  const now = Date.UTC(2026, 10, 22, 12);
+  expect((await limiter.check(a, 10, now, reserve(60))).allowed).toBe(true);
+  expect(await limiter.check(b, 10, now, reserve(60))).toMatchObject({
+    allowed: false,
+    refusedBy: 'owner_credit',
+  });
+  expect((await limiter.check(b, 10, now, reserve(40))).allowed).toBe(true);
+});
