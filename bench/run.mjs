@@ -1,12 +1,14 @@
 // `npm run bench`: the same chat request against (a) the demo upstream directly, (b) a bare pass-through
 // proxy, (c) our gateway with a real key, rate limits and usage publishing on, (d) Portkey's OSS gateway —
-// at c=1 and c=32 — plus time to first byte of a stream, gateway vs direct. Writes bench/results/.
+// at c=1 and c=32 — plus time to first byte of a stream, gateway vs direct, and metering's consumer
+// throughput and lag (bench/metering.mjs). Writes bench/results/.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { benchMetering } from './metering.mjs';
 import { wrk } from './wrk.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -177,6 +179,13 @@ async function main() {
       );
     }
   }
+  // After the HTTP runs, so it does not share the cores with them.
+  const metering = await benchMetering((env) =>
+    start('metering-service', ...node('apps/metering-service/dist/main.js'), () => env),
+  );
+  console.log(
+    `metering: drained ${metering.backlog} events at ${metering.eventsPerSecond.toFixed(0)} events/s; lag p50 ${metering.lagMs.p50.toFixed(1)} ms, p99 ${metering.lagMs.p99.toFixed(1)} ms`,
+  );
   const get = (name, c) => results.find((r) => r.target.startsWith(name) && r.connections === c);
   const bare32 = get('bare', 32);
   const ours32 = get('our', 32);
@@ -205,6 +214,9 @@ async function main() {
     `Targets: c=32 RPS ≥ 0.7 × bare: ${targetsMet.rpsVsBare.value.toFixed(2)} × (${targetsMet.rpsVsBare.met ? 'met' : 'not met'}); ` +
       `≥ 5 × Portkey: ${targetsMet.rpsVsPortkey.value.toFixed(1)} × (${targetsMet.rpsVsPortkey.met ? 'met' : 'not met'}); ` +
       `c=1 p50 ≤ bare + 0.3 ms: +${targetsMet.p50OverBareC1Ms.value.toFixed(2)} ms (${targetsMet.p50OverBareC1Ms.met ? 'met' : 'not met'}).`,
+    `Metering (one replica, batches of 500): drained a backlog of ${metering.backlog} usage events at ${metering.eventsPerSecond.toFixed(0)} events/s ` +
+      `(priced, recorded with per-key/owner totals and Redis spend counters); publish-to-transaction lag when keeping up: ` +
+      `p50 ${metering.lagMs.p50.toFixed(1)} ms, p99 ${metering.lagMs.p99.toFixed(1)} ms (400 events, one every 5 ms).`,
     `Non-2xx responses across all runs: ${errors}. ${SECONDS} s per run after a 2 s warm-up, wrk -t1, ${cpus().length} cores shared by everything.`,
   ];
   const table = lines.join('\n');
@@ -220,6 +232,7 @@ async function main() {
     results,
     streaming,
     targets: targetsMet,
+    metering,
   };
   writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(outDir, 'latest.md'), `# Latest benchmark (${report.at})\n\n${table}\n`);
