@@ -107,9 +107,10 @@ export class KeysRepository {
    * by a late event of the old one).
    */
   async markExhausted(keyId: string, period: string, at: Date): Promise<void> {
-    await this.ds.query(
-      `UPDATE keys.api_keys SET exhausted_period = $2 WHERE id = $1 AND updated_at <= $3`,
-      [keyId, period, at.toISOString()],
-    );
+    await this.ds.query(`UPDATE keys.api_keys SET exhausted_period = $2 WHERE id = $1 AND updated_at <= $3`, [
+      keyId,
+      period,
+      at.toISOString(),
+    ]);
   }
 }

@@ -29,10 +29,17 @@ const numbers = (n: UsageNumbers): UsageViewNumbers => ({
   unpricedRequests: n.unpricedRequests,
 });
 
+export interface UsageQuota {
+  type: string;
+  period: string | null;
+  usedMicros: number;
+  limitMicros: number | null;
+}
+
 export function toUsageView(
   report: UsageQueryReply,
   range: { from: Date; to: Date },
-  quota: { type: string; period: string | null; usedMicros: number; limitMicros: number | null },
+  quota: UsageQuota,
   currency: Currency,
 ): UsageView {
   const amount = (micros: number) => ({

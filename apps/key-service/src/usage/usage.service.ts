@@ -6,6 +6,7 @@ import {
   ok,
   type OwnerRef,
   type Result,
+  type SpendReply,
   type UsageRangeQuery,
   type UsageView,
 } from '@gw/contracts';
@@ -17,7 +18,7 @@ import { spendPeriod } from '../keys/key-state.js';
 import { KeysRepository } from '../keys/keys.repository.js';
 import { CLOCK, type Clock, CONFIG } from '../tokens.js';
 import { MeteringClient } from './metering.client.js';
-import { toUsageView } from './usage-view.js';
+import { toUsageView, type UsageQuota } from './usage-view.js';
 
 const DAY_MS = 86_400_000;
 
@@ -48,28 +49,18 @@ export class UsageService {
     if (!canRead(caller)) return fail('insufficient_permissions');
     const key = await this.keys.findInScope(id, await this.access.scope(caller));
     if (!key) return fail('not_found', 'Key not found.');
-    const range = this.range(query);
-    if (!range.ok) return range;
-    const owner: OwnerRef = { type: key.ownerType, id: key.ownerId };
     const period = spendPeriod(key, this.clock.now());
-    const [report, spend] = await Promise.all([
-      this.metering.usage(owner, key.id, range.value.from, range.value.to),
-      this.metering.spend(owner, 'lifetime', [{ keyId: key.id, period }]),
-    ]);
-    if (!report.ok) return report;
-    if (!spend) return fail('service_unavailable', 'Spend figures are not available right now.');
-    return ok(
-      toUsageView(
-        report.value,
-        range.value,
-        {
-          type: key.quotaType,
-          period: key.quotaType === 'unlimited' ? null : period,
-          usedMicros: spend.keys[key.id] ?? 0,
-          limitMicros: key.quotaLimit === null ? null : Number(key.quotaLimit),
-        },
-        this.config.currency,
-      ),
+    return this.report(
+      { type: key.ownerType, id: key.ownerId },
+      key.id,
+      query,
+      (spend) => ({
+        type: key.quotaType,
+        period: key.quotaType === 'unlimited' ? null : period,
+        usedMicros: spend.keys[key.id] ?? 0,
+        limitMicros: key.quotaLimit === null ? null : Number(key.quotaLimit),
+      }),
+      period,
     );
   }
 
@@ -80,26 +71,30 @@ export class UsageService {
     if (!owner.ok) return owner;
     const entity = await this.owners.find(owner.value);
     if (!entity) return fail('not_found', 'Owner not found.');
+    return this.report(owner.value, undefined, query, (spend) => ({
+      type: 'credit',
+      period: 'lifetime',
+      usedMicros: spend.ownerMicros,
+      limitMicros: entity.creditLimit === null ? null : Number(entity.creditLimit),
+    }));
+  }
+
+  /** Metering's report over the range and the spend the quota reads, as one view. */
+  private async report(
+    owner: OwnerRef,
+    keyId: string | undefined,
+    query: UsageRangeQuery,
+    quotaOf: (spend: SpendReply) => UsageQuota,
+    keyPeriod = 'lifetime',
+  ): Promise<Result<UsageView>> {
     const range = this.range(query);
     if (!range.ok) return range;
     const [report, spend] = await Promise.all([
-      this.metering.usage(owner.value, undefined, range.value.from, range.value.to),
-      this.metering.spend(owner.value, 'lifetime', []),
+      this.metering.usage(owner, keyId, range.value.from, range.value.to),
+      this.metering.spend(owner, 'lifetime', keyId ? [{ keyId, period: keyPeriod }] : []),
     ]);
     if (!report.ok) return report;
     if (!spend) return fail('service_unavailable', 'Spend figures are not available right now.');
-    return ok(
-      toUsageView(
-        report.value,
-        range.value,
-        {
-          type: 'credit',
-          period: 'lifetime',
-          usedMicros: spend.ownerMicros,
-          limitMicros: entity.creditLimit === null ? null : Number(entity.creditLimit),
-        },
-        this.config.currency,
-      ),
-    );
+    return ok(toUsageView(report.value, range.value, quotaOf(spend), this.config.currency));
   }
 }
