@@ -14,6 +14,7 @@ import { CONFIG, type GatewayConfig, LOGGER } from './config.js';
 import { HotRoutes } from './http/hot-routes.js';
 import { ExhaustionNotice } from './limits/exhaustion-notice.js';
 import { Limiter } from './limits/limiter.js';
+import { QuotaFallback } from './limits/quota-fallback.js';
 import { InferenceHandler } from './proxy/inference.handler.js';
 import { ModelsHandler } from './proxy/models.handler.js';
 import { CATALOGUE, UpstreamRouter } from './upstreams/router.js';
@@ -44,6 +45,7 @@ export class GatewayModule {
         Connections,
         Authenticator,
         priceBookProvider,
+        QuotaFallback,
         Limiter,
         ExhaustionNotice,
         UpstreamRouter,

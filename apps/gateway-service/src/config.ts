@@ -48,6 +48,11 @@ const Schema = z
     QUOTA_RESERVATION_TTL_MS: env.durationMs(600_000),
     /** A settled reservation waits this long for metering to count the real cost, then frees itself. */
     QUOTA_SETTLED_TTL_MS: env.durationMs(120_000),
+    /** With Redis and metering both unreachable, let requests of keys with limits through (default: 503). */
+    QUOTA_FAIL_OPEN: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     /** Open streams get this long to finish on SIGTERM. */
     SHUTDOWN_GRACE_MS: env.durationMs(120_000),
   })
@@ -71,6 +76,7 @@ const Schema = z
     lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
     reservationTtlMs: e.QUOTA_RESERVATION_TTL_MS,
     settledTtlMs: e.QUOTA_SETTLED_TTL_MS,
+    quotaFailOpen: e.QUOTA_FAIL_OPEN,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   }));
 

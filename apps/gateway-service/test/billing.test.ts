@@ -22,6 +22,7 @@ let metering: RunningService;
 let gw: Awaited<ReturnType<typeof startGateway>>;
 let redis: Redis;
 let prices: Map<string, ModelPrice>;
+let file: string;
 const messages = [{ role: 'user' as const, content: 'Count the coins in the jar' }];
 
 beforeAll(async () => {
@@ -30,7 +31,7 @@ beforeAll(async () => {
     startUpstream(),
     startService('metering-service'),
   ]);
-  const file = upstreamsFile([
+  file = upstreamsFile([
     {
       name: 'demo',
       url: upstream.url,
@@ -275,4 +276,26 @@ it("usage is each tenant's own: another account's key gets 404, bad ranges get 4
   const unknown = await as(k.key, `/v1/keys/${k.id}/usage?granularity=hour`);
   expect(unknown.status).toBe(400);
   expect(unknown.body.error.param).toBe('granularity');
+});
+
+it("with Redis down, quotas are checked against metering's totals and still cannot be overspent", async () => {
+  const noRedis = await startGateway({ upstreamsFile: file, redisUrl: 'redis://127.0.0.1:1' });
+  try {
+    const each = worstCase(5);
+    const k = await world.admin.key(await world.admin.account('pro'), {
+      quota: { type: 'total', limit: (each * 2) / 1e6 },
+    });
+    const sdk = client(noRedis.url, k.key);
+    const call = () =>
+      outcome(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 5 }));
+    const results = await Promise.all(Array.from({ length: 6 }, call));
+    expect(results.filter((r) => r === 'ok')).toHaveLength(2);
+    expect(results.filter((r) => r === 'insufficient_quota')).toHaveLength(4);
+    const view = await recorded(k.id, 2);
+    expect(micros(view.totals.cost)).toBeLessThanOrEqual(each * 2);
+    // Spent to the limit, per metering: refused as exhausted.
+    expect(await call()).toBe('insufficient_quota');
+  } finally {
+    await noRedis.close();
+  }
 });

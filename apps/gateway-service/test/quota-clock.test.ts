@@ -4,18 +4,22 @@
 import { randomUUID } from 'node:crypto';
 import { compilePrincipal } from '@gw/access';
 import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
-import { createLogger } from '@gw/platform';
+import { createLogger, NatsClient } from '@gw/platform';
 import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../src/config.js';
 import { Limiter } from '../src/limits/limiter.js';
+import { QuotaFallback } from '../src/limits/quota-fallback.js';
 
 let redis: Redis;
 let limiter: Limiter;
 const config = { replicas: 1, reservationTtlMs: 60_000, settledTtlMs: 60_000 } as GatewayConfig;
+const logger = createLogger('test', 'silent');
+// Never connected: a metering that cannot be asked (the fallback's own failure case).
+const noNats = new NatsClient('nats://127.0.0.1:1', 'test', logger);
 
 beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL!);
-  limiter = new Limiter(redis, config, createLogger('test', 'silent'));
+  limiter = new Limiter(redis, config, logger, new QuotaFallback(noNats, config));
 });
 afterAll(() => {
   limiter.onModuleDestroy();
@@ -96,4 +100,40 @@ it("an owner's credit limit counts every key of the owner", async () => {
     refusedBy: 'owner_credit',
   });
   expect((await limiter.check(b, 10, now, reserve(40))).allowed).toBe(true);
+});
+
+describe('with Redis and metering both unreachable', () => {
+  const deadRedis = () =>
+    new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+
+  it('fails closed: a key with a limit gets service_unavailable, a key without one is served', async () => {
+    const dead = deadRedis();
+    const closed = new Limiter(dead, config, logger, new QuotaFallback(noNats, config));
+    const limitedKey = principal({ type: 'total', limitMicros: 1000, exhaustedPeriod: null });
+    expect(await closed.check(limitedKey, 10, Date.now(), reserve(10))).toMatchObject({
+      allowed: false,
+      refusedBy: 'unavailable',
+    });
+    const free = compilePrincipal({
+      ...limitedKey.record,
+      quota: { type: 'unlimited', limitMicros: null, exhaustedPeriod: null },
+    });
+    expect((await closed.check(free, 10, Date.now())).allowed).toBe(true);
+    closed.onModuleDestroy();
+    dead.disconnect();
+  });
+
+  it('fails open only when the operator opted in', async () => {
+    const dead = deadRedis();
+    const open = { ...config, quotaFailOpen: true } as GatewayConfig;
+    const opened = new Limiter(dead, open, logger, new QuotaFallback(noNats, open));
+    const p = principal({ type: 'total', limitMicros: 1000, exhaustedPeriod: null });
+    expect((await opened.check(p, 10, Date.now(), reserve(10))).allowed).toBe(true);
+    opened.onModuleDestroy();
+    dead.disconnect();
+  });
 });

@@ -1,6 +1,6 @@
 // Step 5 of the hot path: account tier RPM, key RPM/TPM and the credit reservation in one Redis round trip
 // (none when no limit applies). While Redis is down, a local limiter (limit ÷ replicas) takes over the rate
-// limits and a metric counts it; a quota cannot be checked without the shared spend, so it fails closed.
+// limits and a metric counts it, and quotas are checked against metering's totals (quota-fallback.ts).
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Principal } from '@gw/access';
 import { ownerTag, quotaPeriod, SPEND_KEYS, utcMonthOf } from '@gw/contracts';
@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { LIMITS_LUA, SETTLE_LUA } from './limits.lua.js';
 import { LocalWindows } from './local-window.js';
+import { QuotaFallback } from './quota-fallback.js';
 
 const WINDOW_MS = 60_000;
 const fallbacks = counter(
@@ -63,6 +64,7 @@ export class Limiter implements OnModuleDestroy {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly fallback: QuotaFallback,
   ) {
     // defineCommand: EVALSHA, with a transparent EVAL when the script is not cached on the server yet.
     this.redis.defineCommand('gwLimits', { numberOfKeys: 10, lua: LIMITS_LUA });
@@ -118,15 +120,17 @@ export class Limiter implements OnModuleDestroy {
         now + this.config.reservationTtlMs,
       );
     } catch (err) {
-      // Budgets are global: without the shared spend no replica can tell what is left.
-      if (reservation) {
-        limited.inc({ limit: 'unavailable' });
-        this.logger.warn({ err }, 'quota check failed: Redis unavailable');
-        return { allowed: false, refusedBy: 'unavailable', retryAfterMs: 1000, headers: {} };
-      }
       fallbacks.inc();
-      this.logger.debug({ err }, 'rate limit fallback to local windows');
+      this.logger.debug({ err }, 'limits fall back: local rate windows, quota from metering');
       r = this.checkLocally(p, tierRpm, keyRpm, keyTpm, tokens, now);
+      if (r[0] === 1 && reservation) {
+        // Budgets are global: only metering's totals can say what is left (or fail closed).
+        const quota = await this.fallback.reserve(p, reservation.requestId, reservation.micros, now);
+        if (!quota.allowed) {
+          limited.inc({ limit: quota.refusedBy });
+          return { ...quota, retryAfterMs: quota.refusedBy === 'unavailable' ? 1000 : 0, headers: {} };
+        }
+      }
     }
     return this.decision(r);
   }
@@ -167,6 +171,8 @@ export class Limiter implements OnModuleDestroy {
    * client's path; when it fails, the worst case stays reserved until metering or the expiry frees it.
    */
   settle(p: Principal, reservation: Reservation, costMicros: number) {
+    if (this.fallback.holds(reservation.requestId))
+      return this.fallback.settle(reservation.requestId, costMicros);
     const tag = ownerTag(p.record.owner.type, p.record.owner.id);
     (this.redis as LimitsRedis)
       .gwSettle(
