@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { compilePrincipal } from '@gw/access';
 import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { createLogger, NatsClient } from '@gw/platform';
+import { pollUntil } from '@gw/testing';
 import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../src/config.js';
 import { Limiter } from '../src/limits/limiter.js';
@@ -100,6 +101,23 @@ it("an owner's credit limit counts every key of the owner", async () => {
     refusedBy: 'owner_credit',
   });
   expect((await limiter.check(b, 10, now, reserve(40))).allowed).toBe(true);
+});
+
+it('keeps amounts exact up to the largest limit the API accepts (1e9 credits)', async () => {
+  const p = principal({ type: 'total', limitMicros: 1e15, exhaustedPeriod: null });
+  const now = Date.UTC(2026, 10, 22, 12);
+  const big = reserve(123_456_789_012_345);
+  expect((await limiter.check(p, 10, now, big)).allowed).toBe(true);
+  const rv = SPEND_KEYS.reservations(ownerTag('account', p.record.owner.id));
+  expect(await redis.hget(rv, `k:${p.record.id}`)).toBe('123456789012345');
+  limiter.settle(p, big, 987_654_321_012_345);
+  await pollUntil(
+    () => redis.hget(rv, `r:${big.requestId}`),
+    (v) => v?.startsWith('987654321012345:') ?? false,
+    2000,
+    10,
+  );
+  expect(await redis.hget(rv, `k:${p.record.id}`)).toBe('987654321012345');
 });
 
 describe('with Redis and metering both unreachable', () => {

@@ -96,7 +96,8 @@ it('counts by the calendar month of each request, in UTC', async () => {
   const keyId = randomUUID();
   const ownerId = randomUUID();
   const late = event(keyId, ownerId, 1, new Date('2026-10-31T23:59:59.999Z'));
-  const early = event(keyId, ownerId, 2, new Date('2026-11-01T00:00:00.000Z'));
+  // Another offset: 20:00 on 31 October in New York is already November in UTC.
+  const early = { ...event(keyId, ownerId, 2), at: '2026-10-31T20:00:00.000-04:00' };
   const js = jetstream(bus.nc);
   for (const e of [late, early]) await js.publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
   const { value } = await pollUntil(

@@ -63,9 +63,9 @@ for i = 1, 3 do
   end
 end
 if reserve > 0 then
-  redis.call('HSET', KEYS[9], 'r:' .. ARGV[11], reserve .. ':' .. ARGV[12])
-  redis.call('HINCRBY', KEYS[9], 'k:' .. ARGV[12], reserve)
-  redis.call('HINCRBY', KEYS[9], 'o', reserve)
+  redis.call('HSET', KEYS[9], 'r:' .. ARGV[11], ARGV[8] .. ':' .. ARGV[12])
+  redis.call('HINCRBY', KEYS[9], 'k:' .. ARGV[12], ARGV[8])
+  redis.call('HINCRBY', KEYS[9], 'o', ARGV[8])
   redis.call('ZADD', KEYS[10], tonumber(ARGV[13]), ARGV[11])
 end
 return { 1, 0, reqLimit, reqRemaining, tokLimit, tokRemaining, window - elapsed, 0 }
@@ -78,7 +78,7 @@ export const SETTLE_LUA = `
 local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[1])
 if not v then return 0 end
 local sep = string.find(v, ':', 1, true)
-local diff = tonumber(ARGV[2]) - tonumber(string.sub(v, 1, sep - 1))
+local diff = string.format('%d', tonumber(ARGV[2]) - tonumber(string.sub(v, 1, sep - 1)))
 local keyId = string.sub(v, sep + 1)
 redis.call('HINCRBY', KEYS[1], 'k:' .. keyId, diff)
 redis.call('HINCRBY', KEYS[1], 'o', diff)

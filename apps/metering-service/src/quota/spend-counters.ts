@@ -102,7 +102,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
       if (!o) byOwner.set(tag, (o = { amounts: new Map(), requests: [] }));
       o.requests.push(e.requestId);
       if (e.costMicros <= 0) continue;
-      const month = e.at.slice(0, 7);
+      const month = utcMonthOf(Date.parse(e.at));
       for (const key of [
         SPEND_KEYS.key(tag, e.keyId, 'lifetime'),
         SPEND_KEYS.key(tag, e.keyId, month),

@@ -87,6 +87,8 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
         // Unhandled messages of a stopped iterator are redelivered after ack_wait.
       } catch (err) {
         if (this.running) this.logger.warn({ err }, 'usage consumption or prices failed; retrying');
+        // Stop this pull before the next starts; what it held unacked is redelivered after ack_wait.
+        await this.messages?.close().catch(() => undefined);
         await new Promise((r) => setTimeout(r, 500));
       }
     }

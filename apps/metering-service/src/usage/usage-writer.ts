@@ -2,6 +2,7 @@
 // the running totals per key and per owner, for the lifetime and the event's UTC month. After the commit
 // the new costs go to the Redis spend counters (see quota/spend-counters.ts).
 import { Injectable } from '@nestjs/common';
+import { utcMonthOf } from '@gw/contracts';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { SpendCounters } from '../quota/spend-counters.js';
 import type { PricedEvent } from './usage-pricer.js';
@@ -91,7 +92,7 @@ export class UsageWriter {
         ['key', e.keyId],
         [e.owner.type, e.owner.id],
       ]) {
-        for (const period of ['lifetime', e.at.slice(0, 7)]) {
+        for (const period of ['lifetime', utcMonthOf(Date.parse(e.at))]) {
           const k = `${scope}|${scopeId}|${period}`;
           let t = totals.get(k);
           if (!t) {
