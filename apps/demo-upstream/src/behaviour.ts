@@ -14,6 +14,8 @@ export interface Behaviour {
   omitUsage: boolean;
   /** Words in each reply unless max_tokens is smaller. */
   replyWords: number;
+  /** Answer past max_tokens, as a misbehaving provider might (to exercise a stream crossing a quota). */
+  ignoreMaxTokens: boolean;
 }
 
 export const DEFAULT_BEHAVIOUR: Behaviour = {
@@ -24,6 +26,7 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   chunkDelayMs: 0,
   omitUsage: false,
   replyWords: 24,
+  ignoreMaxTokens: false,
 };
 
 export function parseBehaviour(input: unknown, base: Behaviour): Behaviour | string {

@@ -68,7 +68,8 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
         ? contentText(messages[messages.length - 1]?.content)
         : JSON.stringify(body.prompt ?? '');
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : body.max_completion_tokens;
-    const text = replyText(seed, behaviour.replyWords, typeof maxTokens === 'number' ? maxTokens : undefined);
+    const cap = typeof maxTokens === 'number' && !behaviour.ignoreMaxTokens ? maxTokens : undefined;
+    const text = replyText(seed, behaviour.replyWords, cap);
     const completion = countTextTokens(text);
     const usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;

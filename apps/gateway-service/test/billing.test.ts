@@ -42,6 +42,8 @@ beforeAll(async () => {
           'text-embedding-3-small',
           // Served, but nobody priced it.
           { name: 'model-without-price', upstreamModel: 'gpt-4o-mini' },
+          // Priced and re-priced by a test.
+          { name: 'repriced-model', upstreamModel: 'gpt-4o-mini' },
         ],
       },
     },
@@ -209,6 +211,35 @@ it('a key that reached its limit is exhausted, and raising the limit makes it us
   expect((await world.admin.must('GET', `/v1/keys/${k.id}`)).status).toBe('active');
 });
 
+it('a live stream that crosses the limit is allowed to finish, and is billed for all it delivered', async () => {
+  // A provider that ignores max_tokens: the real cost exceeds the reservation.
+  await upstream.control({ ignoreMaxTokens: true, replyWords: 40 });
+  const each = worstCase(5);
+  const k = await world.admin.key(await world.admin.account('pro'), {
+    quota: { type: 'total', limit: each / 1e6 },
+  });
+  const since = new Date();
+  const stream = await client(gw.url, k.key).chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages,
+    max_tokens: 5,
+    stream: true,
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  expect(text.split(' ').length).toBe(40);
+  const view = await recorded(k.id, 1);
+  const [e] = [...(await usageSince(since)).values()].filter((x) => x.keyId === k.id);
+  expect(e).toMatchObject({ status: 200, stream: true });
+  expect(e.completionTokens).toBeGreaterThan(5);
+  expect(micros(view.totals.cost)).toBe(priced(e));
+  expect(micros(view.totals.cost)).toBeGreaterThan(each); // over the limit, by this one request only
+  const next = await outcome(
+    client(gw.url, k.key).chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 5 }),
+  );
+  expect(next).toBe('insufficient_quota');
+});
+
 it('an aborted stream is billed for what was delivered', async () => {
   await upstream.control({ chunkDelayMs: 40, replyWords: 60 });
   const k = await world.admin.key(await world.admin.account('pro'));
@@ -231,6 +262,37 @@ it('an aborted stream is billed for what was delivered', async () => {
   expect(e.completionTokens).toBeLessThan(60);
   expect(micros(view.totals.cost)).toBe(priced(e));
   expect(view.totals.cost).toBeGreaterThan(0);
+});
+
+it('a price change applies to the requests after it (caches are evicted, not waited out)', async () => {
+  const k = await world.admin.key(await world.admin.account('pro'));
+  const sdk = client(gw.url, k.key);
+  const since = new Date();
+  const put = (inputPrice: number, outputPrice: number) =>
+    world.admin.must('PUT', '/v1/pricing/models/repriced-model', { inputPrice, outputPrice });
+  await put(1_000_000, 2_000_000);
+  await sdk.chat.completions.create({ model: 'repriced-model', messages, max_tokens: 5 });
+  await recorded(k.id, 1);
+  await put(10_000_000, 20_000_000);
+  await sdk.chat.completions.create({ model: 'repriced-model', messages, max_tokens: 5 });
+  const view = await recorded(k.id, 2);
+  const events = [...(await usageSince(since)).values()]
+    .filter((x) => x.keyId === k.id)
+    .sort((a, b) => (a.at < b.at ? -1 : 1));
+  const first = costMicros(
+    events[0].promptTokens,
+    events[0].completionTokens,
+    { inputPrice: 1e6, outputPrice: 2e6 },
+    1e6,
+  );
+  const second = costMicros(
+    events[1].promptTokens,
+    events[1].completionTokens,
+    { inputPrice: 1e7, outputPrice: 2e7 },
+    1e6,
+  );
+  expect(second).toBe(first * 10);
+  expect(micros(view.totals.cost)).toBe(first + second);
 });
 
 it('usage of a model without a price is recorded and flagged, not lost or silently free', async () => {
