@@ -185,9 +185,8 @@ it("an owner's credit limit caps all its keys together", async () => {
 
 it('a key that reached its limit is exhausted, and raising the limit makes it usable at once', async () => {
   const each = worstCase(5);
-  const k = await world.admin.key(await world.admin.account('pro'), {
-    quota: { type: 'monthly', limit: (each * 2) / 1e6 },
-  });
+  const account = await world.admin.account('pro');
+  const k = await world.admin.key(account, { quota: { type: 'monthly', limit: (each * 2) / 1e6 } });
   const sdk = client(gw.url, k.key);
   const call = () => outcome(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 5 }));
   expect([await call(), await call()]).toEqual(['ok', 'ok']);
@@ -195,6 +194,15 @@ it('a key that reached its limit is exhausted, and raising the limit makes it us
   // The reply fills max_tokens, so the real cost is the worst case and the spend is exactly the limit.
   expect(micros(view.totals.cost)).toBe(each * 2);
   expect(view.quota.period).toBe(new Date().toISOString().slice(0, 7));
+  // Metering saw the counter reach the limit and said so: the key is listed as exhausted before any
+  // request was refused.
+  const listed = await pollUntil(
+    () => world.admin.must('GET', `/v1/keys?status=exhausted&ownerType=account&ownerId=${account}`),
+    (page) => page.data.some((x: { id: string }) => x.id === k.id),
+    3000,
+    20,
+  );
+  expect(listed.value.data.map((x: { id: string }) => x.id)).toEqual([k.id]);
   expect(await call()).toBe('insufficient_quota');
   const exhausted = await pollUntil(
     () => world.admin.must('GET', `/v1/keys/${k.id}`),

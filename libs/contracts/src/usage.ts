@@ -27,6 +27,16 @@ export interface UsageEvent {
   latencyMs: number;
   /** ISO time the request arrived. */
   at: string;
+  /**
+   * The limits the request ran under, for keys with a quota or owners with a credit limit: metering tells
+   * everyone when its counters reach one (keys.events.quota_exhausted). Micro-credits.
+   */
+  limits?: UsageLimits;
+}
+
+export interface UsageLimits {
+  key?: { micros: number; period: 'monthly' | 'total' };
+  ownerMicros?: number;
 }
 
 /** Validates an event read from the stream (metering trusts nothing it did not check). */
@@ -45,4 +55,10 @@ export const UsageEventSchema = z.object({
   estimated: z.boolean(),
   latencyMs: z.number().int().min(0),
   at: z.iso.datetime({ offset: true }),
+  limits: z
+    .object({
+      key: z.object({ micros: z.number().int().min(0), period: z.enum(['monthly', 'total']) }).optional(),
+      ownerMicros: z.number().int().min(0).optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<UsageEvent>;

@@ -12,6 +12,7 @@ import {
   toEnvelope,
   type UsageEndpoint,
   type UsageEvent,
+  type UsageLimits,
 } from '@gw/contracts';
 import { modelAllowed, type Principal, quotaExhausted } from '@gw/access';
 import { counter, histogram, type Logger, PriceBook } from '@gw/platform';
@@ -73,6 +74,16 @@ interface Call {
   /** The credit reserved for this request; settled at its real cost when it is published. */
   reservation?: Reservation;
   headers: Record<string, string>;
+}
+
+/** The limits a request ran under, carried in its usage event (metering announces when one is reached). */
+function limitsOf(p: Principal): UsageLimits {
+  const q = p.record.quota;
+  const limits: UsageLimits = {};
+  if (q.type !== 'unlimited' && q.limitMicros !== null)
+    limits.key = { micros: q.limitMicros, period: q.type };
+  if (p.record.owner.creditLimitMicros !== null) limits.ownerMicros = p.record.owner.creditLimitMicros;
+  return limits;
 }
 
 @Injectable()
@@ -399,6 +410,7 @@ export class InferenceHandler {
       latencyMs: Math.round(performance.now() - call.started),
       at: new Date(call.at).toISOString(),
     };
+    if (call.reservation) event.limits = limitsOf(p);
     this.usage.publish(event);
   }
 }

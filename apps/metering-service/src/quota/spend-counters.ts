@@ -1,13 +1,15 @@
 // Spend counters in Redis (per key and per owner, lifetime and UTC month), which gateways read in their
 // quota check. Postgres is the truth: the counters are rebuilt from its totals at start, whenever Redis
-// lost them, and after a failed update. An update also frees the request's reservation, in one script.
+// lost them, and after a failed update. An update also frees the request's reservation, in one script, and
+// when a key's or an owner's counter reaches the limit its events carried, keys.events.quota_exhausted
+// goes out (gateways also announce it when a limit refuses a request).
 //
 // Exactness under concurrency: a batch holds a shared Postgres advisory lock from its commit until its
 // counters are updated, and a rebuild holds the exclusive one, so a rebuild never reads a committed batch
 // whose increments are still to come (which would count it twice) nor misses one.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { ownerTag, SPEND_KEYS, utcMonthOf } from '@gw/contracts';
-import { counter, type Logger, REDIS, RELEASE_RESERVATION_LUA } from '@gw/platform';
+import { ownerTag, type QuotaExhaustedEvent, SPEND_KEYS, SUBJECTS, utcMonthOf } from '@gw/contracts';
+import { counter, type Logger, NatsClient, REDIS, RELEASE_RESERVATION_LUA } from '@gw/platform';
 import type { Redis } from 'ioredis';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { LOGGER } from '../config.js';
@@ -25,6 +27,7 @@ const rebuilds = counter(
 );
 
 // KEYS: reservations hash, expiry set, spend keys…   ARGV: n, amount per spend key…, request ids to release…
+// Returns the spend keys' new values.
 const APPLY_SPEND_LUA = `${RELEASE_RESERVATION_LUA}
 local n = tonumber(ARGV[1])
 for i = 1, n do
@@ -33,10 +36,35 @@ for i = 1, n do
   if string.sub(key, -8) ~= 'lifetime' then redis.call('EXPIRE', key, ${MONTH_TTL_S}) end
 end
 for i = n + 2, #ARGV do release(KEYS[1], KEYS[2], ARGV[i]) end
-return 1
+local after = {}
+for i = 1, n do after[i] = redis.call('GET', KEYS[i + 2]) end
+return after
 `;
 
-type SpendRedis = Redis & { gwApplySpend(...args: (string | number)[]): Promise<number> };
+type SpendRedis = Redis & { gwApplySpend(...args: (string | number)[]): Promise<string[]> };
+
+/** The limits that the counters (spend key → new value) show reached, once each: what to announce. */
+export function reachedLimits(events: PricedEvent[], totals: Map<string, number>): QuotaExhaustedEvent[] {
+  const out = new Map<string, QuotaExhaustedEvent>();
+  const at = new Date().toISOString();
+  for (const e of events) {
+    if (!e.limits) continue;
+    const tag = ownerTag(e.owner.type, e.owner.id);
+    const owner = { type: e.owner.type, id: e.owner.id };
+    const key = e.limits.key;
+    if (key) {
+      const period = key.period === 'total' ? 'lifetime' : utcMonthOf(Date.parse(e.at));
+      const spent = totals.get(SPEND_KEYS.key(tag, e.keyId, period));
+      if (spent !== undefined && spent >= key.micros)
+        out.set(`k:${e.keyId}:${period}`, { keyId: e.keyId, owner, period, at });
+    }
+    const ownerLimit = e.limits.ownerMicros;
+    const ownerSpent = totals.get(SPEND_KEYS.owner(tag, 'lifetime'));
+    if (ownerLimit !== undefined && ownerSpent !== undefined && ownerSpent >= ownerLimit)
+      out.set(`o:${tag}`, { owner, period: 'lifetime', at });
+  }
+  return [...out.values()];
+}
 
 @Injectable()
 export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -48,6 +76,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly ds: DataSource,
+    private readonly nats: NatsClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     // No numberOfKeys: the key count is the first argument of each call.
@@ -93,6 +122,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
+  /** Adds the events' costs, frees their reservations, and announces the limits the new totals reach. */
   private async apply(events: PricedEvent[]) {
     if (!events.length) return;
     const byOwner = new Map<string, { amounts: Map<string, number>; requests: string[] }>();
@@ -112,9 +142,10 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
         o.amounts.set(key, (o.amounts.get(key) ?? 0) + e.costMicros);
     }
     const r = this.redis as SpendRedis;
+    const totals = new Map<string, number>();
     await Promise.all(
-      [...byOwner].map(([tag, o]) =>
-        r.gwApplySpend(
+      [...byOwner].map(async ([tag, o]) => {
+        const after = await r.gwApplySpend(
           2 + o.amounts.size,
           SPEND_KEYS.reservations(tag),
           SPEND_KEYS.reservationExpiry(tag),
@@ -122,9 +153,16 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
           o.amounts.size,
           ...o.amounts.values(),
           ...o.requests,
-        ),
-      ),
+        );
+        [...o.amounts.keys()].forEach((key, i) => totals.set(key, Number(after[i])));
+      }),
     );
+    try {
+      for (const n of reachedLimits(events, totals)) this.nats.publish(SUBJECTS.events.quotaExhausted, n);
+    } catch (err) {
+      // The counters are right; the gateways' own check refuses, and announces it, on the next request.
+      this.logger.warn({ err }, 'quota exhaustion not announced');
+    }
   }
 
   /** Sets every lifetime and current-month counter to Postgres's totals. */
