@@ -68,34 +68,40 @@ export interface PricingListReply {
 }
 
 /** The REST view of usage: numbers in credits, and the quota in credits and in the configured currency. */
-export interface UsageAmount {
-  credits: number;
-  /** The same amount in the configured currency, 2 decimals, e.g. "45.50". */
-  currency: string;
-}
-export interface UsageView {
-  from: string;
-  to: string;
-  granularity: 'day';
-  totals: UsageViewNumbers;
-  series: (UsageViewNumbers & { date: string })[];
-  byModel: (UsageViewNumbers & { model: string })[];
-  quota: {
-    /** 'unlimited' | 'monthly' | 'total' for a key; 'credit' for an owner's credit limit. */
-    type: string;
-    period: string | null;
-    used: UsageAmount;
-    limit: UsageAmount | null;
-    currencyCode: string;
-    /** "45.50 / unlimited", in the currency. */
-    display: string;
-  };
-}
-export interface UsageViewNumbers {
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
+export const UsageViewNumbers = z.object({
+  requests: z.number().int(),
+  promptTokens: z.number().int(),
+  completionTokens: z.number().int(),
   /** Credits. */
-  cost: number;
-  unpricedRequests: number;
-}
+  cost: z.number(),
+  unpricedRequests: z.number().int(),
+});
+export type UsageViewNumbers = z.infer<typeof UsageViewNumbers>;
+
+export const UsageAmount = z.object({
+  credits: z.number(),
+  /** The same amount in the configured currency, 2 decimals, e.g. "45.50". */
+  currency: z.string(),
+});
+export type UsageAmount = z.infer<typeof UsageAmount>;
+
+export const UsageView = z.object({
+  from: z.string(),
+  to: z.string(),
+  granularity: z.literal('day'),
+  totals: UsageViewNumbers,
+  /** One entry per UTC day that had usage, ascending. */
+  series: z.array(UsageViewNumbers.extend({ date: z.string() })),
+  byModel: z.array(UsageViewNumbers.extend({ model: z.string() })),
+  quota: z.object({
+    /** 'unlimited' | 'monthly' | 'total' for a key; 'credit' for an owner's credit limit. */
+    type: z.enum(['unlimited', 'monthly', 'total', 'credit']),
+    period: z.string().nullable(),
+    used: UsageAmount,
+    limit: UsageAmount.nullable(),
+    currencyCode: z.string(),
+    /** "45.50 / unlimited", in the currency. */
+    display: z.string(),
+  }),
+});
+export type UsageView = z.infer<typeof UsageView>;

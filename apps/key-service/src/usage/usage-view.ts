@@ -30,7 +30,7 @@ const numbers = (n: UsageNumbers): UsageViewNumbers => ({
 });
 
 export interface UsageQuota {
-  type: string;
+  type: UsageView['quota']['type'];
   period: string | null;
   usedMicros: number;
   limitMicros: number | null;

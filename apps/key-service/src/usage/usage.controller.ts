@@ -1,18 +1,14 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { UsageRangeQuery } from '@gw/contracts';
-import { ERROR_ENVELOPE_SCHEMA, unwrap, UuidPipe, ZodPipe } from '@gw/platform';
+import { UsageRangeQuery, UsageView } from '@gw/contracts';
+import { ERROR_ENVELOPE_SCHEMA, openApiSchema, unwrap, UuidPipe, ZodPipe } from '@gw/platform';
 import type { z } from 'zod';
 import { CallerGuard, CurrentCaller } from '../access/caller.guard.js';
 import type { Caller } from '../access/caller.js';
 import { UsageService } from './usage.service.js';
 
 const errors = { description: 'OpenAI error envelope', schema: ERROR_ENVELOPE_SCHEMA };
-const report = {
-  status: 200,
-  description:
-    'totals, series (by UTC day), byModel; cost in credits; quota {type, period, used, limit, currencyCode, display}',
-};
+const report = { status: 200, schema: openApiSchema(UsageView) };
 type Range = z.output<typeof UsageRangeQuery>;
 
 /** Range query parameters, shared by the three routes. */
