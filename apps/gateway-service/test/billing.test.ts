@@ -3,6 +3,7 @@
 import { costMicros, type ModelPrice, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { pollUntil, type RunningService, startService } from '@gw/testing';
 import { countChatTokens } from '@gw/tokenizer';
+import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import {
@@ -323,6 +324,37 @@ it('a client that repeats an x-request-id is billed for every request, and gets 
     expect(response.headers.get('x-request-id')).toBe('same-id-every-time');
   }
   expect((await recorded(k.id, 3)).totals.requests).toBe(3);
+});
+
+it('internal services read usage over NATS keys.usage, with the same rules for the acting principal', async () => {
+  const mine = await world.admin.account('pro');
+  const k = await world.admin.key(mine);
+  const strangerKey = await world.admin.key(await world.admin.account('pro'));
+  await client(gw.url, k.key).chat.completions.create({ model: 'gpt-4o-mini', messages });
+  await recorded(k.id, 1);
+  const nc = await connect({ servers: process.env.NATS_URL });
+  try {
+    const ask = async (payload: unknown) =>
+      (await nc.request('keys.usage', JSON.stringify(payload), { timeout: 5000 })).json<any>();
+    const asOperator = await ask({ actor: { type: 'operator' }, keyId: k.id });
+    expect(asOperator.ok).toBe(true);
+    expect(asOperator.data.totals.requests).toBe(1);
+    const asAccount = await ask({
+      actor: { type: 'account', id: mine },
+      owner: { type: 'account', id: mine },
+    });
+    expect(asAccount.data.totals.requests).toBe(1);
+    const asStranger = await ask({ actor: { type: 'key', id: strangerKey.id }, keyId: k.id });
+    expect(asStranger).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const both = await ask({
+      actor: { type: 'operator' },
+      keyId: k.id,
+      owner: { type: 'account', id: mine },
+    });
+    expect(both).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+  } finally {
+    await nc.close();
+  }
 });
 
 it("usage is each tenant's own: another account's key gets 404, bad ranges get 400", async () => {

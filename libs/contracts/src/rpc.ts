@@ -12,7 +12,10 @@ import {
   type SpendReply,
   UsageQueryRequest,
   type UsageQueryReply,
+  UsageRangeQuery,
+  type UsageView,
 } from './usage-query.js';
+import { OwnerRef } from './owners.js';
 
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ApiError };
 
@@ -27,6 +30,17 @@ export const RpcRequests = {
   'keys.regenerate': z.strictObject({ actor: Actor, id: KeyId, input: RegenerateKeyInput.default({}) }),
   'keys.delete': z.strictObject({ actor: Actor, id: KeyId }),
   'keys.lookup': z.strictObject({ hash: KeyHash }),
+  'keys.usage': z
+    .strictObject({
+      actor: Actor,
+      keyId: KeyId.optional(),
+      owner: OwnerRef.optional(),
+      query: UsageRangeQuery.default({ granularity: 'day' }),
+    })
+    .refine(
+      (v) => (v.keyId === undefined) !== (v.owner === undefined),
+      'give exactly one of keyId and owner',
+    ),
   /**
    * The verdict on a presented key: by its hash (the gateway, which checked the format) or by the key itself
    * (auth-service checks the format first). Context fields, when given, are checked too.
@@ -55,6 +69,7 @@ export interface RpcResponses {
   'keys.regenerate': KeyWithSecret;
   'keys.delete': { deleted: true };
   'keys.lookup': KeyLookupReply;
+  'keys.usage': UsageView;
   'auth.verify': { principal: KeyRecord };
   'pricing.list': PricingListReply;
   'metering.usage.query': UsageQueryReply;

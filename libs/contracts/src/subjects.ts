@@ -8,6 +8,8 @@ export const SUBJECTS = {
     update: 'keys.update',
     regenerate: 'keys.regenerate',
     delete: 'keys.delete',
+    /** A key's or an owner's usage for an acting principal (the REST usage views, same rules). */
+    usage: 'keys.usage',
     /** By SHA-256 of the key, for auth-service. */
     lookup: 'keys.lookup',
     /** Fire-and-forget batches of last-used times, from gateways; one key-service replica applies each. */

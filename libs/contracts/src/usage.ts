@@ -53,7 +53,7 @@ export const UsageEventSchema = z.object({
   status: z.number().int().min(100).max(599),
   stream: z.boolean(),
   estimated: z.boolean(),
-  latencyMs: z.number().int().min(0),
+  latencyMs: z.number().int().min(0).max(2_147_483_647),
   at: z.iso.datetime({ offset: true }),
   limits: z
     .object({

@@ -5,6 +5,7 @@ import { NatsClient } from '@gw/platform';
 import { AccessService } from '../access/access.service.js';
 import type { Caller } from '../access/caller.js';
 import { KeyLookupService } from './key-lookup.service.js';
+import { UsageService } from '../usage/usage.service.js';
 import { KeysService } from './keys.service.js';
 
 @Injectable()
@@ -14,6 +15,7 @@ export class KeysRpc implements OnApplicationBootstrap {
     private readonly access: AccessService,
     private readonly keys: KeysService,
     private readonly lookup: KeyLookupService,
+    private readonly usage: UsageService,
   ) {}
 
   private async as<T>(actor: Actor, work: (caller: Caller) => Promise<Result<T>>): Promise<Result<T>> {
@@ -31,5 +33,10 @@ export class KeysRpc implements OnApplicationBootstrap {
     this.nats.serve(s.regenerate, q, (r) => this.as(r.actor, (c) => this.keys.regenerate(c, r.id, r.input)));
     this.nats.serve(s.delete, q, (r) => this.as(r.actor, (c) => this.keys.delete(c, r.id)));
     this.nats.serve(s.lookup, q, async (r) => ({ ok: true, value: await this.lookup.lookup(r.hash) }));
+    this.nats.serve(s.usage, q, (r) =>
+      this.as(r.actor, (c) =>
+        r.keyId ? this.usage.forKey(c, r.keyId, r.query) : this.usage.forOwner(c, r.owner!, r.query),
+      ),
+    );
   }
 }
