@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { ensureUsageStream } from '@gw/platform';
 import pg from 'pg';
 
 const BACKLOG = Number(process.env.BENCH_METERING_EVENTS ?? 50_000);
@@ -37,6 +38,8 @@ export async function benchMetering(startMetering) {
   const nc = await connect({ servers: process.env.NATS_URL });
   const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
+  // The stream exists once a gateway or metering has started; make sure before the backlog goes in.
+  await ensureUsageStream(nc);
   const js = jetstream(nc);
   const count = async (keyId) =>
     Number(

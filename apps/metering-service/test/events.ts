@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { costMicros, type ModelPrice, type UsageEvent } from '@gw/contracts';
+import { ensureUsageStream } from '@gw/platform';
 import type pg from 'pg';
 
 /** gpt-4o-mini as seeded by the bootstrap (micro-credits per 1M tokens). */
@@ -37,6 +38,8 @@ export const miniCost = (events: UsageEvent[]) =>
   events.reduce((s, e) => s + costMicros(e.promptTokens, e.completionTokens, MINI, 1_000_000), 0);
 
 export async function publish(nc: NatsConnection, events: UsageEvent[], subject = 'usage.events') {
+  // On a fresh NATS nothing may have created the stream yet (gateways and metering do at start).
+  await ensureUsageStream(nc);
   const js = jetstream(nc);
   // Pipelined: every ack awaited together.
   await Promise.all(events.map((e) => js.publish(subject, JSON.stringify(e), { msgID: e.requestId })));
