@@ -23,6 +23,9 @@ export class NatsClient {
   private nc?: NatsConnection;
   private connected = false;
   private readonly subs: Subscription[] = [];
+  private readonly served: Subscription[] = [];
+  /** Requests being answered: shutdown lets them reply before the connection goes. */
+  private readonly inflight = new Set<Promise<void>>();
   private readonly reconnectListeners: (() => void)[] = [];
 
   constructor(
@@ -75,7 +78,7 @@ export class NatsClient {
       queue,
       callback: (err, msg) => {
         if (err) return this.logger.error({ err, subject }, 'NATS subscription error');
-        void (async () => {
+        const answering = (async () => {
           let reply: RpcReply<RpcResponses[S]>;
           try {
             const body = parseJson(msg.string());
@@ -88,9 +91,12 @@ export class NatsClient {
           }
           if (msg.reply) msg.respond(JSON.stringify(reply));
         })();
+        this.inflight.add(answering);
+        void answering.finally(() => this.inflight.delete(answering));
       },
     });
     this.subs.push(sub);
+    this.served.push(sub);
   }
 
   async request<S extends RpcSubject>(
@@ -139,6 +145,10 @@ export class NatsClient {
   async close() {
     if (!this.nc || this.nc.isClosed()) return;
     try {
+      // Take no new requests, answer the ones in hand, then drain the rest (a requester must not be left
+      // waiting for its timeout because this replica was stopping).
+      await Promise.all(this.served.map((s) => s.drain()));
+      await Promise.all(this.inflight);
       await this.nc.drain();
     } catch {
       await this.nc.close();
