@@ -2,7 +2,7 @@
 // usable again when the UTC month turns (no job), a total one is not, and a reservation whose request
 // died is released by its expiry.
 import { randomUUID } from 'node:crypto';
-import { compilePrincipal } from '@gw/access';
+import { compilePrincipal, creditLimits, type Principal } from '@gw/access';
 import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { createLogger, NatsClient } from '@gw/platform';
 import { pollUntil } from '@gw/testing';
@@ -47,16 +47,21 @@ function principal(quota: KeyRecord['quota'], creditLimitMicros: number | null =
 
 const lastOfNovember = Date.UTC(2026, 10, 30, 23, 59, 59, 999);
 const firstOfDecember = Date.UTC(2026, 11, 1, 0, 0, 0, 0);
-const reserve = (micros: number) => ({ requestId: randomUUID(), micros });
+/** What the gateway reserves for a request of `p` at `now` costing at most `micros`. */
+const reserve = (p: Principal, now: number, micros: number) => ({
+  requestId: randomUUID(),
+  micros,
+  limits: creditLimits(p, now)!,
+});
 
 it('a monthly quota spent in November is usable again on the first instant of December', async () => {
   const p = principal({ type: 'monthly', limitMicros: 1000, exhaustedPeriod: null });
   const tag = ownerTag('account', p.record.owner.id);
   // Metering counted 1000 micro-credits in November.
   await redis.set(SPEND_KEYS.key(tag, p.record.id, '2026-11'), 1000, 'EX', 60);
-  const nov = await limiter.check(p, 10, lastOfNovember, reserve(10));
+  const nov = await limiter.check(p, 10, lastOfNovember, reserve(p, lastOfNovember, 10));
   expect(nov).toMatchObject({ allowed: false, refusedBy: 'key_quota', exhausted: true });
-  const dec = await limiter.check(p, 10, firstOfDecember, reserve(10));
+  const dec = await limiter.check(p, 10, firstOfDecember, reserve(p, firstOfDecember, 10));
   expect(dec.allowed).toBe(true);
 });
 
@@ -64,26 +69,29 @@ it('a total quota does not renew with the month', async () => {
   const p = principal({ type: 'total', limitMicros: 1000, exhaustedPeriod: null });
   const tag = ownerTag('account', p.record.owner.id);
   await redis.set(SPEND_KEYS.key(tag, p.record.id, 'lifetime'), 995, 'EX', 60);
-  expect(await limiter.check(p, 10, lastOfNovember, reserve(10))).toMatchObject({
+  expect(await limiter.check(p, 10, lastOfNovember, reserve(p, lastOfNovember, 10))).toMatchObject({
     allowed: false,
     refusedBy: 'key_quota',
     exhausted: false, // 5 left: not used up, but not enough for this request's worst case
   });
-  expect(await limiter.check(p, 10, firstOfDecember, reserve(10))).toMatchObject({ allowed: false });
-  expect((await limiter.check(p, 10, firstOfDecember, reserve(5))).allowed).toBe(true);
+  expect(await limiter.check(p, 10, firstOfDecember, reserve(p, firstOfDecember, 10))).toMatchObject({
+    allowed: false,
+  });
+  expect((await limiter.check(p, 10, firstOfDecember, reserve(p, firstOfDecember, 5))).allowed).toBe(true);
 });
 
 it('holds a reservation until it expires, then frees it for others', async () => {
   const p = principal({ type: 'total', limitMicros: 100, exhaustedPeriod: null });
   const t0 = Date.UTC(2026, 10, 22, 12);
   // A request reserves 80 and its gateway dies: nothing settles it.
-  expect((await limiter.check(p, 10, t0, reserve(80))).allowed).toBe(true);
-  expect(await limiter.check(p, 10, t0 + 1000, reserve(30))).toMatchObject({
+  expect((await limiter.check(p, 10, t0, reserve(p, t0, 80))).allowed).toBe(true);
+  expect(await limiter.check(p, 10, t0 + 1000, reserve(p, t0 + 1000, 30))).toMatchObject({
     allowed: false,
     refusedBy: 'key_quota',
   });
   // Past the reservation's expiry (config.reservationTtlMs) the next check releases it.
-  expect((await limiter.check(p, 10, t0 + config.reservationTtlMs + 1, reserve(30))).allowed).toBe(true);
+  const later = t0 + config.reservationTtlMs + 1;
+  expect((await limiter.check(p, 10, later, reserve(p, later, 30))).allowed).toBe(true);
   const held = await redis.hget(
     SPEND_KEYS.reservations(ownerTag('account', p.record.owner.id)),
     `k:${p.record.id}`,
@@ -95,18 +103,18 @@ it("an owner's credit limit counts every key of the owner", async () => {
   const a = principal({ type: 'unlimited', limitMicros: null, exhaustedPeriod: null }, 100);
   const b = compilePrincipal({ ...a.record, id: randomUUID() });
   const now = Date.UTC(2026, 10, 22, 12);
-  expect((await limiter.check(a, 10, now, reserve(60))).allowed).toBe(true);
-  expect(await limiter.check(b, 10, now, reserve(60))).toMatchObject({
+  expect((await limiter.check(a, 10, now, reserve(a, now, 60))).allowed).toBe(true);
+  expect(await limiter.check(b, 10, now, reserve(b, now, 60))).toMatchObject({
     allowed: false,
     refusedBy: 'owner_credit',
   });
-  expect((await limiter.check(b, 10, now, reserve(40))).allowed).toBe(true);
+  expect((await limiter.check(b, 10, now, reserve(b, now, 40))).allowed).toBe(true);
 });
 
 it('keeps amounts exact up to the largest limit the API accepts (1e9 credits)', async () => {
   const p = principal({ type: 'total', limitMicros: 1e15, exhaustedPeriod: null });
   const now = Date.UTC(2026, 10, 22, 12);
-  const big = reserve(123_456_789_012_345);
+  const big = reserve(p, now, 123_456_789_012_345);
   expect((await limiter.check(p, 10, now, big)).allowed).toBe(true);
   const rv = SPEND_KEYS.reservations(ownerTag('account', p.record.owner.id));
   expect(await redis.hget(rv, `k:${p.record.id}`)).toBe('123456789012345');
@@ -132,10 +140,12 @@ describe('with Redis and metering both unreachable', () => {
     const dead = deadRedis();
     const closed = new Limiter(dead, config, logger, new QuotaFallback(noNats, config));
     const limitedKey = principal({ type: 'total', limitMicros: 1000, exhaustedPeriod: null });
-    expect(await closed.check(limitedKey, 10, Date.now(), reserve(10))).toMatchObject({
-      allowed: false,
-      refusedBy: 'unavailable',
-    });
+    expect(await closed.check(limitedKey, 10, Date.now(), reserve(limitedKey, Date.now(), 10))).toMatchObject(
+      {
+        allowed: false,
+        refusedBy: 'unavailable',
+      },
+    );
     const free = compilePrincipal({
       ...limitedKey.record,
       quota: { type: 'unlimited', limitMicros: null, exhaustedPeriod: null },
@@ -150,7 +160,7 @@ describe('with Redis and metering both unreachable', () => {
     const open = { ...config, quotaFailOpen: true } as GatewayConfig;
     const opened = new Limiter(dead, open, logger, new QuotaFallback(noNats, open));
     const p = principal({ type: 'total', limitMicros: 1000, exhaustedPeriod: null });
-    expect((await opened.check(p, 10, Date.now(), reserve(10))).allowed).toBe(true);
+    expect((await opened.check(p, 10, Date.now(), reserve(p, Date.now(), 10))).allowed).toBe(true);
     opened.onModuleDestroy();
     dead.disconnect();
   });

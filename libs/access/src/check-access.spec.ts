@@ -1,6 +1,6 @@
 import type { KeyRecord } from '@gw/contracts';
 import { checkAccess } from './check-access.js';
-import { compilePrincipal, quotaExhausted } from './principal.js';
+import { compilePrincipal, creditLimits, quotaExhausted } from './principal.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 
@@ -82,5 +82,26 @@ describe('quotaExhausted', () => {
     expect(quotaExhausted(p('monthly', '2026-10'), NOW)).toBe(false);
     expect(quotaExhausted(p('total', 'lifetime'), NOW)).toBe(true);
     expect(quotaExhausted(p('total', null), NOW)).toBe(false);
+  });
+});
+
+describe('creditLimits', () => {
+  const limits = (over: Partial<KeyRecord>) => creditLimits(compilePrincipal(record(over)), NOW);
+
+  it('is null when neither the key nor the owner has a limit', () => {
+    expect(limits({})).toBeNull();
+  });
+
+  it("gives a monthly quota's current UTC month, a total quota's lifetime, and the owner's credit", () => {
+    expect(limits({ quota: { type: 'monthly', limitMicros: 5, exhaustedPeriod: null } })).toEqual({
+      key: { micros: 5, type: 'monthly', period: '2026-11' },
+      ownerMicros: null,
+    });
+    const owner = { type: 'account' as const, id: 'a1', status: 'active' as const, creditLimitMicros: 9 };
+    expect(limits({ owner, quota: { type: 'total', limitMicros: 5, exhaustedPeriod: null } })).toEqual({
+      key: { micros: 5, type: 'total', period: 'lifetime' },
+      ownerMicros: 9,
+    });
+    expect(limits({ owner })).toEqual({ key: null, ownerMicros: 9 });
   });
 });

@@ -5,6 +5,7 @@ import {
   type KeyRecord,
   type Permission,
   parseIpRange,
+  quotaPeriod,
   utcMonthOf,
 } from '@gw/contracts';
 
@@ -54,6 +55,25 @@ export function quotaExhausted(p: Principal, nowMs: number): boolean {
   if (!q.exhaustedPeriod) return false;
   if (q.type === 'total') return q.exhaustedPeriod === 'lifetime';
   return q.type === 'monthly' && q.exhaustedPeriod === utcMonthOf(nowMs);
+}
+
+/** The credit limits a principal's requests run under, in micro-credits. */
+export interface CreditLimits {
+  /** The key's quota, and the period its spend counts in ('lifetime', or the request's UTC month). */
+  key: { micros: number; type: 'monthly' | 'total'; period: string } | null;
+  /** The owner's credit limit, against its lifetime spend. */
+  ownerMicros: number | null;
+}
+
+/** null when neither the key nor its owner has a credit limit: such requests take no quota step. */
+export function creditLimits(p: Principal, nowMs: number): CreditLimits | null {
+  const q = p.record.quota;
+  const key =
+    q.type !== 'unlimited' && q.limitMicros !== null
+      ? { micros: q.limitMicros, type: q.type, period: quotaPeriod(q.type, utcMonthOf(nowMs)) }
+      : null;
+  const ownerMicros = p.record.owner.creditLimitMicros;
+  return key || ownerMicros !== null ? { key, ownerMicros } : null;
 }
 
 export interface AccessContext {

@@ -1,8 +1,8 @@
 // Tells everyone (key-service marks the key; every gateway and auth-service drop the cached principal) that
 // a key's quota or an owner's credit is used up. Refused requests repeat it: once per subject every 10 s.
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '@gw/access';
-import { quotaPeriod, SUBJECTS, utcMonthOf } from '@gw/contracts';
+import type { CreditLimits, Principal } from '@gw/access';
+import { SUBJECTS } from '@gw/contracts';
 import { NatsClient } from '@gw/platform';
 
 const REPEAT_MS = 10_000;
@@ -13,10 +13,8 @@ export class ExhaustionNotice {
 
   constructor(private readonly nats: NatsClient) {}
 
-  publish(p: Principal, scope: 'key_quota' | 'owner_credit', now: number) {
-    const q = p.record.quota;
-    const period =
-      scope === 'key_quota' && q.type !== 'unlimited' ? quotaPeriod(q.type, utcMonthOf(now)) : 'lifetime';
+  publish(p: Principal, scope: 'key_quota' | 'owner_credit', limits: CreditLimits, now: number) {
+    const period = scope === 'key_quota' && limits.key ? limits.key.period : 'lifetime';
     const subject = scope === 'key_quota' ? `k:${p.record.id}:${period}` : `o:${p.record.owner.id}`;
     if ((this.sent.get(subject) ?? 0) > now - REPEAT_MS) return;
     if (this.sent.size > 10_000) this.sent.clear();

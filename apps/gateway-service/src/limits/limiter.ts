@@ -2,8 +2,8 @@
 // (none when no limit applies). While Redis is down, a local limiter (limit ÷ replicas) takes over the rate
 // limits and a metric counts it, and quotas are checked against metering's totals (quota-fallback.ts).
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Principal } from '@gw/access';
-import { ownerTag, quotaPeriod, SPEND_KEYS, utcMonthOf } from '@gw/contracts';
+import type { CreditLimits, Principal } from '@gw/access';
+import { ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { counter, type Logger, REDIS } from '@gw/platform';
 import type { Redis } from 'ioredis';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
@@ -33,6 +33,7 @@ export interface Reservation {
   requestId: string;
   /** Worst-case cost in micro-credits (0 when the model has no price: metering flags those). */
   micros: number;
+  limits: CreditLimits;
 }
 
 const ALLOW_UNLIMITED: RateDecision = { allowed: true, retryAfterMs: 0, headers: {} };
@@ -49,11 +50,6 @@ type LimitsRedis = Redis & {
   gwLimits(...args: (string | number)[]): Promise<number[]>;
   gwSettle(...args: (string | number)[]): Promise<number>;
 };
-
-/** Whether a principal's requests take the quota step: a key quota with a limit, or an owner credit limit. */
-export function hasQuota(p: Principal): boolean {
-  return p.record.quota.limitMicros !== null || p.record.owner.creditLimitMicros !== null;
-}
 
 @Injectable()
 export class Limiter implements OnModuleDestroy {
@@ -78,7 +74,7 @@ export class Limiter implements OnModuleDestroy {
 
   /**
    * `tokens`: this request's token estimate (prompt + output cap), counted against TPM. `reservation`:
-   * given exactly when hasQuota(p).
+   * given exactly when the principal has creditLimits.
    */
   async check(p: Principal, tokens: number, now: number, reservation?: Reservation): Promise<RateDecision> {
     const tierRpm = p.record.tier.rpm ?? 0;
@@ -88,10 +84,7 @@ export class Limiter implements OnModuleDestroy {
     const idx = Math.floor(now / WINDOW_MS);
     const tag = ownerTag(p.record.owner.type, p.record.owner.id);
     const k = p.record.id;
-    const q = p.record.quota;
-    const keyLimit = q.type !== 'unlimited' && q.limitMicros !== null ? q.limitMicros : -1;
-    const ownerLimit = p.record.owner.creditLimitMicros ?? -1;
-    const keyPeriod = q.type === 'unlimited' ? 'lifetime' : quotaPeriod(q.type, utcMonthOf(now));
+    const limits = reservation?.limits;
     let r: number[];
     try {
       r = await (this.redis as LimitsRedis).gwLimits(
@@ -101,7 +94,7 @@ export class Limiter implements OnModuleDestroy {
         `rl:${tag}:k:${k}:${idx - 1}`,
         `rl:${tag}:tok:${k}:${idx}`,
         `rl:${tag}:tok:${k}:${idx - 1}`,
-        SPEND_KEYS.key(tag, k, keyPeriod),
+        SPEND_KEYS.key(tag, k, limits?.key?.period ?? 'lifetime'),
         SPEND_KEYS.owner(tag, 'lifetime'),
         SPEND_KEYS.reservations(tag),
         SPEND_KEYS.reservationExpiry(tag),
@@ -113,8 +106,8 @@ export class Limiter implements OnModuleDestroy {
         tokens,
         now,
         reservation ? reservation.micros : -1,
-        keyLimit,
-        ownerLimit,
+        limits?.key?.micros ?? -1,
+        limits?.ownerMicros ?? -1,
         reservation?.requestId ?? '',
         k,
         now + this.config.reservationTtlMs,
@@ -125,7 +118,7 @@ export class Limiter implements OnModuleDestroy {
       r = this.checkLocally(p, tierRpm, keyRpm, keyTpm, tokens, now);
       if (r[0] === 1 && reservation) {
         // Budgets are global: only metering's totals can say what is left (or fail closed).
-        const quota = await this.fallback.reserve(p, reservation.requestId, reservation.micros, now);
+        const quota = await this.fallback.reserve(p, reservation);
         if (!quota.allowed) {
           limited.inc({ limit: quota.refusedBy });
           return { ...quota, retryAfterMs: quota.refusedBy === 'unavailable' ? 1000 : 0, headers: {} };

@@ -5,9 +5,10 @@
 // count twice, which refuses early rather than overspend.
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@gw/access';
-import { quotaPeriod, SUBJECTS, utcMonthOf } from '@gw/contracts';
+import { SUBJECTS } from '@gw/contracts';
 import { counter, NatsClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig } from '../config.js';
+import type { Reservation } from './limiter.js';
 
 const fallbacks = counter('gateway_quota_fallback_total', 'Quota checks made without Redis', ['outcome']);
 /** How long a settled cost stays held: metering records an event within milliseconds when it keeps up. */
@@ -36,11 +37,9 @@ export class QuotaFallback {
     @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async reserve(p: Principal, requestId: string, micros: number, now: number): Promise<FallbackOutcome> {
+  async reserve(p: Principal, { requestId, micros, limits }: Reservation): Promise<FallbackOutcome> {
     const r = p.record;
-    const q = r.quota;
-    const keyLimit = q.type !== 'unlimited' ? q.limitMicros : null;
-    const period = q.type === 'unlimited' ? 'lifetime' : quotaPeriod(q.type, utcMonthOf(now));
+    const period = limits.key?.period ?? 'lifetime';
     const reply = await this.nats.request(
       SUBJECTS.metering.spend,
       {
@@ -59,9 +58,14 @@ export class QuotaFallback {
       return { allowed: false, refusedBy: 'unavailable' };
     }
     const checks = [
-      { limit: keyLimit, spent: reply.data.keys[r.id] ?? 0, slot: `k:${r.id}`, which: 'key_quota' as const },
       {
-        limit: r.owner.creditLimitMicros,
+        limit: limits.key?.micros ?? null,
+        spent: reply.data.keys[r.id] ?? 0,
+        slot: `k:${r.id}`,
+        which: 'key_quota' as const,
+      },
+      {
+        limit: limits.ownerMicros,
         spent: reply.data.ownerMicros,
         slot: `o:${r.owner.type}:${r.owner.id}`,
         which: 'owner_credit' as const,

@@ -12,9 +12,8 @@ import {
   toEnvelope,
   type UsageEndpoint,
   type UsageEvent,
-  type UsageLimits,
 } from '@gw/contracts';
-import { modelAllowed, type Principal, quotaExhausted } from '@gw/access';
+import { creditLimits, modelAllowed, type Principal, quotaExhausted } from '@gw/access';
 import { counter, histogram, type Logger, PriceBook } from '@gw/platform';
 import { countTextTokens } from '@gw/tokenizer';
 import type { Dispatcher } from 'undici';
@@ -22,7 +21,7 @@ import { Authenticator } from '../auth/authenticator.js';
 import { LOGGER } from '../config.js';
 import { type HotRequest, sendJson } from '../http/hot-request.js';
 import { ExhaustionNotice } from '../limits/exhaustion-notice.js';
-import { hasQuota, Limiter, type Reservation } from '../limits/limiter.js';
+import { Limiter, type Reservation } from '../limits/limiter.js';
 import { UpstreamRouter } from '../upstreams/router.js';
 import type { ModelRoute } from '../upstreams/upstream-config.js';
 import { LastUsedBatcher } from '../usage/last-used.js';
@@ -74,16 +73,6 @@ interface Call {
   /** The credit reserved for this request; settled at its real cost when it is published. */
   reservation?: Reservation;
   headers: Record<string, string>;
-}
-
-/** The limits a request ran under, carried in its usage event (metering announces when one is reached). */
-function limitsOf(p: Principal): UsageLimits {
-  const q = p.record.quota;
-  const limits: UsageLimits = {};
-  if (q.type !== 'unlimited' && q.limitMicros !== null)
-    limits.key = { micros: q.limitMicros, period: q.type };
-  if (p.record.owner.creditLimitMicros !== null) limits.ownerMicros = p.record.owner.creditLimitMicros;
-  return limits;
 }
 
 @Injectable()
@@ -157,11 +146,12 @@ export class InferenceHandler {
     const maxTokens = Math.min(body.maxTokens ?? route.maxOutputTokens, route.maxOutputTokens);
     const estimate = Math.ceil((req.rawBody?.length ?? 0) / 4) + maxTokens;
     let reservation: Reservation | undefined;
-    if (hasQuota(principal)) {
+    const limits = creditLimits(principal, now);
+    if (limits) {
       const worstCase = await this.worstCase(call, route.model, maxTokens);
       if (worstCase === undefined)
         return this.fail(call, reply, apiError('service_unavailable', 'Prices cannot be loaded right now.'));
-      reservation = { requestId: call.usageId, micros: worstCase };
+      reservation = { requestId: call.usageId, micros: worstCase, limits };
     }
     const rate = await this.limiter.check(principal, estimate, now, reservation);
     Object.assign(call.headers, rate.headers);
@@ -172,7 +162,8 @@ export class InferenceHandler {
         apiError('service_unavailable', 'The quota cannot be checked right now.'),
       );
     if (rate.refusedBy === 'key_quota' || rate.refusedBy === 'owner_credit') {
-      if (rate.exhausted) this.exhaustion.publish(principal, rate.refusedBy, now);
+      if (rate.exhausted && reservation)
+        this.exhaustion.publish(principal, rate.refusedBy, reservation.limits, now);
       const whose = rate.refusedBy === 'key_quota' ? "This key's quota" : "The owner's credit";
       return this.fail(
         call,
@@ -410,7 +401,13 @@ export class InferenceHandler {
       latencyMs: Math.round(performance.now() - call.started),
       at: new Date(call.at).toISOString(),
     };
-    if (call.reservation) event.limits = limitsOf(p);
+    if (call.reservation) {
+      const { key, ownerMicros } = call.reservation.limits;
+      event.limits = {
+        ...(key && { key: { micros: key.micros, period: key.type } }),
+        ...(ownerMicros !== null && { ownerMicros }),
+      };
+    }
     this.usage.publish(event);
   }
 }
