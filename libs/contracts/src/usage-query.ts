@@ -7,22 +7,14 @@ const Period = z.string().regex(/^(lifetime|\d{4}-(0[1-9]|1[0-2]))$/, "'lifetime
 /** Longest range one query may cover. */
 export const MAX_USAGE_RANGE_DAYS = 366;
 
-export const UsageRangeQuery = z
-  .strictObject({
-    /** ISO time, inclusive; default the start of the current UTC month. */
-    from: z.iso.datetime({ offset: true }).optional(),
-    /** ISO time, exclusive; default now. */
-    to: z.iso.datetime({ offset: true }).optional(),
-    granularity: z.literal('day').default('day'),
-  })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  })
-  .refine(
-    (q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_USAGE_RANGE_DAYS * 86_400_000,
-    { message: `at most ${MAX_USAGE_RANGE_DAYS} days`, path: ['to'] },
-  );
+/** The range is checked (from < to, at most MAX_USAGE_RANGE_DAYS) once its defaults are filled in. */
+export const UsageRangeQuery = z.strictObject({
+  /** ISO time, inclusive; default the start of the UTC month of `to`. */
+  from: z.iso.datetime({ offset: true }).optional(),
+  /** ISO time, exclusive; default now. */
+  to: z.iso.datetime({ offset: true }).optional(),
+  granularity: z.literal('day').default('day'),
+});
 export type UsageRangeQuery = z.infer<typeof UsageRangeQuery>;
 
 /** metering.usage.query: the caller (key-service) has already checked the actor may see this owner/key. */
@@ -50,13 +42,13 @@ export interface UsageQueryReply {
   byModel: (UsageNumbers & { model: string })[];
 }
 
-/** metering.spend: Postgres totals, the truth; a missing row is 0. */
+/** metering.spend: Postgres totals, the truth; a missing row is 0. The owner's is its lifetime spend. */
 export const SpendRequest = z.strictObject({
   owner: OwnerRef,
-  ownerPeriod: Period,
   keys: z.array(z.strictObject({ keyId: z.uuid(), period: Period })).max(500),
 });
 export interface SpendReply {
+  /** The owner's lifetime spend (what its credit limit caps). */
   ownerMicros: number;
   /** By key id. */
   keys: Record<string, number>;

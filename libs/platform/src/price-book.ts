@@ -35,7 +35,7 @@ export class PriceBook {
     return this.freshVersion >= 0;
   }
 
-  get isFresh(): boolean {
+  private get isFresh(): boolean {
     return this.freshVersion === this.version;
   }
 

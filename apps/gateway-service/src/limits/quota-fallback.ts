@@ -44,7 +44,6 @@ export class QuotaFallback {
       SUBJECTS.metering.spend,
       {
         owner: { type: r.owner.type, id: r.owner.id },
-        ownerPeriod: 'lifetime',
         keys: [{ keyId: r.id, period }],
       },
       SPEND_TIMEOUT_MS,

@@ -57,7 +57,6 @@ export class KeysService {
           this.owners.find(owner),
           this.metering.spend(
             owner,
-            'lifetime',
             mine.map((k) => ({ keyId: k.id, period: spendPeriod(k, now) })),
           ),
         ]);

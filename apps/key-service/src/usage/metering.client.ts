@@ -22,16 +22,8 @@ export class MeteringClient {
   ) {}
 
   /** undefined when metering does not answer in time: views then show `used: null` rather than fail. */
-  async spend(
-    owner: OwnerRef,
-    ownerPeriod: string,
-    keys: { keyId: string; period: string }[],
-  ): Promise<SpendReply | undefined> {
-    const r = await this.nats.request(
-      SUBJECTS.metering.spend,
-      { owner, ownerPeriod, keys },
-      this.config.spendTimeoutMs,
-    );
+  async spend(owner: OwnerRef, keys: { keyId: string; period: string }[]): Promise<SpendReply | undefined> {
+    const r = await this.nats.request(SUBJECTS.metering.spend, { owner, keys }, this.config.spendTimeoutMs);
     return r.ok ? r.data : undefined;
   }
 

@@ -91,7 +91,7 @@ export class UsageService {
     if (!range.ok) return range;
     const [report, spend] = await Promise.all([
       this.metering.usage(owner, keyId, range.value.from, range.value.to),
-      this.metering.spend(owner, 'lifetime', keyId ? [{ keyId, period: keyPeriod }] : []),
+      this.metering.spend(owner, keyId ? [{ keyId, period: keyPeriod }] : []),
     ]);
     if (!report.ok) return report;
     if (!spend) return fail('service_unavailable', 'Spend figures are not available right now.');

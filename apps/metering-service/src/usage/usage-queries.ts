@@ -51,7 +51,7 @@ export class UsageQueries implements OnApplicationBootstrap {
     this.nats.serve(SUBJECTS.metering.usageQuery, q, (r) =>
       this.usage(r.owner, r.keyId, new Date(r.from), new Date(r.to)),
     );
-    this.nats.serve(SUBJECTS.metering.spend, q, (r) => this.spend(r.owner, r.ownerPeriod, r.keys));
+    this.nats.serve(SUBJECTS.metering.spend, q, (r) => this.spend(r.owner, r.keys));
   }
 
   async usage(
@@ -92,7 +92,6 @@ export class UsageQueries implements OnApplicationBootstrap {
 
   async spend(
     owner: { type: string; id: string },
-    ownerPeriod: string,
     keys: { keyId: string; period: string }[],
   ): Promise<Result<SpendReply>> {
     const rows: { scope: string; scope_id: string; cost: string }[] = await this.ds.query(
@@ -104,7 +103,7 @@ export class UsageQueries implements OnApplicationBootstrap {
       [
         [owner.type, ...keys.map(() => 'key')],
         [owner.id, ...keys.map((k) => k.keyId)],
-        [ownerPeriod, ...keys.map((k) => k.period)],
+        ['lifetime', ...keys.map((k) => k.period)],
         owner.type,
         owner.id,
       ],
