@@ -14,6 +14,21 @@ import type { Redis } from 'ioredis';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { LOGGER } from '../config.js';
 import type { PricedEvent } from '../usage/usage-pricer.js';
+import type { TotalRow } from '../usage/usage-totals.js';
+
+/** What one transaction recorded: the new events, and the totals they added. */
+export interface RecordedBatch {
+  fresh: PricedEvent[];
+  totals: TotalRow[];
+}
+
+/** The Redis counter of a totals row (same scope, id and period). */
+const counterOf = (row: Pick<TotalRow, 'scope' | 'scopeId' | 'period' | 'ownerType' | 'ownerId'>) => {
+  const tag = ownerTag(row.ownerType, row.ownerId);
+  return row.scope === 'key'
+    ? SPEND_KEYS.key(tag, row.scopeId, row.period)
+    : SPEND_KEYS.owner(tag, row.period);
+};
 
 /** pg advisory lock id ("spnd"): shared by batches, exclusive for a rebuild. */
 export const SPEND_LOCK = 0x73706e64;
@@ -104,8 +119,8 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  /** Runs `commit` on `qr`, then adds the costs of the events it recorded to the counters, under the shared lock. */
-  async commitAndCount(qr: QueryRunner, commit: () => Promise<PricedEvent[]>): Promise<PricedEvent[]> {
+  /** Runs `commit` on `qr`, then adds the costs it recorded to the counters, under the shared lock. */
+  async commitAndCount(qr: QueryRunner, commit: () => Promise<RecordedBatch>): Promise<RecordedBatch> {
     await qr.query('SELECT pg_advisory_lock_shared($1)', [SPEND_LOCK]);
     try {
       const result = await commit();
@@ -122,25 +137,19 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  /** Adds the events' costs, frees their reservations, and announces the limits the new totals reach. */
-  private async apply(events: PricedEvent[]) {
-    if (!events.length) return;
+  /** Adds the batch's costs, frees its reservations, and announces the limits the new totals reach. */
+  private async apply({ fresh, totals: rows }: RecordedBatch) {
+    if (!fresh.length) return;
     const byOwner = new Map<string, { amounts: Map<string, number>; requests: string[] }>();
-    for (const e of events) {
-      const tag = ownerTag(e.owner.type, e.owner.id);
+    const ofOwner = (type: TotalRow['ownerType'], id: string) => {
+      const tag = ownerTag(type, id);
       let o = byOwner.get(tag);
       if (!o) byOwner.set(tag, (o = { amounts: new Map(), requests: [] }));
-      o.requests.push(e.requestId);
-      if (e.costMicros <= 0) continue;
-      const month = utcMonthOf(Date.parse(e.at));
-      for (const key of [
-        SPEND_KEYS.key(tag, e.keyId, 'lifetime'),
-        SPEND_KEYS.key(tag, e.keyId, month),
-        SPEND_KEYS.owner(tag, 'lifetime'),
-        SPEND_KEYS.owner(tag, month),
-      ])
-        o.amounts.set(key, (o.amounts.get(key) ?? 0) + e.costMicros);
-    }
+      return o;
+    };
+    for (const e of fresh) ofOwner(e.owner.type, e.owner.id).requests.push(e.requestId);
+    for (const row of rows)
+      if (row.cost > 0) ofOwner(row.ownerType, row.ownerId).amounts.set(counterOf(row), row.cost);
     const r = this.redis as SpendRedis;
     const totals = new Map<string, number>();
     await Promise.all(
@@ -158,7 +167,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
       }),
     );
     try {
-      for (const n of reachedLimits(events, totals)) this.nats.publish(SUBJECTS.events.quotaExhausted, n);
+      for (const n of reachedLimits(fresh, totals)) this.nats.publish(SUBJECTS.events.quotaExhausted, n);
     } catch (err) {
       // The counters are right; the gateways' own check refuses, and announces it, on the next request.
       this.logger.warn({ err }, 'quota exhaustion not announced');
@@ -178,7 +187,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
           scope_id: string;
           period: string;
           cost: string;
-          ot: string;
+          ot: TotalRow['ownerType'];
           oid: string;
         }[] = await qr.query(
           `SELECT scope, scope_id, period, cost_micros AS cost, owner_type AS ot, owner_id AS oid
@@ -187,11 +196,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
         );
         const pipe = this.redis.pipeline();
         for (const row of rows) {
-          const tag = ownerTag(row.ot as 'account' | 'organization', row.oid);
-          const key =
-            row.scope === 'key'
-              ? SPEND_KEYS.key(tag, row.scope_id, row.period)
-              : SPEND_KEYS.owner(tag, row.period);
+          const key = counterOf({ ...row, scopeId: row.scope_id, ownerType: row.ot, ownerId: row.oid });
           if (row.period === 'lifetime') pipe.set(key, row.cost);
           else pipe.set(key, row.cost, 'EX', MONTH_TTL_S);
         }

@@ -2,23 +2,10 @@
 // the running totals per key and per owner, for the lifetime and the event's UTC month. After the commit
 // the new costs go to the Redis spend counters (see quota/spend-counters.ts).
 import { Injectable } from '@nestjs/common';
-import { utcMonthOf } from '@gw/contracts';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { SpendCounters } from '../quota/spend-counters.js';
+import { type RecordedBatch, SpendCounters } from '../quota/spend-counters.js';
 import type { PricedEvent } from './usage-pricer.js';
-
-interface TotalRow {
-  scope: string;
-  scopeId: string;
-  period: string;
-  ownerType: string;
-  ownerId: string;
-  requests: number;
-  prompt: number;
-  completion: number;
-  cost: number;
-  unpriced: number;
-}
+import { totalsOf } from './usage-totals.js';
 
 const col = <T>(events: PricedEvent[], pick: (e: PricedEvent) => T) => events.map(pick);
 
@@ -35,23 +22,24 @@ export class UsageWriter {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
     try {
-      return await this.spend.commitAndCount(qr, async () => {
+      const batch = await this.spend.commitAndCount(qr, async () => {
         await qr.startTransaction();
         try {
-          const fresh = await this.insert(qr, events);
+          const recorded = await this.insert(qr, events);
           await qr.commitTransaction();
-          return fresh;
+          return recorded;
         } catch (err) {
           await qr.rollbackTransaction();
           throw err;
         }
       });
+      return batch.fresh;
     } finally {
       await qr.release();
     }
   }
 
-  private async insert(qr: QueryRunner, events: PricedEvent[]): Promise<PricedEvent[]> {
+  private async insert(qr: QueryRunner, events: PricedEvent[]): Promise<RecordedBatch> {
     const inserted = (await qr.query(
       `INSERT INTO metering.usage_records
          (request_id, key_id, owner_type, owner_id, pricing_group, model, endpoint, upstream,
@@ -83,44 +71,8 @@ export class UsageWriter {
     )) as { request_id: string }[];
     const insertedIds = new Set(inserted.map((r) => r.request_id));
     // Only what was inserted counts: a duplicate in the same batch is inserted once, counted once.
-    const fresh: PricedEvent[] = [];
-    const totals = new Map<string, TotalRow>();
-    for (const e of events) {
-      if (!insertedIds.delete(e.requestId)) continue;
-      fresh.push(e);
-      for (const [scope, scopeId] of [
-        ['key', e.keyId],
-        [e.owner.type, e.owner.id],
-      ]) {
-        for (const period of ['lifetime', utcMonthOf(Date.parse(e.at))]) {
-          const k = `${scope}|${scopeId}|${period}`;
-          let t = totals.get(k);
-          if (!t) {
-            const [ownerType, ownerId] = [e.owner.type, e.owner.id];
-            t = {
-              scope,
-              scopeId,
-              period,
-              ownerType,
-              ownerId,
-              requests: 0,
-              prompt: 0,
-              completion: 0,
-              cost: 0,
-              unpriced: 0,
-            };
-            totals.set(k, t);
-          }
-          t.requests += 1;
-          t.prompt += e.promptTokens;
-          t.completion += e.completionTokens;
-          t.cost += e.costMicros;
-          if (e.unpriced) t.unpriced += 1;
-        }
-      }
-    }
-    // Sorted, so concurrent replicas lock the same rows in the same order (no deadlocks).
-    const rows = [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, t]) => t);
+    const fresh = events.filter((e) => insertedIds.delete(e.requestId));
+    const rows = totalsOf(fresh);
     if (rows.length) {
       await qr.query(
         `INSERT INTO metering.usage_totals
@@ -151,6 +103,6 @@ export class UsageWriter {
         ],
       );
     }
-    return fresh;
+    return { fresh, totals: rows };
   }
 }
