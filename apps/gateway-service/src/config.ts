@@ -23,6 +23,21 @@ const Schema = z
       .min(1024)
       .max(64 * 1024 * 1024)
       .default(8 * 1024 * 1024),
+    /** JSON bodies nested deeper than this are refused (400) before they are parsed. */
+    MAX_JSON_DEPTH: z.coerce.number().int().min(4).max(256).default(32),
+    /**
+     * Most answers one request may ask for: `n` × `best_of` × prompts of an array. Each is reserved at the
+     * output cap; above it the request is refused (400 naming the field).
+     */
+    MAX_CHOICES: z.coerce.number().int().min(1).max(1024).default(16),
+    /** Failed authentications (unknown or malformed keys) one client address may make per minute, per replica. */
+    FAILED_AUTH_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    /** Unknown-key verdicts kept apart from real principals, so a flood of forged keys evicts none of them. */
+    NEGATIVE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+    /** A stream whose client reads nothing for this long (backpressure) is ended and billed. */
+    STREAM_STALL_TIMEOUT_MS: env.durationMs(30_000),
+    /** After a client leaves, the upstream is read on this long to learn the real usage (0: cancel at once). */
+    USAGE_READ_AFTER_CLOSE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
     /** How many gateway replicas share the limits: the local fallback limiter uses limit ÷ this while Redis is down. */
     GATEWAY_REPLICAS: z.coerce.number().int().min(1).max(10_000).default(1),
     /**
@@ -67,6 +82,12 @@ const Schema = z
     negativeTtlMs: e.NEGATIVE_CACHE_TTL_MS,
     authTimeoutMs: e.AUTH_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    maxJsonDepth: e.MAX_JSON_DEPTH,
+    maxChoices: e.MAX_CHOICES,
+    failedAuthPerMinute: e.FAILED_AUTH_PER_MINUTE,
+    negativeCacheMaxEntries: e.NEGATIVE_CACHE_MAX_ENTRIES,
+    streamStallTimeoutMs: e.STREAM_STALL_TIMEOUT_MS,
+    usageReadAfterCloseMs: e.USAGE_READ_AFTER_CLOSE_MS,
     replicas: e.GATEWAY_REPLICAS,
     trustedProxies: e.TRUSTED_PROXIES.split(',')
       .map((p) => p.trim())
