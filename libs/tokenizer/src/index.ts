@@ -1,1 +1,2 @@
 export * from './count.js';
+export * from './counter.js';
