@@ -1,9 +1,14 @@
 // An OpenAI-compatible provider stand-in: chat (JSON and SSE), completions, embeddings, models.
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { contentText, countChatTokens, countInputTokens, countTextTokens } from '@gw/tokenizer';
-import { type Behaviour, DEFAULT_BEHAVIOUR, parseBehaviour, type Stats } from './behaviour.js';
-import { embedding, replyText, streamPieces } from './replies.js';
+import { countInputTokens } from '@gw/tokenizer';
+import { chatAnswer, textAnswer } from './answers.js';
+import { type Behaviour, DEFAULT_BEHAVIOUR, parseBehaviour, RESET_STATS, type Stats } from './behaviour.js';
+import { chatMessage, finishReason } from './chat-shapes.js';
+import { embedding } from './replies.js';
+import { splitPoint, sseEvent } from './sse.js';
+import { streamEvents } from './stream-events.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
@@ -17,9 +22,15 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(text);
 }
 
-function error(res: ServerResponse, status: number, message: string, code: string) {
+function error(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  code: string,
+  param: string | null = null,
+) {
   send(res, status, {
-    error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code, param: null },
+    error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code, param },
   });
 }
 
@@ -44,7 +55,7 @@ export interface DemoUpstreamOptions {
 export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
   const models = opts.models ?? ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
   let behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR, ...opts.behaviour };
-  const stats: Stats = { requests: 0, completed: 0, aborted: 0, inFlight: 0 };
+  const stats: Stats = { ...RESET_STATS, inFlight: 0 };
 
   /** Applies the failure switches; true when the request was answered (or dropped) by them. */
   function misbehave(req: IncomingMessage, res: ServerResponse): boolean {
@@ -54,70 +65,60 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
     }
     if (behaviour.failStatus && behaviour.failCount !== 0) {
       if (behaviour.failCount > 0) behaviour.failCount -= 1;
-      error(res, behaviour.failStatus, 'The demo upstream was told to fail.', 'demo_failure');
+      const message = behaviour.failMessage || 'The demo upstream was told to fail.';
+      error(res, behaviour.failStatus, message, 'demo_failure');
       return true;
     }
     return false;
   }
 
-  function chat(body: Json, res: ServerResponse, req: IncomingMessage, kind: 'chat' | 'text') {
-    const messages = Array.isArray(body.messages) ? body.messages : [];
-    const prompt = kind === 'chat' ? countChatTokens(messages) : countInputTokens(body.prompt);
-    const seed =
-      kind === 'chat'
-        ? contentText(messages[messages.length - 1]?.content)
-        : JSON.stringify(body.prompt ?? '');
-    const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : body.max_completion_tokens;
-    const cap = typeof maxTokens === 'number' && !behaviour.ignoreMaxTokens ? maxTokens : undefined;
-    const text = replyText(seed, behaviour.replyWords, cap);
-    const completion = countTextTokens(text);
-    const usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  function chat(body: Json, res: ServerResponse, kind: 'chat' | 'text') {
+    const b = behaviour;
+    const answer = kind === 'chat' ? chatAnswer(body, b) : textAnswer(body, b);
+    if ('param' in answer) return error(res, 400, answer.message, answer.code, answer.param);
+    const { choices, usage } = answer;
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = String(body.model);
     const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
 
     if (!body.stream) {
-      const choice =
-        kind === 'chat'
-          ? {
-              index: 0,
-              message: { role: 'assistant', content: text, refusal: null },
-              logprobs: null,
-              finish_reason: 'stop',
-            }
-          : { index: 0, text, logprobs: null, finish_reason: 'stop' };
       send(res, 200, {
         id,
         object,
         created,
         model,
-        choices: [choice],
-        ...(behaviour.omitUsage ? {} : { usage }),
+        choices: choices.map((c) =>
+          kind === 'chat'
+            ? { index: c.index, message: chatMessage(c), logprobs: null, finish_reason: finishReason(c) }
+            : { index: c.index, text: c.text, logprobs: null, finish_reason: 'stop' },
+        ),
+        ...(b.omitUsage ? {} : { usage }),
       });
       stats.completed += 1;
       return;
     }
 
-    const withUsage = body.stream_options?.include_usage === true && !behaviour.omitUsage;
+    const withUsage = body.stream_options?.include_usage === true && !b.omitUsage;
     const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-    const frame = (choices: unknown[], extra: Json = {}) =>
-      `data: ${JSON.stringify({ id, object: chunkObject, created, model, choices, ...(withUsage ? { usage: null } : {}), ...extra })}\n\n`;
-    const delta = (piece: string, first: boolean) =>
-      kind === 'chat'
-        ? {
-            index: 0,
-            delta: first ? { role: 'assistant', content: piece } : { content: piece },
-            logprobs: null,
-            finish_reason: null,
-          }
-        : { index: 0, text: piece, logprobs: null, finish_reason: null };
+    const frame = (choices: unknown[], extra: Json = {}) => ({
+      id,
+      object: chunkObject,
+      created,
+      model,
+      choices,
+      ...(withUsage ? { usage: null } : {}),
+      ...extra,
+    });
+    const events = streamEvents(kind, choices, frame, withUsage ? usage : undefined);
+
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
     let closed = false;
+    const gone = new Promise<void>((resolve) => res.once('close', () => resolve()));
     res.on('close', () => {
       if (!res.writableFinished) {
         closed = true;
@@ -125,20 +126,28 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
       }
     });
     void (async () => {
-      const pieces = streamPieces(text);
-      for (let i = 0; i < pieces.length && !closed; i++) {
-        if (i > 0) await sleep(behaviour.chunkDelayMs);
+      for (let i = 0; i < events.length; i++) {
+        if (i === b.stallAfterChunks) {
+          if (i === 0) res.flushHeaders();
+          await gone;
+          return;
+        }
+        if (events[i].delayed) await sleep(behaviour.chunkDelayMs);
         if (closed) return;
-        res.write(frame([delta(pieces[i], i === 0)]));
+        const wire = sseEvent(events[i].data, i + 1, b);
+        const last = i === events.length - 1;
+        if (b.splitUtf8) {
+          const bytes = Buffer.from(wire);
+          const at = splitPoint(bytes);
+          res.write(bytes.subarray(0, at));
+          await sleep(2);
+          if (closed) return;
+          if (last) res.end(bytes.subarray(at));
+          else res.write(bytes.subarray(at));
+        } else if (last) res.end(wire);
+        // Backpressure, as a real provider has: a client that stops reading stops the stream.
+        else if (!res.write(wire)) await Promise.race([once(res, 'drain'), gone]);
       }
-      if (closed) return;
-      const stop =
-        kind === 'chat'
-          ? { index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }
-          : { index: 0, text: '', logprobs: null, finish_reason: 'stop' };
-      res.write(frame([stop]));
-      if (withUsage) res.write(frame([], { usage }));
-      res.end('data: [DONE]\n\n');
       stats.completed += 1;
     })();
   }
@@ -188,7 +197,7 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
       const next = parseBehaviour(switches, reset ? DEFAULT_BEHAVIOUR : behaviour);
       if (typeof next === 'string') return error(res, 400, next, 'invalid_request');
       behaviour = next;
-      if (resetStats) Object.assign(stats, { requests: 0, completed: 0, aborted: 0 });
+      if (resetStats) Object.assign(stats, RESET_STATS);
       return send(res, 200, behaviour);
     }
     if (path === '/v1/models' && req.method === 'GET') {
@@ -212,6 +221,11 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
     }
     if (!body || typeof body !== 'object' || typeof body.model !== 'string')
       return error(res, 400, 'model is required', 'invalid_request');
+    Object.assign(stats, {
+      lastMaxTokens: body.max_tokens ?? null,
+      lastMaxCompletionTokens: body.max_completion_tokens ?? null,
+      lastN: body.n ?? null,
+    });
     if (!models.includes(body.model))
       return error(res, 404, `The model ${body.model} does not exist`, 'model_not_found');
     await sleep(behaviour.latencyMs);
@@ -219,7 +233,7 @@ export function createDemoUpstream(opts: DemoUpstreamOptions = {}) {
     if (req.socket.destroyed) return;
     if (misbehave(req, res)) return;
     if (route === 'embeddings') return embeddings(body, res);
-    chat(body, res, req, route === 'chat' ? 'chat' : 'text');
+    chat(body, res, route === 'chat' ? 'chat' : 'text');
   }
 
   const server: Server = createServer((req, res) => {
