@@ -12,20 +12,48 @@ import { type AccessContext, checkAccess, compilePrincipal, type Principal } fro
 import { hashKey, type KeyFormat } from '@gw/key-format';
 import { counter, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
+import { type ClientWindow, FailedAuthLimiter, limitedAddress } from './failed-auth-limiter.js';
+import { NegativeCache } from './negative-cache.js';
 import { PrincipalCache } from './principal-cache.js';
 
 export const KEY_FORMAT = Symbol('KEY_FORMAT');
 
 const lookups = counter('gateway_principal_lookups_total', 'Principal cache lookups', ['result']);
+// Children bound once: the hit path pays for no label lookup.
+const hit = lookups.labels('hit');
+const negativeHit = lookups.labels('negative');
+const shared = lookups.labels('shared');
+const miss = lookups.labels('miss');
+const authFailures = counter(
+  'gateway_auth_failures_total',
+  'Failed authentications counted against the client address (malformed, bad checksum, unknown key)',
+  ['reason'],
+);
+const authBlocked = counter(
+  'gateway_auth_blocked_total',
+  'Requests refused (429) without a lookup: their address made too many failed authentications',
+);
 /** After a key event, misses bypass auth-service's Redis cache this long: it may not have evicted yet. */
 const FRESH_WINDOW_MS = 2_000;
+const MISSING: AuthResult = Object.freeze({ ok: false, code: 'missing_api_key' });
 
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; code: ErrorCode };
+export type AuthResult =
+  | { ok: true; principal: Principal }
+  /** `retryAfterMs` comes with `rate_limit_exceeded`: the caller sends it as Retry-After. */
+  | { ok: false; code: ErrorCode; retryAfterMs?: number };
+
+type FailureReason = 'format' | 'checksum' | 'unknown';
 
 @Injectable()
 export class Authenticator implements OnApplicationBootstrap {
   readonly cache: PrincipalCache;
+  readonly negative: NegativeCache;
+  readonly limiter: FailedAuthLimiter;
+  /** One auth.verify per hash at a time: concurrent misses share its answer. */
+  private readonly inflight = new Map<string, Promise<Principal | ErrorCode>>();
   private freshUntil = 0;
+  /** Bumped by every key event and reconnect: an answer to a lookup that started before is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly nats: NatsClient,
@@ -33,7 +61,9 @@ export class Authenticator implements OnApplicationBootstrap {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.cache = new PrincipalCache(config.principalTtlMs, config.negativeTtlMs);
+    this.cache = new PrincipalCache(config.principalTtlMs);
+    this.negative = new NegativeCache(config.negativeTtlMs, config.negativeCacheMaxEntries);
+    this.limiter = new FailedAuthLimiter(config.failedAuthPerMinute);
   }
 
   onApplicationBootstrap() {
@@ -41,8 +71,13 @@ export class Authenticator implements OnApplicationBootstrap {
       this.onKeyEvent(subject, payload),
     );
     this.nats.onReconnect(() => {
-      this.logger.info({ dropped: this.cache.size }, 'NATS reconnected: principal cache cleared');
+      this.logger.info(
+        { dropped: this.cache.size, droppedNegative: this.negative.size },
+        'NATS reconnected: principal caches cleared',
+      );
+      this.forgetLookups();
       this.cache.clear();
+      this.negative.clear();
     });
   }
 
@@ -51,41 +86,127 @@ export class Authenticator implements OnApplicationBootstrap {
     header: string | undefined,
     ctx: AccessContext & { permission: Permission },
   ): Promise<AuthResult> {
-    if (!header || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ')
-      return { ok: false, code: 'missing_api_key' };
+    if (header === undefined || header.length < 8) return MISSING;
+    if (!header.startsWith('Bearer ') && header.slice(0, 7).toLowerCase() !== 'bearer ') return MISSING;
     const key = header.slice(7).trim();
-    if (!this.format.parse(key).ok) return { ok: false, code: 'invalid_api_key' };
+    // A cached hash is a key that passed the format check when it was cached: a hit skips the checksum,
+    // which costs more than the hash.
     const hash = hashKey(key);
     const now = Date.now();
-    let entry = this.cache.get(hash, now);
-    if (entry) lookups.inc({ result: 'hit' });
-    else {
-      lookups.inc({ result: 'miss' });
-      const fresh = now < this.freshUntil;
-      const reply = await this.nats.request('auth.verify', { hash, fresh }, this.config.authTimeoutMs);
-      if (reply.ok) this.cache.put(hash, compilePrincipal(reply.data.principal), now);
-      else if (reply.error.code !== 'service_unavailable' && reply.error.code !== 'internal_error') {
-        this.cache.putError(hash, reply.error.code, now);
-      }
-      if (!reply.ok) return { ok: false, code: reply.error.code };
-      entry = this.cache.get(hash, now)!;
+    const entry = this.cache.get(hash, now);
+    if (entry !== undefined) {
+      hit.inc();
+      const error = checkAccess(entry.principal, ctx, now);
+      return error === null ? entry.granted : { ok: false, code: error };
     }
-    if ('error' in entry) return { ok: false, code: entry.error };
-    const error = checkAccess(entry.principal, ctx, now);
-    return error ? { ok: false, code: error } : { ok: true, principal: entry.principal };
+    return this.authenticateUncached(key, hash, ctx, now);
+  }
+
+  private async authenticateUncached(
+    key: string,
+    hash: string,
+    ctx: AccessContext,
+    now: number,
+  ): Promise<AuthResult> {
+    const address = ctx.clientIp === undefined ? undefined : limitedAddress(ctx.clientIp);
+    if (address !== undefined) {
+      const retryAfterMs = this.limiter.retryAfterMs(address, now);
+      if (retryAfterMs > 0) {
+        authBlocked.inc();
+        return { ok: false, code: 'rate_limit_exceeded', retryAfterMs };
+      }
+    }
+    const parsed = this.format.parse(key);
+    if (!parsed.ok) return this.failed(address, parsed.reason === 'checksum' ? 'checksum' : 'format', now);
+    const refused = this.negative.get(hash, now);
+    if (refused !== undefined) {
+      negativeHit.inc();
+      return refused === 'invalid_api_key'
+        ? this.failed(address, 'unknown', now)
+        : { ok: false, code: refused };
+    }
+    let lookup = this.inflight.get(hash);
+    let started: ClientWindow | undefined;
+    if (lookup !== undefined) shared.inc();
+    else {
+      if (address !== undefined) started = this.limiter.beginLookup(address, now);
+      lookup = this.lookup(hash);
+    }
+    let verdict: Principal | ErrorCode;
+    try {
+      verdict = await lookup;
+    } finally {
+      if (started !== undefined) this.limiter.endLookup(started);
+    }
+    if (typeof verdict === 'string') {
+      return verdict === 'invalid_api_key'
+        ? this.failed(address, 'unknown', Date.now())
+        : { ok: false, code: verdict };
+    }
+    const error = checkAccess(verdict, ctx, now);
+    return error === null ? { ok: true, principal: verdict } : { ok: false, code: error };
+  }
+
+  private failed(address: string | undefined, reason: FailureReason, now: number): AuthResult {
+    authFailures.inc({ reason });
+    if (address !== undefined) this.limiter.recordFailure(address, now);
+    return { ok: false, code: 'invalid_api_key' };
+  }
+
+  private lookup(hash: string): Promise<Principal | ErrorCode> {
+    const p = this.verify(hash, Date.now() < this.freshUntil, this.generation);
+    this.inflight.set(hash, p);
+    const forget = () => {
+      if (this.inflight.get(hash) === p) this.inflight.delete(hash);
+    };
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async verify(hash: string, fresh: boolean, generation: number): Promise<Principal | ErrorCode> {
+    miss.inc();
+    const reply = await this.nats.request('auth.verify', { hash, fresh }, this.config.authTimeoutMs);
+    // A key event arrived meanwhile: the answer may predate it, so it serves the requests that asked
+    // but is not cached.
+    const current = generation === this.generation;
+    const now = Date.now();
+    if (reply.ok) {
+      const principal = compilePrincipal(reply.data.principal);
+      if (current) this.cache.put(hash, principal, now);
+      return principal;
+    }
+    const code = reply.error.code;
+    // service_unavailable and internal_error say nothing about the key: the next request asks again.
+    if (current && code !== 'service_unavailable' && code !== 'internal_error') {
+      this.negative.put(hash, code, now);
+    }
+    return code;
+  }
+
+  /** Lookups in flight may answer from before a change: later requests must not join them. */
+  private forgetLookups() {
+    this.generation++;
+    this.inflight.clear();
   }
 
   private onKeyEvent(subject: string, payload: unknown) {
     this.freshUntil = Date.now() + FRESH_WINDOW_MS;
+    this.forgetLookups();
     if (subject === SUBJECTS.events.keyChanged) {
       const e = payload as KeyChangedEvent;
       if (e.scope === 'key') {
+        // e.g. a disabled key enabled again: its cached refusal goes too.
         this.cache.evict(e.hashes ?? []);
-      } else if (e.scope === 'owner') this.cache.evictOwner(e.owner);
-      else if (e.scope === 'tier') this.cache.evictWhere((p) => p.record.tier.name === e.tier);
+        this.negative.evict(e.hashes ?? []);
+      } else if (e.scope === 'owner') {
+        this.cache.evictOwner(e.owner);
+        // Refusals carry no owner; any but "unknown" (e.g. account_restricted) may be this owner's.
+        this.negative.evictWhere((code) => code !== 'invalid_api_key');
+      } else if (e.scope === 'tier') this.cache.evictWhere((p) => p.record.tier.name === e.tier);
     } else if (subject === SUBJECTS.events.keyDeleted) {
       const e = payload as KeyDeletedEvent;
       this.cache.evict(e.hashes ?? []);
+      this.negative.evict(e.hashes ?? []);
     } else if (subject === SUBJECTS.events.quotaExhausted) {
       const e = payload as QuotaExhaustedEvent;
       if (e.keyId) this.cache.evictKey(e.keyId);
