@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ApiExceptionFilter } from './exception-filter.js';
 import { NestPinoLogger } from './logger.js';
 import { collectProcessMetrics, histogram } from './metrics.js';
+import { guardProcess } from './process-guard.js';
 import { Readiness } from './readiness.js';
 
 export interface HttpAppOptions {
@@ -124,10 +125,11 @@ export function listeningUrl(app: NestFastifyApplication): string {
 }
 
 /**
- * SIGTERM: readiness turns false first, then Nest's shutdown hooks close the server (open requests and
+ * Process-level errors are logged and counted (guardProcess). SIGTERM: readiness turns false first, then Nest's shutdown hooks close the server (open requests and
  * streams may finish) and the connections (flushing what they hold). Past `graceMs` the process exits anyway.
  */
 export function handleSignals(app: NestFastifyApplication, logger: Logger, graceMs = 30_000) {
+  guardProcess(logger);
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     setTimeout(() => {

@@ -18,3 +18,4 @@ export * from './tokens.js';
 export * from './usage-stream.js';
 export * from './price-book.js';
 export * from './reservations.lua.js';
+export * from './process-guard.js';

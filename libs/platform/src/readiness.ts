@@ -17,6 +17,11 @@ export class Readiness {
     this.draining = true;
   }
 
+  /** Routes served outside the framework answer 503 while this is true, as Fastify does for its own. */
+  get isDraining() {
+    return this.draining;
+  }
+
   async report(): Promise<{ ready: boolean; checks: Record<string, string> }> {
     const checks: Record<string, string> = {};
     await Promise.all(
