@@ -1,8 +1,9 @@
-// The little of HTTP the hot routes need, on Node's own request/response: body with a limit, the client
-// address (through trusted proxies only), a request id, and JSON answers.
+// The little of HTTP the hot routes need, on Node's own request/response: the body with a size and nesting
+// bound, the client address (through trusted proxies only), a request id, and JSON answers.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type IpRange, ipInRanges } from '@gw/contracts';
+import { JsonDepthScanner } from './json-depth.js';
 
 export interface HotRequest {
   /** Echoed as x-request-id: the client's own when it sent a valid one. */
@@ -14,7 +15,8 @@ export interface HotRequest {
   usageId: string;
   ip: string;
   authorization: string | undefined;
-  rawBody: Buffer | undefined;
+  /** The outcome recorded in metrics when it differs from the HTTP status (a stream that broke after 200). */
+  outcome?: number;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -38,23 +40,36 @@ export function clientIp(req: IncomingMessage, trusted: readonly IpRange[]): str
   return hops[0] ?? remote;
 }
 
-/** The body, or 'too_large' past `limit` bytes (then the rest is not read). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+export type BodyRead =
+  { ok: true; body: Buffer } | { ok: false; reason: 'too_large' | 'too_deep' | 'aborted' };
+
+/**
+ * The body, refused as soon as it passes `limit` bytes or `maxDepth` levels of JSON nesting: each chunk is
+ * scanned as it arrives, so neither a huge nor a deeply nested body is ever held or parsed whole.
+ */
+export function readBody(req: IncomingMessage, limit: number, maxDepth: number): Promise<BodyRead> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.resolve('too_large');
-  return new Promise((resolve, reject) => {
+  if (declared > limit) return Promise.resolve({ ok: false, reason: 'too_large' });
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
+    const depth = new JsonDepthScanner(maxDepth);
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const stop = (result: BodyRead) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      resolve(result);
+    };
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too_large');
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
+      if (size > limit) return stop({ ok: false, reason: 'too_large' });
+      if (!depth.push(c)) return stop({ ok: false, reason: 'too_deep' });
+      chunks.push(c);
+    };
+    const onEnd = () => stop({ ok: true, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
+    const onError = () => stop({ ok: false, reason: 'aborted' });
+    const onClose = () => {
+      if (!req.complete) stop({ ok: false, reason: 'aborted' });
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
@@ -65,11 +80,16 @@ export function sendJson(
   body: string | Buffer,
   id: string,
 ) {
-  res.writeHead(status, {
+  if (res.headersSent || res.destroyed) return;
+  const head: Record<string, string | number> = {
     ...headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'x-request-id': id,
-  });
+  };
+  // An answer before the body was read (a refused key, a body over a bound): close the connection rather than
+  // read the rest of an upload nobody wants.
+  if (!res.req.complete) head.connection = 'close';
+  res.writeHead(status, head);
   res.end(body);
 }

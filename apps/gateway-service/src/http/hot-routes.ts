@@ -1,9 +1,12 @@
 // The public OpenAI-compatible routes, served straight from Node's HTTP server ahead of Fastify: the hot
-// path pays for no framework request/reply objects, hooks or serializers. Everything else (health, metrics,
-// Swagger, unknown routes) falls through to Fastify and Nest.
+// path pays for no framework request/reply objects, hooks or serializers. What the framework gives every
+// other route is given here too, once for all hot routes: one error boundary answering in the OpenAI
+// envelope, the request id rule, the request-duration histogram, and 503 while draining. Everything else
+// (health, metrics, Swagger, unknown routes) falls through to Fastify and Nest.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import {
+  type ApiError,
   apiError,
   errorStatus,
   type IpRange,
@@ -11,8 +14,10 @@ import {
   toEnvelope,
   type UsageEndpoint,
 } from '@gw/contracts';
-import { PreRouter } from '@gw/platform';
-import { CONFIG, type GatewayConfig } from '../config.js';
+import type { Principal } from '@gw/access';
+import { counter, histogram, type Logger, PreRouter, Readiness } from '@gw/platform';
+import { Authenticator } from '../auth/authenticator.js';
+import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { InferenceHandler } from '../proxy/inference.handler.js';
 import { ModelsHandler } from '../proxy/models.handler.js';
 import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
@@ -24,15 +29,37 @@ const POST_ROUTES: Record<string, UsageEndpoint> = {
   '/v1/generate': 'generate',
 };
 
+// The same histogram Fastify's routes feed (libs/platform http-app), so dashboards see every route.
+const duration = histogram('http_request_duration_seconds', 'HTTP request duration', [
+  'service',
+  'method',
+  'route',
+  'status',
+]);
+const requests = counter('gateway_requests_total', 'Inference requests by endpoint and outcome', [
+  'endpoint',
+  'status',
+]);
+const escaped = counter('gateway_route_errors_total', 'Unexpected errors caught by the hot routes boundary');
+
+const BODY_REFUSALS = {
+  too_large: (limit: number) => apiError('request_too_large', `The body exceeds ${limit} bytes.`),
+  too_deep: (depth: number) =>
+    apiError('invalid_request', `The body is nested deeper than ${depth} levels.`, null),
+};
+
 @Injectable()
 export class HotRoutes implements OnModuleInit {
   private readonly trusted: IpRange[];
 
   constructor(
     private readonly pre: PreRouter,
+    private readonly auth: Authenticator,
     private readonly inference: InferenceHandler,
     private readonly models: ModelsHandler,
+    private readonly readiness: Readiness,
     @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.trusted = config.trustedProxies.map((p) => parseIpRange(p)!).filter(Boolean);
   }
@@ -45,49 +72,79 @@ export class HotRoutes implements OnModuleInit {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (req.method === 'POST') {
-      const endpoint = POST_ROUTES[path];
-      if (!endpoint) return false;
-      void this.post(endpoint, req, res);
-      return true;
-    }
-    if (req.method === 'GET' && path === '/v1/models') {
-      void this.models.handle(this.context(req, undefined), res);
-      return true;
-    }
-    return false;
-  }
-
-  private context(req: IncomingMessage, rawBody: Buffer | undefined): HotRequest {
-    return {
+    const endpoint = req.method === 'POST' ? POST_ROUTES[path] : undefined;
+    const models = req.method === 'GET' && path === '/v1/models';
+    if (!endpoint && !models) return false;
+    const ctx: HotRequest = {
       ...requestIds(req),
       ip: clientIp(req, this.trusted),
       authorization: req.headers.authorization,
-      rawBody,
     };
+    const started = performance.now();
+    res.once('close', () => {
+      const status = ctx.outcome ?? res.statusCode;
+      duration.observe(
+        { service: 'gateway-service', method: req.method, route: path, status },
+        (performance.now() - started) / 1000,
+      );
+      if (endpoint) requests.inc({ endpoint, status });
+    });
+    const work = this.readiness.isDraining
+      ? Promise.resolve(this.fail(res, ctx, apiError('service_unavailable', 'The gateway is shutting down.')))
+      : endpoint
+        ? this.post(endpoint, req, res, ctx)
+        : this.listModels(res, ctx);
+    work.catch((err: unknown) => this.boundary(err, res, ctx));
+    return true;
   }
 
-  private async post(endpoint: UsageEndpoint, req: IncomingMessage, res: ServerResponse) {
-    let body: Buffer | 'too_large';
-    try {
-      body = await readBody(req, this.config.maxBodyBytes);
-    } catch {
-      res.destroy();
-      return;
+  /** The one place an unexpected error of a hot route ends: logged with the request id, 500 or a cut stream. */
+  private boundary(err: unknown, res: ServerResponse, ctx: HotRequest) {
+    escaped.inc();
+    this.logger.error({ err, reqId: ctx.id }, 'inference request failed');
+    if (!res.headersSent)
+      this.fail(res, ctx, apiError('internal_error', `Internal error (request id ${ctx.id}).`));
+    else res.destroy();
+  }
+
+  private fail(res: ServerResponse, ctx: HotRequest, error: ApiError, headers: Record<string, string> = {}) {
+    sendJson(res, errorStatus(error.code), headers, JSON.stringify(toEnvelope(error)), ctx.id);
+  }
+
+  /** Steps 1–4 from the headers alone: a request without a working key costs no body read. */
+  private async principal(res: ServerResponse, ctx: HotRequest): Promise<Principal | undefined> {
+    const auth = await this.auth.authenticate(ctx.authorization, { clientIp: ctx.ip, permission: 'read' });
+    if (auth.ok) return auth.principal;
+    const headers: Record<string, string> = {};
+    if (auth.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(auth.retryAfterMs / 1000));
+    this.fail(res, ctx, apiError(auth.code), headers);
+    return undefined;
+  }
+
+  private async listModels(res: ServerResponse, ctx: HotRequest) {
+    const principal = await this.principal(res, ctx);
+    if (principal) this.models.handle(principal, ctx, res);
+  }
+
+  private async post(endpoint: UsageEndpoint, req: IncomingMessage, res: ServerResponse, ctx: HotRequest) {
+    const principal = await this.principal(res, ctx);
+    if (!principal) return;
+    const { maxBodyBytes, maxJsonDepth } = this.config;
+    const read = await readBody(req, maxBodyBytes, maxJsonDepth);
+    if (!read.ok) {
+      if (read.reason === 'aborted') return void res.destroy();
+      const error =
+        read.reason === 'too_large'
+          ? BODY_REFUSALS.too_large(maxBodyBytes)
+          : BODY_REFUSALS.too_deep(maxJsonDepth);
+      return this.fail(res, ctx, error);
     }
-    const ctx = this.context(req, body === 'too_large' ? undefined : body);
-    const fail = (code: 'request_too_large' | 'invalid_request', message: string) => {
-      const err = apiError(code, message);
-      sendJson(res, errorStatus(code), {}, JSON.stringify(toEnvelope(err)), ctx.id);
-    };
-    if (body === 'too_large')
-      return fail('request_too_large', `The body exceeds ${this.config.maxBodyBytes} bytes.`);
     let json: unknown;
     try {
-      json = JSON.parse(body.toString('utf8'));
+      json = JSON.parse(read.body.toString('utf8'));
     } catch {
-      return fail('invalid_request', 'The body is not valid JSON.');
+      return this.fail(res, ctx, apiError('invalid_request', 'The body is not valid JSON.'));
     }
-    await this.inference.handle(endpoint, ctx, res, json);
+    await this.inference.handle(endpoint, ctx, principal, read.body, json, res);
   }
 }

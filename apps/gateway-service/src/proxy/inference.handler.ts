@@ -1,24 +1,21 @@
-// The hot path of DESIGN, steps 1–7, for chat, completions, embeddings and generate, on Node's own
-// request and response objects (see http/hot-routes.ts).
-import { once } from 'node:events';
+// The hot path of DESIGN, steps 4–7, for chat, completions, embeddings and generate, on Node's own request
+// and response objects (http/hot-routes.ts did steps 1–3 and read the body). Three typed stages: admit
+// (validate, check, limit, reserve) → serve (forward, relay) → record, the single exit that settles the
+// reservation and publishes usage for every request that was forwarded, whatever happened on the way.
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   apiError,
   type ApiError,
   costMicros,
-  type ErrorCode,
   errorStatus,
   toEnvelope,
   type UsageEndpoint,
   type UsageEvent,
 } from '@gw/contracts';
 import { creditLimits, modelAllowed, type Principal, quotaExhausted } from '@gw/access';
-import { counter, histogram, type Logger, PriceBook } from '@gw/platform';
-import { countTextTokens } from '@gw/tokenizer';
-import type { Dispatcher } from 'undici';
-import { Authenticator } from '../auth/authenticator.js';
-import { LOGGER } from '../config.js';
+import { histogram, type Logger, PriceBook } from '@gw/platform';
+import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { type HotRequest, sendJson } from '../http/hot-request.js';
 import { ExhaustionNotice } from '../limits/exhaustion-notice.js';
 import { Limiter, type Reservation } from '../limits/limiter.js';
@@ -27,13 +24,11 @@ import type { ModelRoute } from '../upstreams/upstream-config.js';
 import { LastUsedBatcher } from '../usage/last-used.js';
 import { UsagePublisher } from '../usage/usage-publisher.js';
 import { type InferenceBody, readInferenceBody } from './inference-body.js';
-import { SseRelay } from './sse-relay.js';
-import { completionTokensOf, promptTokens, saneUsage, type Tokens } from './usage-numbers.js';
+import { relayJson, relayStream, type RelayContext, type Settlement } from './relays.js';
+import { upstreamBody } from './upstream-body.js';
+import { upstreamClientError } from './upstream-errors.js';
+import { promptTokens } from './usage-numbers.js';
 
-const requests = counter('gateway_requests_total', 'Inference requests by endpoint and status', [
-  'endpoint',
-  'status',
-]);
 const overhead = histogram(
   'gateway_overhead_seconds',
   'Time from request arrival to forwarding upstream',
@@ -48,361 +43,279 @@ const UPSTREAM_PATH: Record<UsageEndpoint, string> = {
   generate: '/chat/completions',
 };
 
-/** An upstream 4xx in the catalogue's terms; anything else is the client's invalid request. */
-const UPSTREAM_4XX: Record<number, ErrorCode> = {
-  401: 'upstream_error',
-  403: 'upstream_error',
-  404: 'model_not_found',
-  408: 'upstream_timeout',
-  413: 'request_too_large',
-};
+const NOTHING = { prompt: 0, completion: 0 };
 
-interface Call {
+/** A request that passed every check: what serving and recording it need. */
+interface Admitted {
   endpoint: UsageEndpoint;
-  /** Echoed to the client. */
-  requestId: string;
-  /** Recorded in usage and reservations (see HotRequest.usageId). */
-  usageId: string;
+  req: HotRequest;
+  raw: Buffer;
   at: number;
   started: number;
-  principal?: Principal;
-  body?: InferenceBody;
-  route?: ModelRoute;
-  /** Set once the request is handed to the router: from then on it is recorded, whatever happens. */
-  forwarded?: boolean;
-  /** The credit reserved for this request; settled at its real cost when it is published. */
-  reservation?: Reservation;
+  principal: Principal;
+  body: InferenceBody;
+  route: ModelRoute;
+  /** The output cap every answer is held to (written into the forwarded body). */
+  cap: number;
+  /** The credit reserved for this request; settled at its real cost when it is recorded. */
+  reservation: Reservation | undefined;
   headers: Record<string, string>;
 }
+
+type Refusal = { error: ApiError; headers: Record<string, string> };
 
 @Injectable()
 export class InferenceHandler {
   constructor(
-    private readonly auth: Authenticator,
     private readonly limiter: Limiter,
     private readonly prices: PriceBook,
     private readonly exhaustion: ExhaustionNotice,
     private readonly router: UpstreamRouter,
     private readonly usage: UsagePublisher,
     private readonly lastUsed: LastUsedBatcher,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async handle(
     endpoint: UsageEndpoint,
     req: HotRequest,
-    reply: ServerResponse,
-    body: unknown,
+    principal: Principal,
+    raw: Buffer,
+    json: unknown,
+    res: ServerResponse,
   ): Promise<void> {
-    const call: Call = {
-      endpoint,
-      requestId: req.id,
-      usageId: req.usageId,
-      at: Date.now(),
-      started: performance.now(),
-      headers: {},
-    };
+    const admitted = await this.admit(endpoint, req, principal, raw, json);
+    if ('error' in admitted) return this.send(res, req, admitted.error, admitted.headers);
+    let settlement: Settlement;
     try {
-      await this.run(call, req, reply, body);
+      settlement = await this.serve(admitted, res);
     } catch (err) {
-      this.logger.error({ err, reqId: req.id }, 'inference request failed');
-      if (!reply.headersSent) {
-        this.fail(call, reply, apiError('internal_error', `Internal error (request id ${call.requestId}).`));
-      } else reply.destroy();
+      // A fault of ours after forwarding: still recorded (prompt estimated), so nothing goes unbilled.
+      this.logger.error({ err, reqId: req.id }, 'inference request failed while serving');
+      if (res.headersSent) res.destroy();
+      else this.send(res, req, apiError('internal_error', `Internal error (request id ${req.id}).`), {});
+      settlement = { status: 500, provider: null, tokens: this.promptEstimate(admitted), estimated: true };
     }
+    req.outcome = settlement.status;
+    this.record(admitted, settlement);
   }
 
-  private async run(call: Call, req: HotRequest, reply: ServerResponse, rawJson: unknown) {
-    // 1–4: key, principal, key checks (the model check needs the body, so it follows its validation).
-    const auth = await this.auth.authenticate(req.authorization, {
-      clientIp: req.ip,
-      permission: 'read',
-    });
-    if (!auth.ok) return this.fail(call, reply, apiError(auth.code));
-    const principal = (call.principal = auth.principal);
-    const body = readInferenceBody(call.endpoint, rawJson);
-    if ('code' in body) return this.fail(call, reply, body);
-    call.body = body;
+  /** Steps 4–5: body, model, quota, rate limits and the credit reservation (one Redis round trip). */
+  private async admit(
+    endpoint: UsageEndpoint,
+    req: HotRequest,
+    principal: Principal,
+    raw: Buffer,
+    json: unknown,
+  ): Promise<Admitted | Refusal> {
+    const headers: Record<string, string> = {};
+    const refuse = (error: ApiError): Refusal => ({ error, headers });
+    const body = readInferenceBody(endpoint, json, { maxChoices: this.config.maxChoices });
+    if ('code' in body) return refuse(body);
     // Allow-lists name the gateway's model names; an alias is checked as the model it stands for.
     const route = this.router.resolve(body.model);
-    if (!modelAllowed(principal, route?.model ?? body.model)) {
-      return this.fail(
-        call,
-        reply,
-        apiError('model_not_allowed', `This key may not call ${body.model}.`, 'model'),
-      );
-    }
+    if (!modelAllowed(principal, route?.model ?? body.model))
+      return refuse(apiError('model_not_allowed', `This key may not call ${body.model}.`, 'model'));
     if (!route)
-      return this.fail(
-        call,
-        reply,
-        apiError('model_not_found', `The model ${body.model} does not exist.`, 'model'),
-      );
-    call.route = route;
+      return refuse(apiError('model_not_found', `The model ${body.model} does not exist.`, 'model'));
     const now = Date.now();
-    if (quotaExhausted(principal, now)) return this.fail(call, reply, apiError('insufficient_quota'));
+    if (quotaExhausted(principal, now)) return refuse(apiError('insufficient_quota'));
 
-    // 5: one Redis round trip for every limit and the credit reservation (none when nothing is limited).
-    const maxTokens = Math.min(body.maxTokens ?? route.maxOutputTokens, route.maxOutputTokens);
-    const estimate = Math.ceil((req.rawBody?.length ?? 0) / 4) + maxTokens;
+    const cap = Math.min(body.maxTokens ?? route.maxOutputTokens, route.maxOutputTokens);
+    // TPM counts an estimate: body bytes ÷ 4 plus every answer at the cap.
+    const estimate = Math.ceil(raw.length / 4) + cap * body.outputs;
     let reservation: Reservation | undefined;
     const limits = creditLimits(principal, now);
     if (limits) {
-      const worstCase = await this.worstCase(call, route.model, maxTokens);
+      const worstCase = await this.worstCase(endpoint, body, route.model, cap, principal);
       if (worstCase === undefined)
-        return this.fail(call, reply, apiError('service_unavailable', 'Prices cannot be loaded right now.'));
-      reservation = { requestId: call.usageId, micros: worstCase, limits };
+        return refuse(apiError('service_unavailable', 'Prices cannot be loaded right now.'));
+      reservation = { requestId: req.usageId, micros: worstCase, limits };
     }
     const rate = await this.limiter.check(principal, estimate, now, reservation);
-    Object.assign(call.headers, rate.headers);
+    Object.assign(headers, rate.headers);
     if (rate.refusedBy === 'unavailable')
-      return this.fail(
-        call,
-        reply,
-        apiError('service_unavailable', 'The quota cannot be checked right now.'),
-      );
+      return refuse(apiError('service_unavailable', 'The quota cannot be checked right now.'));
     if (rate.refusedBy === 'key_quota' || rate.refusedBy === 'owner_credit') {
       if (rate.exhausted && reservation)
         this.exhaustion.publish(principal, rate.refusedBy, reservation.limits, now);
       const whose = rate.refusedBy === 'key_quota' ? "This key's quota" : "The owner's credit";
-      return this.fail(
-        call,
-        reply,
-        apiError('insufficient_quota', `${whose} does not cover this request's maximum cost.`),
-      );
+      return refuse(apiError('insufficient_quota', `${whose} does not cover this request's maximum cost.`));
     }
-    call.reservation = reservation;
     if (!rate.allowed) {
       const which = rate.refusedBy === 'key_tpm' ? 'tokens per minute' : 'requests per minute';
-      return this.fail(
-        call,
-        reply,
-        apiError('rate_limit_exceeded', `Rate limit reached for ${which}. Retry later.`),
-      );
+      return refuse(apiError('rate_limit_exceeded', `Rate limit reached for ${which}. Retry later.`));
     }
     this.lastUsed.touch(principal.record.id, now);
-
-    // 6: forward.
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!reply.writableFinished) abort.abort();
-    };
-    reply.once('close', onClose);
-    overhead.observe({ endpoint: call.endpoint }, (performance.now() - call.started) / 1000);
-    call.forwarded = true;
-    const result = await this.router.forward({
+    return {
+      endpoint,
+      req,
+      raw,
+      at: now,
+      started: performance.now(),
+      principal,
+      body,
       route,
-      path: UPSTREAM_PATH[call.endpoint],
-      body: (upstreamModel) => this.upstreamBody(call, req.rawBody, upstreamModel, maxTokens),
-      priority: principal.record.tier.priority,
-      signal: abort.signal,
-    });
-    if (!result.ok) {
-      // The client left while we waited: the provider may have started, so bill the prompt, estimated.
-      if (abort.signal.aborted) {
-        return this.publish(
-          call,
-          null,
-          499,
-          { prompt: promptTokens(call.endpoint, body.json), completion: 0 },
-          true,
-        );
-      }
-      return this.fail(call, reply, apiError(result.code, result.message), result.provider);
-    }
-    try {
-      const upstream = result.response;
-      if (upstream.statusCode >= 400)
-        return await this.upstreamError(call, reply, upstream, result.provider.name);
-      if (body.stream) await this.relayStream(call, reply, upstream, result.provider.name, abort);
-      else await this.relayJson(call, reply, upstream, result.provider.name);
-    } finally {
-      result.release();
-      reply.off('close', onClose);
-    }
+      cap,
+      reservation,
+      headers,
+    };
   }
 
   /**
-   * The request's worst-case cost: its prompt counted locally, its output at the cap. 0 for a model without
-   * a price (metering flags its usage); undefined when prices were never loaded and cannot be.
+   * The request's worst-case cost: its prompt bounded locally (tools and schemas included), every answer it
+   * may produce at the cap. 0 for a model without a price (metering flags its usage); undefined when prices
+   * were never loaded and cannot be.
    */
-  private async worstCase(call: Call, model: string, maxTokens: number): Promise<number | undefined> {
+  private async worstCase(
+    endpoint: UsageEndpoint,
+    body: InferenceBody,
+    model: string,
+    cap: number,
+    principal: Principal,
+  ): Promise<number | undefined> {
     if (!this.prices.loaded) await this.prices.fresh().catch(() => undefined);
     if (!this.prices.loaded) return undefined;
     const price = this.prices.price(model);
     if (!price) return 0;
-    const output = call.endpoint === 'embeddings' ? 0 : maxTokens;
-    const prompt = promptTokens(call.endpoint, call.body!.json);
-    return costMicros(prompt, output, price, call.principal!.record.group.multiplierPpm);
+    const prompt = promptTokens(endpoint, body.json, 'bound');
+    return costMicros(prompt, cap * body.outputs, price, principal.record.group.multiplierPpm);
   }
 
-  /** The client's bytes when nothing needs to change; otherwise the one re-serialisation. */
-  private upstreamBody(
-    call: Call,
-    raw: Buffer | undefined,
-    upstreamModel: string,
-    maxTokens: number,
-  ): Buffer | string {
-    const body = call.body!;
-    const capped = body.maxTokens !== undefined && body.maxTokens > maxTokens;
-    const askUsage = body.stream && !body.includeUsage;
-    if (call.endpoint === 'generate') {
-      const { prompt, ...rest } = body.json as { prompt: string };
-      return JSON.stringify({
-        ...rest,
-        model: upstreamModel,
-        messages: [{ role: 'user', content: prompt }],
-        stream: false,
-      });
-    }
-    if (raw && !capped && !askUsage && upstreamModel === body.model) return raw;
-    const json: Record<string, unknown> = { ...body.json, model: upstreamModel };
-    if (capped) json[body.json.max_tokens !== undefined ? 'max_tokens' : 'max_completion_tokens'] = maxTokens;
-    // Usage is always requested from the upstream; the extra frame is hidden from a client that did not ask.
-    if (askUsage) json.stream_options = { ...(body.json.stream_options as object), include_usage: true };
-    return JSON.stringify(json);
+  private promptEstimate(a: Admitted) {
+    return { prompt: promptTokens(a.endpoint, a.body.json, 'estimate'), completion: 0 };
   }
 
-  private async relayJson(
-    call: Call,
-    reply: ServerResponse,
-    upstream: Dispatcher.ResponseData,
-    provider: string,
-  ) {
-    const buf = Buffer.from(await upstream.body.arrayBuffer());
-    let parsed: Record<string, unknown> | undefined;
-    try {
-      parsed = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed)
-      return this.fail(
-        call,
-        reply,
-        apiError('upstream_error', `Upstream ${provider} sent an unreadable body.`),
-        provider,
-      );
-    let tokens = saneUsage(parsed.usage);
-    const estimated = !tokens;
-    tokens ??= {
-      prompt: promptTokens(call.endpoint, call.body!.json),
-      completion: completionTokensOf(parsed),
+  /** Steps 6: forward and relay. Every path returns what the request came to. */
+  private async serve(a: Admitted, res: ServerResponse): Promise<Settlement> {
+    const upstreamAbort = new AbortController();
+    const gone = new AbortController();
+    let readOn: NodeJS.Timeout | undefined;
+    // The client left: stop writing, but read the upstream on for a while to learn the real usage.
+    const onClose = () => {
+      if (res.writableFinished) return;
+      gone.abort();
+      const ms = this.config.usageReadAfterCloseMs;
+      if (ms === 0) upstreamAbort.abort();
+      else readOn = setTimeout(() => upstreamAbort.abort(), ms);
     };
-    if (call.endpoint === 'generate') {
-      const text =
-        (parsed.choices as { message?: { content?: string } }[] | undefined)?.[0]?.message?.content ?? '';
-      const out = {
-        id: parsed.id,
-        object: 'generation',
-        model: parsed.model,
-        text,
-        usage: parsed.usage ?? null,
-      };
-      sendJson(reply, 200, call.headers, JSON.stringify(out), call.requestId);
-    } else {
-      sendJson(reply, 200, call.headers, buf, call.requestId);
-    }
-    this.publish(call, provider, 200, tokens, estimated);
-  }
-
-  private async relayStream(
-    call: Call,
-    res: ServerResponse,
-    upstream: Dispatcher.ResponseData,
-    provider: string,
-    abort: AbortController,
-  ) {
-    res.writeHead(200, {
-      ...call.headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-request-id': call.requestId,
+    res.once('close', onClose);
+    overhead.observe({ endpoint: a.endpoint }, (performance.now() - a.started) / 1000);
+    const result = await this.router.forward({
+      route: a.route,
+      path: UPSTREAM_PATH[a.endpoint],
+      body: (t) =>
+        upstreamBody(
+          a.endpoint,
+          a.body,
+          a.raw,
+          { upstreamModel: t.upstreamModel, capField: t.provider.config.maxTokensField },
+          a.cap,
+        ),
+      priority: a.principal.record.tier.priority,
+      signal: upstreamAbort.signal,
+      clientGone: gone.signal,
     });
-    const relay = new SseRelay(call.body!.includeUsage);
-    let status = 200;
     try {
-      for await (const chunk of upstream.body) {
-        const out = relay.push(typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'));
-        // Backpressure: wait for a slow client rather than buffering the whole stream in memory.
-        if (out && !res.write(out)) await once(res, 'drain');
+      if (!result.ok) {
+        // Gone before an answer: a provider that had the request may have started on it.
+        if (gone.signal.aborted)
+          return {
+            status: 499,
+            provider: result.provider,
+            tokens: result.sent ? this.promptEstimate(a) : NOTHING,
+            estimated: result.sent,
+          };
+        this.send(res, a.req, apiError(result.code, result.message), a.headers);
+        return {
+          status: errorStatus(result.code),
+          provider: result.provider,
+          tokens: NOTHING,
+          estimated: false,
+        };
       }
-      const rest = relay.end();
-      if (rest) res.write(rest);
-      res.end();
-    } catch (err) {
-      // The client left (we aborted the upstream), or the upstream broke mid-stream: nothing can be retried.
-      status = abort.signal.aborted ? 499 : 502;
-      if (!abort.signal.aborted)
-        this.logger.warn({ err, reqId: call.requestId, provider }, 'upstream stream broke');
-      res.destroy();
+      const { response: upstream, provider } = result;
+      if (upstream.statusCode >= 400) {
+        // A provider's refusal costs nothing; its body is mapped, never relayed as it is.
+        const error = upstreamClientError(upstream.statusCode, await upstream.body.text(), provider.name);
+        this.send(res, a.req, error, a.headers);
+        return {
+          status: errorStatus(error.code),
+          provider: provider.name,
+          tokens: NOTHING,
+          estimated: false,
+        };
+      }
+      const c: RelayContext = {
+        res,
+        upstream,
+        provider: provider.name,
+        gone: gone.signal,
+        promptEstimate: () => this.promptEstimate(a).prompt,
+        headers: a.headers,
+        requestId: a.req.id,
+        stallTimeoutMs: this.config.streamStallTimeoutMs,
+        fail: (error) => this.send(res, a.req, error, a.headers),
+      };
+      if (a.body.stream) return await relayStream(c, a.body.includeUsage);
+      return await relayJson(c, (parsed, raw) => this.answer(a, res, parsed, raw));
+    } finally {
+      clearTimeout(readOn);
+      res.off('close', onClose);
+      if (result.ok) {
+        if (!result.response.body.readableEnded) result.response.body.destroy();
+        result.release();
+      }
     }
-    // Billed for what was delivered: the upstream's usage when it arrived, else a local count.
-    let tokens = saneUsage(relay.usage);
-    const estimated = !tokens;
-    tokens ??= {
-      prompt: promptTokens(call.endpoint, call.body!.json),
-      completion: countTextTokens(relay.delivered),
+  }
+
+  private answer(a: Admitted, res: ServerResponse, parsed: Record<string, unknown>, raw: Buffer) {
+    if (a.endpoint !== 'generate') return sendJson(res, 200, a.headers, raw, a.req.id);
+    const first = (parsed.choices as { message?: { content?: unknown } }[] | undefined)?.[0];
+    const text = typeof first?.message?.content === 'string' ? first.message.content : '';
+    const out = {
+      id: parsed.id,
+      object: 'generation',
+      model: parsed.model,
+      text,
+      usage: parsed.usage ?? null,
     };
-    this.publish(call, provider, status, tokens, estimated);
+    sendJson(res, 200, a.headers, JSON.stringify(out), a.req.id);
   }
 
-  private async upstreamError(
-    call: Call,
-    reply: ServerResponse,
-    upstream: Dispatcher.ResponseData,
-    provider: string,
-  ) {
-    const text = await upstream.body.text();
-    let message = `Upstream ${provider} answered ${upstream.statusCode}.`;
-    try {
-      const m = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
-      if (typeof m === 'string') message = m;
-    } catch {
-      /* not JSON: keep the generic message */
-    }
-    // The provider rejecting our credentials is our failure, not the client's.
-    const code: ErrorCode = UPSTREAM_4XX[upstream.statusCode] ?? 'invalid_request';
-    this.fail(call, reply, apiError(code, message), provider);
+  private send(res: ServerResponse, req: HotRequest, error: ApiError, headers: Record<string, string>) {
+    sendJson(res, errorStatus(error.code), headers, JSON.stringify(toEnvelope(error)), req.id);
   }
 
-  private fail(call: Call, reply: ServerResponse, error: ApiError, provider: string | null = null) {
-    const status = errorStatus(error.code);
-    sendJson(reply, status, call.headers, JSON.stringify(toEnvelope(error)), call.requestId);
-    // Requests that got as far as the upstream are recorded (and counted there) even when they failed.
-    if (call.forwarded) this.publish(call, provider, status, { prompt: 0, completion: 0 }, false);
-    else requests.inc({ endpoint: call.endpoint, status });
-  }
-
-  private publish(call: Call, provider: string | null, status: number, tokens: Tokens, estimated: boolean) {
-    requests.inc({ endpoint: call.endpoint, status });
-    const p = call.principal!;
-    if (call.reservation) {
-      const price = this.prices.price(call.route!.model);
+  /** Step 7, the single exit of every forwarded request: settle the reservation, publish the usage event. */
+  private record(a: Admitted, s: Settlement) {
+    const p = a.principal;
+    if (a.reservation) {
+      const price = this.prices.price(a.route.model);
       const cost = price
-        ? costMicros(tokens.prompt, tokens.completion, price, p.record.group.multiplierPpm)
+        ? costMicros(s.tokens.prompt, s.tokens.completion, price, p.record.group.multiplierPpm)
         : 0;
-      this.limiter.settle(p, call.reservation, cost);
+      this.limiter.settle(p, a.reservation, cost);
     }
     const event: UsageEvent = {
-      requestId: call.usageId,
+      requestId: a.req.usageId,
       keyId: p.record.id,
       owner: { type: p.record.owner.type, id: p.record.owner.id },
       group: p.record.group.name,
-      model: call.route!.model,
-      endpoint: call.endpoint,
-      upstream: provider,
-      promptTokens: tokens.prompt,
-      completionTokens: tokens.completion,
-      status,
-      stream: call.body!.stream,
-      estimated,
-      latencyMs: Math.round(performance.now() - call.started),
-      at: new Date(call.at).toISOString(),
+      model: a.route.model,
+      endpoint: a.endpoint,
+      upstream: s.provider,
+      promptTokens: s.tokens.prompt,
+      completionTokens: s.tokens.completion,
+      status: s.status,
+      stream: a.body.stream,
+      estimated: s.estimated,
+      latencyMs: Math.round(performance.now() - a.started),
+      at: new Date(a.at).toISOString(),
     };
-    if (call.reservation) {
-      const { key, ownerMicros } = call.reservation.limits;
+    if (a.reservation) {
+      const { key, ownerMicros } = a.reservation.limits;
       event.limits = {
         ...(key && { key: { micros: key.micros, period: key.type } }),
         ...(ownerMicros !== null && { ownerMicros }),

@@ -1,5 +1,13 @@
-// Usage reported by an upstream is billed only when it is sane; otherwise the gateway counts locally.
-import { contentText, countChatTokens, countInputTokens, countTextTokens } from '@gw/tokenizer';
+// Token counts the gateway makes itself: an upper bound of the prompt for reservations, estimates for billing
+// when an upstream reports no usage. Every count is linear and budgeted (TokenCounter), so no request can
+// make the event loop tokenize megabytes.
+import {
+  type ChatMessageLike,
+  contentText,
+  countChatTokens,
+  countInputTokens,
+  TokenCounter,
+} from '@gw/tokenizer';
 import type { UsageEndpoint } from '@gw/contracts';
 
 const ABSURD = 10_000_000;
@@ -19,17 +27,76 @@ export function saneUsage(usage: unknown): Tokens | undefined {
   return ok(prompt) && ok(completion) ? { prompt, completion } : undefined;
 }
 
-export function promptTokens(endpoint: UsageEndpoint, json: Record<string, unknown>): number {
-  if (endpoint === 'chat.completions' || endpoint === 'generate') {
-    return countChatTokens(Array.isArray(json.messages) ? json.messages : []);
+/** Parts of a chat request billed as prompt besides the messages: tool and schema definitions. */
+const PROMPT_EXTRAS = ['tools', 'functions', 'response_format'] as const;
+
+/**
+ * The prompt's tokens: `bound` for reservations (past the counter's budget, one token per UTF-8 byte, which no
+ * byte-level BPE can exceed), `estimate` for billing.
+ */
+export function promptTokens(
+  endpoint: UsageEndpoint,
+  json: Record<string, unknown>,
+  mode: 'bound' | 'estimate',
+): number {
+  const counter = new TokenCounter();
+  const count = mode === 'bound' ? (t: string) => counter.bound(t) : (t: string) => counter.estimate(t);
+  switch (endpoint) {
+    case 'chat.completions': {
+      let total = countChatTokens(json.messages as ChatMessageLike[], count);
+      if (mode === 'bound')
+        for (const field of PROMPT_EXTRAS)
+          if (json[field] != null) total += count(JSON.stringify(json[field]));
+      return total;
+    }
+    case 'generate':
+      return countChatTokens([{ role: 'user', content: json.prompt }], count);
+    case 'completions':
+      return countInputTokens(json.prompt, count);
+    case 'embeddings':
+      return countInputTokens(json.input, count);
   }
-  return countInputTokens(endpoint === 'embeddings' ? json.input : json.prompt);
+}
+
+interface ChoiceLike {
+  text?: unknown;
+  message?: {
+    content?: unknown;
+    reasoning_content?: unknown;
+    reasoning?: unknown;
+    refusal?: unknown;
+    tool_calls?: { function?: { name?: unknown; arguments?: unknown } }[];
+  };
+}
+
+/** Text an answer's choice delivered: content, reasoning, refusal and tool calls all cost output tokens. */
+export function choiceTexts(c: ChoiceLike | null | undefined): string[] {
+  if (!c || typeof c !== 'object') return [];
+  const out: string[] = [];
+  const add = (v: unknown) => {
+    if (typeof v === 'string' && v) out.push(v);
+  };
+  add(c.text);
+  const m = c.message;
+  if (m && typeof m === 'object') {
+    add(contentText(m.content));
+    add(m.reasoning_content);
+    add(m.reasoning);
+    add(m.refusal);
+    if (Array.isArray(m.tool_calls))
+      for (const t of m.tool_calls) {
+        add(t?.function?.name);
+        add(t?.function?.arguments);
+      }
+  }
+  return out;
 }
 
 /** Completion tokens of a non-stream response body that carried no usage. */
 export function completionTokensOf(response: Record<string, unknown>): number {
-  const choices = Array.isArray(response.choices) ? response.choices : [];
-  return choices.reduce<number>((sum, c: { message?: { content?: unknown }; text?: unknown }) => {
-    return sum + countTextTokens(typeof c?.text === 'string' ? c.text : contentText(c?.message?.content));
-  }, 0);
+  const counter = new TokenCounter();
+  const choices = Array.isArray(response.choices) ? (response.choices as ChoiceLike[]) : [];
+  let total = 0;
+  for (const c of choices) for (const text of choiceTexts(c)) total += counter.estimate(text);
+  return total;
 }

@@ -1,18 +1,21 @@
-// One upstream provider: a keep-alive connection pool, a concurrency limit that lets the enterprise tier
-// go first, and a circuit breaker.
+// One upstream provider: a keep-alive connection pool, a concurrency limit with a bounded wait queue that
+// lets the enterprise tier go first, and a circuit breaker.
 import { Pool } from 'undici';
 import type { ProviderConfig } from './upstream-config.js';
 
 const BREAKER_THRESHOLD = 5;
 const BREAKER_OPEN_MS = 10_000;
 
+export type SlotResult = 'ok' | 'full' | 'timeout' | 'aborted';
+type Waiter = () => void;
+
 export class Provider {
   readonly pool: Pool;
   /** Path prefix of the base URL (e.g. /v1 of https://host/v1), joined to each request path. */
   readonly basePath: string;
   private inFlight = 0;
-  private readonly priorityWaiters: (() => void)[] = [];
-  private readonly waiters: (() => void)[] = [];
+  private readonly priorityWaiters: Waiter[] = [];
+  private readonly waiters: Waiter[] = [];
   private failures = 0;
   private openUntil = 0;
 
@@ -47,19 +50,50 @@ export class Provider {
     if (this.failures >= BREAKER_THRESHOLD) this.openUntil = now + BREAKER_OPEN_MS;
   }
 
-  /** Resolves when a slot is free; priority callers are served before the others. Synchronous when free. */
-  acquire(priority: boolean): Promise<void> | undefined {
+  /**
+   * A slot, or why there is none: the queue is full, the wait passed queueTimeoutMs, or the caller gave up
+   * (`signal`). Priority callers are served before the others. Synchronous when a slot is free.
+   */
+  acquire(priority: boolean, signal: AbortSignal): SlotResult | Promise<SlotResult> {
     if (this.inFlight < this.config.maxConcurrency) {
       this.inFlight += 1;
-      return undefined;
+      return 'ok';
     }
-    return new Promise((resolve) => (priority ? this.priorityWaiters : this.waiters).push(resolve));
+    if (signal.aborted) return 'aborted';
+    if (this.waiting >= this.config.maxQueue) return 'full';
+    const queue = priority ? this.priorityWaiters : this.waiters;
+    return new Promise<SlotResult>((resolve) => {
+      const done = (result: SlotResult) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const leave = (result: SlotResult) => {
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
+        done(result);
+      };
+      const waiter: Waiter = () => done('ok');
+      const onAbort = () => leave('aborted');
+      const timer = setTimeout(() => leave('timeout'), this.config.queueTimeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      queue.push(waiter);
+    });
   }
 
+  /** Hands the slot to the next waiter, or frees it. Call exactly once per 'ok' acquire. */
   release() {
     const next = this.priorityWaiters.shift() ?? this.waiters.shift();
     if (next) next();
     else this.inFlight -= 1;
+  }
+
+  get waiting() {
+    return this.priorityWaiters.length + this.waiters.length;
+  }
+
+  get busy() {
+    return this.inFlight;
   }
 
   close() {

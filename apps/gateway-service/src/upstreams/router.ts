@@ -11,18 +11,34 @@ export const CATALOGUE = Symbol('CATALOGUE');
 const attempts = counter('gateway_upstream_attempts_total', 'Upstream attempts', ['provider', 'outcome']);
 const latency = histogram('gateway_upstream_seconds', 'Upstream time to response headers', ['provider']);
 
+export interface Target {
+  provider: Provider;
+  upstreamModel: string;
+}
+
 export interface ForwardRequest {
   route: ModelRoute;
   path: string;
-  /** Builds the body for a target (its upstream model name may differ). */
-  body: (upstreamModel: string) => Buffer | string;
+  /** Builds the body for a target (its upstream model name and cap field may differ). */
+  body: (target: Target) => Buffer | string;
   priority: boolean;
+  /** Aborts the upstream request. */
   signal: AbortSignal;
+  /** The client left: stop waiting for a provider slot (nothing was sent yet, so nothing is owed). */
+  clientGone: AbortSignal;
 }
 
+export type ForwardFailure = {
+  ok: false;
+  code: 'upstream_error' | 'upstream_timeout' | 'service_unavailable';
+  message: string;
+  provider: string | null;
+  /** Whether a provider received the request (and may have started on it). */
+  sent: boolean;
+};
+
 export type ForwardResult =
-  | { ok: true; provider: Provider; response: Dispatcher.ResponseData; release: () => void }
-  | { ok: false; code: 'upstream_error' | 'upstream_timeout'; message: string; provider: string | null };
+  { ok: true; provider: Provider; response: Dispatcher.ResponseData; release: () => void } | ForwardFailure;
 
 const MAX_ATTEMPTS = 3;
 
@@ -39,7 +55,7 @@ function isTimeout(err: unknown): boolean {
 export class UpstreamRouter implements OnApplicationShutdown {
   private readonly providers = new Map<string, Provider>();
   /** Each route's targets resolved to their providers once, not per request. */
-  private readonly targets = new Map<ModelRoute, { provider: Provider; upstreamModel: string }[]>();
+  private readonly targets = new Map<ModelRoute, Target[]>();
 
   constructor(@Inject(CATALOGUE) readonly catalogue: UpstreamCatalogue) {
     for (const p of catalogue.providers) this.providers.set(p.name, new Provider(p));
@@ -59,13 +75,13 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   /** Weighted random order over the targets whose breaker lets a request through (all, if none does). */
-  private order(route: ModelRoute): { provider: Provider; upstreamModel: string }[] {
+  private order(route: ModelRoute): Target[] {
     const all = this.targets.get(route)!;
     if (all.length === 1) return all; // the common case: nothing to weigh, nothing to allocate
     const now = Date.now();
     const open = all.filter((t) => t.provider.available(now));
     const pool = open.length ? open : [...all];
-    const ordered: typeof pool = [];
+    const ordered: Target[] = [];
     while (pool.length) {
       let pick = Math.random() * pool.reduce((s, t) => s + t.provider.config.weight, 0);
       const i = pool.findIndex((t) => (pick -= t.provider.config.weight) < 0);
@@ -75,26 +91,41 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   async forward(req: ForwardRequest): Promise<ForwardResult> {
-    let last: ForwardResult = {
+    let last: ForwardFailure = {
       ok: false,
       code: 'upstream_error',
       message: 'No upstream serves this model.',
       provider: null,
+      sent: false,
     };
-    const targets = this.order(req.route).slice(0, MAX_ATTEMPTS);
-    for (const { provider, upstreamModel } of targets) {
-      if (req.signal.aborted) break;
-      const wait = provider.acquire(req.priority);
-      if (wait) await wait;
+    let sent = false;
+    for (const target of this.order(req.route).slice(0, MAX_ATTEMPTS)) {
+      const { provider } = target;
+      if (req.clientGone.aborted) break;
+      const acquired = provider.acquire(req.priority, req.clientGone);
+      const slot = typeof acquired === 'string' ? acquired : await acquired;
+      if (slot !== 'ok') {
+        if (slot === 'aborted') break;
+        attempts.inc({ provider: provider.name, outcome: `queue_${slot}` });
+        last = {
+          ok: false,
+          code: 'service_unavailable',
+          message: `Upstream ${provider.name} is at capacity. Retry later.`,
+          provider: provider.name,
+          sent,
+        };
+        continue;
+      }
       const started = performance.now();
       try {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (provider.config.apiKey) headers.authorization = `Bearer ${provider.config.apiKey}`;
+        sent = true;
         const response = await provider.pool.request({
           method: 'POST',
           path: provider.basePath + req.path,
           headers,
-          body: req.body(upstreamModel),
+          body: req.body(target),
           signal: req.signal,
         });
         latency.observe({ provider: provider.name }, (performance.now() - started) / 1000);
@@ -108,6 +139,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
             code: 'upstream_error',
             message: `Upstream ${provider.name} answered ${response.statusCode}.`,
             provider: provider.name,
+            sent,
           };
           continue;
         }
@@ -132,10 +164,11 @@ export class UpstreamRouter implements OnApplicationShutdown {
           code: timeout ? 'upstream_timeout' : 'upstream_error',
           message: timeout ? `Upstream ${provider.name} timed out.` : `Upstream ${provider.name} failed.`,
           provider: provider.name,
+          sent,
         };
       }
     }
-    return last;
+    return { ...last, sent };
   }
 
   async onApplicationShutdown() {

@@ -28,6 +28,14 @@ const Provider = z.strictObject({
   timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
   /** Requests in flight at once; beyond it requests wait, enterprise tier first. */
   maxConcurrency: z.number().int().min(1).max(100_000).default(256),
+  /** Requests that may wait for a slot; past it (or past queueTimeoutMs) the next provider is tried, else 503. */
+  maxQueue: z.number().int().min(0).max(100_000).default(1024),
+  queueTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+  /**
+   * The field the gateway writes the output cap into when the client sent none. `max_tokens` is understood by
+   * every OpenAI-compatible server; OpenAI's reasoning models need `max_completion_tokens`.
+   */
+  maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
   connections: z.number().int().min(1).max(1024).default(64),
 });
 
@@ -41,6 +49,9 @@ export interface ProviderConfig {
   weight: number;
   timeoutMs: number;
   maxConcurrency: number;
+  maxQueue: number;
+  queueTimeoutMs: number;
+  maxTokensField: 'max_tokens' | 'max_completion_tokens';
   connections: number;
 }
 
@@ -73,6 +84,9 @@ export function buildCatalogue(file: UpstreamsFile, env: NodeJS.ProcessEnv): Ups
       weight: p.weight,
       timeoutMs: p.timeoutMs,
       maxConcurrency: p.maxConcurrency,
+      maxQueue: p.maxQueue,
+      queueTimeoutMs: p.queueTimeoutMs,
+      maxTokensField: p.maxTokensField,
       connections: p.connections,
     });
     for (const entry of p.models) {
