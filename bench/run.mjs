@@ -1,63 +1,20 @@
 // `npm run bench`: the same chat request against (a) the demo upstream directly, (b) a bare pass-through
 // proxy, (c) our gateway with a real key, rate limits and usage publishing on, (d) Portkey's OSS gateway —
 // at c=1 and c=32 — plus time to first byte of a stream, gateway vs direct, and metering's consumer
-// throughput and lag (bench/metering.mjs). Writes bench/results/.
+// throughput and lag (bench/metering.mjs), and last the adversarial mix beside normal traffic
+// (bench/adversarial.mjs). Writes bench/results/.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { benchAdversarial } from './adversarial.mjs';
 import { benchMetering } from './metering.mjs';
+import { admin, createStack, freePort, ROOT } from './stack.mjs';
 import { wrk } from './wrk.mjs';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const children = [];
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-const LOG_DIR = join(ROOT, '.stack/logs/bench');
-mkdirSync(LOG_DIR, { recursive: true });
-
-async function start(name, cmd, args, env, healthPath = '/healthz') {
-  const port = await freePort();
-  const log = openSync(join(LOG_DIR, `${name}.log`), 'w');
-  const child = spawn(cmd, args, {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env(port), PORT: String(port) },
-    stdio: ['ignore', log, log],
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      await fetch(url + healthPath, { signal: AbortSignal.timeout(500) });
-      return url;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${name} did not start`);
-}
-
-const node = (entry) => [process.execPath, [join(ROOT, entry)]];
-
-async function admin(keyServiceUrl, method, path, body) {
-  const res = await fetch(keyServiceUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${process.env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+const stack = createStack(ROOT);
+const { start, node, children } = stack;
 
 async function ttfb(url, headers, body, n = 100) {
   const times = [];
@@ -186,6 +143,8 @@ async function main() {
   console.log(
     `metering: drained ${metering.backlog} events at ${metering.eventsPerSecond.toFixed(0)} events/s; lag p50 ${metering.lagMs.p50.toFixed(1)} ms, p99 ${metering.lagMs.p99.toFixed(1)} ms`,
   );
+  // Last: its attackers stall the unfixed gateway for seconds, and it starts a gateway of its own.
+  const adversarial = await benchAdversarial({ stack, keyServiceUrl: keyService });
   const get = (name, c) => results.find((r) => r.target.startsWith(name) && r.connections === c);
   const bare32 = get('bare', 32);
   const ours32 = get('our', 32);
@@ -218,6 +177,8 @@ async function main() {
       `(priced, recorded with per-key/owner totals and Redis spend counters); publish-to-transaction lag when keeping up: ` +
       `p50 ${metering.lagMs.p50.toFixed(1)} ms, p99 ${metering.lagMs.p99.toFixed(1)} ms (400 events, one every 5 ms).`,
     `Non-2xx responses across all runs: ${errors}. ${SECONDS} s per run after a 2 s warm-up, wrk -t1, ${cpus().length} cores shared by everything.`,
+    '',
+    adversarial.markdown,
   ];
   const table = lines.join('\n');
   console.log('\n' + table);
@@ -233,6 +194,7 @@ async function main() {
     streaming,
     targets: targetsMet,
     metering,
+    adversarial: adversarial.results,
   };
   writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(outDir, 'latest.md'), `# Latest benchmark (${report.at})\n\n${table}\n`);
@@ -241,5 +203,5 @@ async function main() {
 try {
   await main();
 } finally {
-  for (const c of children) c.kill('SIGTERM');
+  await stack.stop();
 }

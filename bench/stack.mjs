@@ -1,0 +1,80 @@
+// What every benchmark needs to run the services itself: free ports, processes started from a checkout's
+// dist/ with their logs under .stack/logs/bench, the operator's REST calls, and a stop that ends only what
+// it started. Shared by run.mjs and adversarial.mjs, so each can also run alone.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout this file lives in: bench/.. (a copy in another worktree benchmarks that worktree). */
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** An operator call to key-service's REST API (ADMIN_TOKEN from .stack/env). */
+export async function admin(keyServiceUrl, method, path, body) {
+  const res = await fetch(keyServiceUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${process.env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export function createStack(root = ROOT) {
+  const children = [];
+  const logDir = join(root, '.stack/logs/bench');
+  mkdirSync(logDir, { recursive: true });
+
+  /** Starts `cmd args` on a free port (env(port) adds settings) and resolves with its URL once healthy. */
+  async function start(name, cmd, args, env, healthPath = '/healthz') {
+    const port = await freePort();
+    const log = openSync(join(logDir, `${name}.log`), 'w');
+    const child = spawn(cmd, args, {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env(port), PORT: String(port) },
+      stdio: ['ignore', log, log],
+    });
+    children.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 300; i++) {
+      if (child.exitCode !== null) break;
+      try {
+        await fetch(url + healthPath, { signal: AbortSignal.timeout(500) });
+        return url;
+      } catch {
+        await sleep(100);
+      }
+    }
+    throw new Error(`${name} did not start (see .stack/logs/bench/${name}.log)`);
+  }
+
+  /** SIGTERM to each process this stack started; SIGKILL to any still running after `graceMs`. */
+  async function stop(graceMs = 5000) {
+    const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+    const exited = running.map((c) => new Promise((r) => c.once('exit', r)));
+    for (const c of running) c.kill('SIGTERM');
+    await Promise.race([Promise.all(exited), sleep(graceMs)]);
+    for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+
+  return {
+    root,
+    logDir,
+    children,
+    start,
+    stop,
+    /** `[node, [entry]]` for start(): a path relative to the checkout (apps/x/dist/main.js). */
+    node: (entry) => [process.execPath, [join(root, entry)]],
+  };
+}
