@@ -4,6 +4,7 @@ import { GatewayModule } from './app.module.js';
 import { type GatewayConfig, loadGatewayConfig } from './config.js';
 import { GATEWAY_PATHS } from './http/openapi-paths.js';
 import { loadCatalogue } from './upstreams/upstream-config.js';
+import { warmUpTokenizer } from './proxy/usage-numbers.js';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -15,6 +16,7 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
   const config = { ...loadGatewayConfig(env), ...overrides };
   const logger = given ?? createLogger('gateway-service', config.logLevel);
   const catalogue = loadCatalogue(config.upstreamsFile, config.demoUpstreamUrl, env);
+  warmUpTokenizer();
   const preRouter = new PreRouter();
   const app = await createHttpApp(GatewayModule.forRoot(config, logger, catalogue, preRouter), {
     name: 'gateway-service',
