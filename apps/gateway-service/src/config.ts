@@ -26,6 +26,11 @@ const Schema = z
     /** JSON bodies nested deeper than this are refused (400) before they are parsed. */
     MAX_JSON_DEPTH: z.coerce.number().int().min(4).max(256).default(32),
     /**
+     * JSON elements a body may hold (each value after a comma counts 1, each object or array 8, each key 16): bounds the
+     * time JSON.parse takes on the event loop (~20 ms here at the default), whatever the body's size.
+     */
+    MAX_JSON_VALUES: z.coerce.number().int().min(1_000).max(100_000_000).default(300_000),
+    /**
      * Most answers one request may ask for: `n` × `best_of` × prompts of an array. Each is reserved at the
      * output cap; above it the request is refused (400 naming the field).
      */
@@ -68,8 +73,17 @@ const Schema = z
       .enum(['true', 'false'])
       .default('false')
       .transform((v) => v === 'true'),
+    /**
+     * The longest a request may take from forwarding to its last byte; then the upstream is cancelled and the
+     * client's stream cut. Below QUOTA_RESERVATION_TTL_MS, so no reservation expires under a live request.
+     */
+    REQUEST_MAX_MS: env.durationMs(300_000),
     /** Open streams get this long to finish on SIGTERM. */
     SHUTDOWN_GRACE_MS: env.durationMs(120_000),
+  })
+  .refine((e) => e.REQUEST_MAX_MS < e.QUOTA_RESERVATION_TTL_MS, {
+    message: 'must be below QUOTA_RESERVATION_TTL_MS',
+    path: ['REQUEST_MAX_MS'],
   })
   .transform((e) => ({
     ...serviceConfig(e),
@@ -83,11 +97,13 @@ const Schema = z
     authTimeoutMs: e.AUTH_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxJsonDepth: e.MAX_JSON_DEPTH,
+    maxJsonValues: e.MAX_JSON_VALUES,
     maxChoices: e.MAX_CHOICES,
     failedAuthPerMinute: e.FAILED_AUTH_PER_MINUTE,
     negativeCacheMaxEntries: e.NEGATIVE_CACHE_MAX_ENTRIES,
     streamStallTimeoutMs: e.STREAM_STALL_TIMEOUT_MS,
     usageReadAfterCloseMs: e.USAGE_READ_AFTER_CLOSE_MS,
+    requestMaxMs: e.REQUEST_MAX_MS,
     replicas: e.GATEWAY_REPLICAS,
     trustedProxies: e.TRUSTED_PROXIES.split(',')
       .map((p) => p.trim())

@@ -26,6 +26,7 @@ beforeAll(async () => {
       { name: 'demo', url: upstream.url, extra: { maxConcurrency: 1, maxQueue: 1, queueTimeoutMs: 300 } },
     ]),
     maxJsonDepth: 8,
+    maxJsonValues: 20_000,
     maxBodyBytes: 64 * 1024,
   });
   key = (await world.admin.key(await world.admin.account('pro'))).key;
@@ -104,6 +105,58 @@ describe('cheap refusal first', () => {
   });
 });
 
+describe('bodies that would cost the gateway or fool a provider', () => {
+  const send = (body: string | Buffer, k = key) =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+      body,
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  it('refuses a repeated top-level field: the provider must read what the gateway checked', async () => {
+    const r = await send(
+      '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"model":"gpt-4o-mini"}',
+    );
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'invalid_request', param: 'model' });
+    // The same field spelled with a JSON escape is the same field.
+    const escaped = await send(
+      '{"max_tokens":1,"messages":[{"role":"user","content":"hi"}],"max_tok\\u0065ns":5,"model":"gpt-4o-mini"}',
+    );
+    expect(escaped.status).toBe(400);
+  });
+
+  it('refuses invalid UTF-8 rather than reading it differently from the provider', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}]}'),
+    ]);
+    expect((await send(bytes)).status).toBe(400);
+  });
+
+  it('refuses a wide body past the element budget before parsing it', async () => {
+    const wide = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"x":[${Array(5_000).fill('{}').join(',')}]}`;
+    const r = await send(wide);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/JSON elements/);
+  });
+
+  it('counts special-token text in a prompt as text (no 500), for a key with a quota', async () => {
+    const limited = (
+      await world.admin.key(await world.admin.account('pro'), { quota: { type: 'total', limit: 100 } })
+    ).key;
+    const r = await send(
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'say <|endoftext|> and <|im_start|>' }],
+      }),
+      limited,
+    );
+    expect(r.status).toBe(200);
+  });
+});
+
 describe('provider errors', () => {
   it("never relays a provider's 401 body, which can quote the operator's key", async () => {
     await upstream.control({
@@ -150,6 +203,13 @@ describe('the provider queue is bounded and has a deadline', () => {
     await new Promise((r) => setTimeout(r, 50));
     const full = outcome(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }));
     expect(await full).toBe('503:service_unavailable');
+    const raw = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
+    });
+    expect(raw.status).toBe(503);
+    expect(raw.headers.get('retry-after')).toBe('1');
     expect(await queued).toBe('503:service_unavailable');
     expect(await first).toBe(200);
     await upstream.control({ latencyMs: 0 });

@@ -118,10 +118,12 @@ describe('the effective cap is always written into the forwarded body', () => {
     expect(await upstream.stats()).toMatchObject({ lastMaxTokens: CEILING, lastMaxCompletionTokens: null });
   });
 
-  it('max_completion_tokens past the ceiling is cut to it; generate is capped too', async () => {
+  it('max_completion_tokens past the ceiling is cut to it, in the field the provider reads; generate is capped too', async () => {
     const k = await world.admin.key(await world.admin.account('pro'));
     await post('/v1/chat/completions', k.key, { messages: user, max_completion_tokens: 9_999 });
-    expect(await upstream.stats()).toMatchObject({ lastMaxCompletionTokens: CEILING, lastMaxTokens: null });
+    expect(await upstream.stats()).toMatchObject({ lastMaxTokens: CEILING, lastMaxCompletionTokens: null });
+    await post('/v1/chat/completions', k.key, { messages: user, max_completion_tokens: 7 });
+    expect(await upstream.stats()).toMatchObject({ lastMaxTokens: 7, lastMaxCompletionTokens: null });
     await post('/v1/generate', k.key, { prompt: 'hi', max_tokens: 9_999 });
     expect(await upstream.stats()).toMatchObject({ lastMaxTokens: CEILING });
   });

@@ -32,6 +32,7 @@ beforeAll(async () => {
     ]),
     streamStallTimeoutMs: 500,
     usageReadAfterCloseMs: 300,
+    requestMaxMs: 4_000,
   });
   key = await world.admin.key(await world.admin.account('pro'));
 }, 60_000);
@@ -137,6 +138,26 @@ describe('streams always end', () => {
       .catch(() => undefined);
     const [e] = await events(since, 1);
     expect(e).toMatchObject({ status: 499, estimated: false, stream: false });
+    expect(e.completionTokens).toBeGreaterThan(0);
+  });
+});
+
+describe('every request ends by REQUEST_MAX_MS', () => {
+  it('a provider that hangs mid-stream while the client reads on is cut at the deadline, and billed', async () => {
+    await upstream.control({ stallAfterChunks: 3, replyWords: 50 });
+    const since = new Date();
+    const stream = await client(gw.url, key.key).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
+    let chunks = 0;
+    await (async () => {
+      for await (const _ of stream) chunks++;
+    })().catch(() => undefined);
+    expect(chunks).toBe(3);
+    const [e] = await events(since, 1);
+    expect(e.status).toBe(504);
     expect(e.completionTokens).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,4 @@
-import { ipInRanges, parseIpRange, type IpRange } from './ip.js';
+import { ipInRanges, parseClientIp, parseIpRange, type IpRange } from './ip.js';
 
 const ranges = (...list: string[]) => list.map((s) => parseIpRange(s) as IpRange);
 
@@ -57,5 +57,12 @@ describe('IP allow-list', () => {
   it('matches everything with /0 of the same family only', () => {
     expect(ipInRanges('8.8.8.8', ranges('0.0.0.0/0'))).toBe(true);
     expect(ipInRanges('::2', ranges('0.0.0.0/0'))).toBe(false);
+  });
+});
+
+describe('client addresses with a zone id', () => {
+  it('are read without their zone, never thrown on', () => {
+    for (const text of ['fe80::1%eth0', '::%x', 'fe80::%1']) expect(() => parseClientIp(text)).not.toThrow();
+    expect(parseClientIp('fe80::1%eth0')).toEqual(parseClientIp('fe80::1'));
   });
 });

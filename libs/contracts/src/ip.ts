@@ -49,7 +49,8 @@ export function parseIpRange(text: string): IpRange | undefined {
 /** Normalises an IPv4-mapped IPv6 client address (::ffff:a.b.c.d) to plain IPv4, as proxies report both. */
 export function parseClientIp(text: string): { version: 4 | 6; value: bigint } | undefined {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(text);
-  const ip = mapped ? mapped[1] : text;
+  // A zone id (fe80::1%eth0) names the interface, not the address: it is dropped, never parsed.
+  const ip = mapped ? mapped[1] : text.replace(/%.*$/, '');
   if (isIPv4(ip)) return { version: 4, value: v4ToBigInt(ip) };
   if (isIPv6(ip)) return { version: 6, value: v6ToBigInt(ip) };
   return undefined;

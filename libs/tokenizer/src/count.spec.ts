@@ -198,3 +198,15 @@ describe('TokenCounter', () => {
     expect(seen.longest).toBeLessThanOrEqual(128);
   });
 });
+
+describe('special-token text', () => {
+  it('is counted as text, never thrown on', () => {
+    for (const t of ['<|endoftext|>', 'a <|im_start|>system', '<|fim_prefix|><|fim_suffix|>'])
+      for (const count of [
+        countTextTokens,
+        (x: string) => new TokenCounter().bound(x),
+        (x: string) => new TokenCounter().estimate(x),
+      ])
+        expect(count(t)).toBeGreaterThan(0);
+  });
+});

@@ -1,7 +1,12 @@
 // Linear, bounded token counting. gpt-tokenizer's BPE is quadratic on long runs without a pretoken break
 // (16 KiB of 'a' takes half a second), so text is counted in pieces of at most 128 characters, cut where
 // o200k's pretokenizer would cut anyway; and one counter counts only a budget of characters exactly.
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
+
+// Special-token text such as `<|endoftext|>` in a prompt or an answer is text to count, not an error
+// (gpt-tokenizer throws on it by default, which would turn a client's prompt into a 500).
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+const countTokens: CountFn = (text) => countO200k(text, AS_TEXT);
 
 /** Characters one counter counts exactly; past it, bounds and estimates are byte-based (linear, cheap). */
 export const EXACT_COUNT_CHARS = 4096;

@@ -228,6 +228,12 @@ describe('failed authentications per address', () => {
     // Other addresses, and internal callers (no address), are not affected.
     expect(codeOf(await call(uncached, '10.0.0.2'))).toBe('ok');
     expect(codeOf(await call(format.generate()))).toBe('invalid_api_key');
+    // A key known to be real that dropped out of the cache (a reconnect clears it) is still looked up for
+    // the blocked address: a broken client behind a shared address cannot lock out the working keys.
+    nats.reconnected();
+    expect(codeOf(await call(uncached, '10.0.0.1'))).toBe('ok');
+    expect(codeOf(await call(cached, '10.0.0.1'))).toBe('ok');
+    expect(codeOf(await call(format.generate(), '10.0.0.1'))).toBe('rate_limit_exceeded');
   });
 
   it('a concurrent burst of forged keys from one address sends at most the limit of lookups', async () => {

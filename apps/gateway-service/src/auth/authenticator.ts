@@ -14,6 +14,7 @@ import { counter, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { type ClientWindow, FailedAuthLimiter, limitedAddress } from './failed-auth-limiter.js';
 import { NegativeCache } from './negative-cache.js';
+import { KnownKeys } from './known-keys.js';
 import { PrincipalCache } from './principal-cache.js';
 
 export const KEY_FORMAT = Symbol('KEY_FORMAT');
@@ -51,6 +52,7 @@ export class Authenticator implements OnApplicationBootstrap {
   readonly limiter: FailedAuthLimiter;
   /** One auth.verify per hash at a time: concurrent misses share its answer. */
   private readonly inflight = new Map<string, Promise<Principal | ErrorCode>>();
+  private readonly known = new KnownKeys();
   private freshUntil = 0;
   /** Bumped by every key event and reconnect: an answer to a lookup that started before is not cached. */
   private generation = 0;
@@ -109,7 +111,7 @@ export class Authenticator implements OnApplicationBootstrap {
     now: number,
   ): Promise<AuthResult> {
     const address = ctx.clientIp === undefined ? undefined : limitedAddress(ctx.clientIp);
-    if (address !== undefined) {
+    if (address !== undefined && !this.known.has(hash, now)) {
       const retryAfterMs = this.limiter.retryAfterMs(address, now);
       if (retryAfterMs > 0) {
         authBlocked.inc();
@@ -172,6 +174,7 @@ export class Authenticator implements OnApplicationBootstrap {
     const now = Date.now();
     if (reply.ok) {
       const principal = compilePrincipal(reply.data.principal);
+      this.known.add(hash, now);
       if (current) this.cache.put(hash, principal, now);
       return principal;
     }

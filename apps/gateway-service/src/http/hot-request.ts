@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type IpRange, ipInRanges } from '@gw/contracts';
-import { JsonDepthScanner } from './json-depth.js';
+import { JsonShapeScanner, type ShapeLimits, type ShapeProblem } from './json-shape.js';
 
 export interface HotRequest {
   /** Echoed as x-request-id: the client's own when it sent a valid one. */
@@ -41,18 +41,22 @@ export function clientIp(req: IncomingMessage, trusted: readonly IpRange[]): str
 }
 
 export type BodyRead =
-  { ok: true; body: Buffer } | { ok: false; reason: 'too_large' | 'too_deep' | 'aborted' };
+  | { ok: true; body: Buffer }
+  | { ok: false; reason: 'too_large' | 'aborted' }
+  | { ok: false; reason: 'shape'; problem: ShapeProblem };
 
 /**
- * The body, refused as soon as it passes `limit` bytes or `maxDepth` levels of JSON nesting: each chunk is
- * scanned as it arrives, so neither a huge nor a deeply nested body is ever held or parsed whole.
+ * The body, refused as soon as it passes `limit` bytes or a shape bound (nesting, elements, a repeated
+ * top-level key): each chunk is scanned as it arrives, so no costly body is ever held or parsed whole.
  */
-export function readBody(req: IncomingMessage, limit: number, maxDepth: number): Promise<BodyRead> {
+export function readBody(req: IncomingMessage, limit: number, shape: ShapeLimits): Promise<BodyRead> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.resolve({ ok: false, reason: 'too_large' });
+  // The client left while the key was being checked: its 'close' has already passed.
+  if (req.destroyed) return Promise.resolve({ ok: false, reason: 'aborted' });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const depth = new JsonDepthScanner(maxDepth);
+    const scanner = new JsonShapeScanner(shape);
     let size = 0;
     const stop = (result: BodyRead) => {
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
@@ -61,7 +65,8 @@ export function readBody(req: IncomingMessage, limit: number, maxDepth: number):
     const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) return stop({ ok: false, reason: 'too_large' });
-      if (!depth.push(c)) return stop({ ok: false, reason: 'too_deep' });
+      const problem = scanner.push(c);
+      if (problem) return stop({ ok: false, reason: 'shape', problem });
       chunks.push(c);
     };
     const onEnd = () => stop({ ok: true, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });

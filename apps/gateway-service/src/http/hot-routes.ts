@@ -14,13 +14,14 @@ import {
   toEnvelope,
   type UsageEndpoint,
 } from '@gw/contracts';
-import type { Principal } from '@gw/access';
+import { type Principal, quotaExhausted } from '@gw/access';
 import { counter, histogram, type Logger, PreRouter, Readiness } from '@gw/platform';
 import { Authenticator } from '../auth/authenticator.js';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { InferenceHandler } from '../proxy/inference.handler.js';
 import { ModelsHandler } from '../proxy/models.handler.js';
 import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
+import type { ShapeProblem } from './json-shape.js';
 
 const POST_ROUTES: Record<string, UsageEndpoint> = {
   '/v1/chat/completions': 'chat.completions',
@@ -42,11 +43,16 @@ const requests = counter('gateway_requests_total', 'Inference requests by endpoi
 ]);
 const escaped = counter('gateway_route_errors_total', 'Unexpected errors caught by the hot routes boundary');
 
-const BODY_REFUSALS = {
-  too_large: (limit: number) => apiError('request_too_large', `The body exceeds ${limit} bytes.`),
-  too_deep: (depth: number) =>
-    apiError('invalid_request', `The body is nested deeper than ${depth} levels.`, null),
-};
+function shapeError(problem: ShapeProblem, config: GatewayConfig): ApiError {
+  if (problem === 'too_deep')
+    return apiError('invalid_request', `The body is nested deeper than ${config.maxJsonDepth} levels.`);
+  if (problem === 'too_many_values')
+    return apiError('invalid_request', `The body has more than ${config.maxJsonValues} JSON elements.`);
+  const field = problem.duplicate.slice(0, 64);
+  return apiError('invalid_request', `The field ${field} is given more than once.`, field);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 @Injectable()
 export class HotRoutes implements OnModuleInit {
@@ -77,7 +83,7 @@ export class HotRoutes implements OnModuleInit {
     if (!endpoint && !models) return false;
     const ctx: HotRequest = {
       ...requestIds(req),
-      ip: clientIp(req, this.trusted),
+      ip: this.address(req),
       authorization: req.headers.authorization,
     };
     const started = performance.now();
@@ -90,12 +96,26 @@ export class HotRoutes implements OnModuleInit {
       if (endpoint) requests.inc({ endpoint, status });
     });
     const work = this.readiness.isDraining
-      ? Promise.resolve(this.fail(res, ctx, apiError('service_unavailable', 'The gateway is shutting down.')))
+      ? Promise.resolve(
+          this.fail(res, ctx, apiError('service_unavailable', 'The gateway is shutting down.'), {
+            'retry-after': '1',
+            connection: 'close',
+          }),
+        )
       : endpoint
         ? this.post(endpoint, req, res, ctx)
         : this.listModels(res, ctx);
     work.catch((err: unknown) => this.boundary(err, res, ctx));
     return true;
+  }
+
+  /** The client's address; a forwarded hop the address parser cannot read counts as the socket's own. */
+  private address(req: IncomingMessage): string {
+    try {
+      return clientIp(req, this.trusted);
+    } catch {
+      return req.socket.remoteAddress ?? '';
+    }
   }
 
   /** The one place an unexpected error of a hot route ends: logged with the request id, 500 or a cut stream. */
@@ -129,21 +149,24 @@ export class HotRoutes implements OnModuleInit {
   private async post(endpoint: UsageEndpoint, req: IncomingMessage, res: ServerResponse, ctx: HotRequest) {
     const principal = await this.principal(res, ctx);
     if (!principal) return;
-    const { maxBodyBytes, maxJsonDepth } = this.config;
-    const read = await readBody(req, maxBodyBytes, maxJsonDepth);
+    // A key that can spend nothing more is refused before its body costs anything.
+    if (quotaExhausted(principal, Date.now())) return this.fail(res, ctx, apiError('insufficient_quota'));
+    const { maxBodyBytes, maxJsonDepth, maxJsonValues } = this.config;
+    const read = await readBody(req, maxBodyBytes, { maxDepth: maxJsonDepth, maxValues: maxJsonValues });
     if (!read.ok) {
-      if (read.reason === 'aborted') return void res.destroy();
-      const error =
-        read.reason === 'too_large'
-          ? BODY_REFUSALS.too_large(maxBodyBytes)
-          : BODY_REFUSALS.too_deep(maxJsonDepth);
-      return this.fail(res, ctx, error);
+      if (read.reason === 'aborted') {
+        ctx.outcome = 499;
+        return void res.destroy();
+      }
+      if (read.reason === 'shape') return this.fail(res, ctx, shapeError(read.problem, this.config));
+      return this.fail(res, ctx, apiError('request_too_large', `The body exceeds ${maxBodyBytes} bytes.`));
     }
     let json: unknown;
     try {
-      json = JSON.parse(read.body.toString('utf8'));
+      // Invalid UTF-8 is refused, not replaced: the provider must read the same fields the gateway checked.
+      json = JSON.parse(utf8.decode(read.body));
     } catch {
-      return this.fail(res, ctx, apiError('invalid_request', 'The body is not valid JSON.'));
+      return this.fail(res, ctx, apiError('invalid_request', 'The body is not valid JSON (UTF-8).'));
     }
     await this.inference.handle(endpoint, ctx, principal, read.body, json, res);
   }

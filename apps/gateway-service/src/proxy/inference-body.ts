@@ -98,12 +98,11 @@ function outputsOf(
   const n = count(json, 'n', MAX_N);
   if (typeof n === 'object') return n;
   let each = n ?? 1;
-  if (endpoint === 'completions') {
-    const bestOf = count(json, 'best_of', MAX_N);
-    if (typeof bestOf === 'object') return bestOf;
-    if (bestOf !== undefined && bestOf < each) return bad('best_of', 'must be at least n');
-    each = bestOf ?? each;
-  }
+  // best_of is OpenAI's on legacy completions; vLLM and others take it on chat too, and bill every answer.
+  const bestOf = count(json, 'best_of', MAX_N);
+  if (typeof bestOf === 'object') return bestOf;
+  if (bestOf !== undefined && bestOf < each) return bad('best_of', 'must be at least n');
+  each = bestOf ?? each;
   const outputs = each * prompts;
   if (outputs > limits.maxChoices) {
     const param = json.best_of != null ? 'best_of' : json.n != null ? 'n' : 'prompt';

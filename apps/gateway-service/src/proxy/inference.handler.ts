@@ -24,7 +24,7 @@ import type { ModelRoute } from '../upstreams/upstream-config.js';
 import { LastUsedBatcher } from '../usage/last-used.js';
 import { UsagePublisher } from '../usage/usage-publisher.js';
 import { type InferenceBody, readInferenceBody } from './inference-body.js';
-import { relayJson, relayStream, type RelayContext, type Settlement } from './relays.js';
+import { readLimited, relayJson, relayStream, type RelayContext, type Settlement } from './relays.js';
 import { upstreamBody } from './upstream-body.js';
 import { upstreamClientError } from './upstream-errors.js';
 import { promptTokens } from './usage-numbers.js';
@@ -44,6 +44,8 @@ const UPSTREAM_PATH: Record<UsageEndpoint, string> = {
 };
 
 const NOTHING = { prompt: 0, completion: 0 };
+/** A provider's error message is short; more is not read. */
+const ERROR_BODY_LIMIT = 64 * 1024;
 
 /** A request that passed every check: what serving and recording it need. */
 interface Admitted {
@@ -128,7 +130,7 @@ export class InferenceHandler {
     let reservation: Reservation | undefined;
     const limits = creditLimits(principal, now);
     if (limits) {
-      const worstCase = await this.worstCase(endpoint, body, route.model, cap, principal);
+      const worstCase = await this.worstCase(endpoint, body, route, cap, principal);
       if (worstCase === undefined)
         return refuse(apiError('service_unavailable', 'Prices cannot be loaded right now.'));
       reservation = { requestId: req.usageId, micros: worstCase, limits };
@@ -171,20 +173,28 @@ export class InferenceHandler {
   private async worstCase(
     endpoint: UsageEndpoint,
     body: InferenceBody,
-    model: string,
+    route: ModelRoute,
     cap: number,
     principal: Principal,
   ): Promise<number | undefined> {
     if (!this.prices.loaded) await this.prices.fresh().catch(() => undefined);
     if (!this.prices.loaded) return undefined;
-    const price = this.prices.price(model);
+    const price = this.prices.price(route.model);
     if (!price) return 0;
-    const prompt = promptTokens(endpoint, body.json, 'bound');
+    const prompt = promptTokens(endpoint, body.json, 'bound', route.mediaPartTokens);
     return costMicros(prompt, cap * body.outputs, price, principal.record.group.multiplierPpm);
   }
 
+  /** Never throws: the single exit must run whatever went wrong (then the body's bytes ÷ 4 stand in). */
   private promptEstimate(a: Admitted) {
-    return { prompt: promptTokens(a.endpoint, a.body.json, 'estimate'), completion: 0 };
+    try {
+      return {
+        prompt: promptTokens(a.endpoint, a.body.json, 'estimate', a.route.mediaPartTokens),
+        completion: 0,
+      };
+    } catch {
+      return { prompt: Math.ceil(a.raw.length / 4), completion: 0 };
+    }
   }
 
   /** Steps 6: forward and relay. Every path returns what the request came to. */
@@ -193,14 +203,25 @@ export class InferenceHandler {
     const gone = new AbortController();
     let readOn: NodeJS.Timeout | undefined;
     // The client left: stop writing, but read the upstream on for a while to learn the real usage.
+    let timedOut = false;
+    let clientLeft = false;
     const onClose = () => {
       if (res.writableFinished) return;
+      clientLeft ||= !timedOut;
       gone.abort();
       const ms = this.config.usageReadAfterCloseMs;
       if (ms === 0) upstreamAbort.abort();
       else readOn = setTimeout(() => upstreamAbort.abort(), ms);
     };
     res.once('close', onClose);
+    // However the client reads and the upstream writes, the request ends by REQUEST_MAX_MS.
+    const expired = new AbortController();
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      expired.abort();
+      upstreamAbort.abort();
+      if (res.headersSent && !res.writableFinished) res.destroy();
+    }, this.config.requestMaxMs);
     overhead.observe({ endpoint: a.endpoint }, (performance.now() - a.started) / 1000);
     const result = await this.router.forward({
       route: a.route,
@@ -215,10 +236,20 @@ export class InferenceHandler {
         ),
       priority: a.principal.record.tier.priority,
       signal: upstreamAbort.signal,
-      clientGone: gone.signal,
+      clientGone: AbortSignal.any([gone.signal, expired.signal]),
     });
     try {
       if (!result.ok) {
+        if (timedOut && !clientLeft) {
+          this.send(
+            res,
+            a.req,
+            apiError('upstream_timeout', 'The request took longer than allowed.'),
+            a.headers,
+          );
+          const tokens = result.sent ? this.promptEstimate(a) : NOTHING;
+          return { status: 504, provider: result.provider, tokens, estimated: result.sent };
+        }
         // Gone before an answer: a provider that had the request may have started on it.
         if (gone.signal.aborted)
           return {
@@ -227,7 +258,9 @@ export class InferenceHandler {
             tokens: result.sent ? this.promptEstimate(a) : NOTHING,
             estimated: result.sent,
           };
-        this.send(res, a.req, apiError(result.code, result.message), a.headers);
+        const retry: Record<string, string> =
+          result.code === 'service_unavailable' ? { 'retry-after': '1' } : {};
+        this.send(res, a.req, apiError(result.code, result.message), { ...a.headers, ...retry });
         return {
           status: errorStatus(result.code),
           provider: result.provider,
@@ -238,7 +271,8 @@ export class InferenceHandler {
       const { response: upstream, provider } = result;
       if (upstream.statusCode >= 400) {
         // A provider's refusal costs nothing; its body is mapped, never relayed as it is.
-        const error = upstreamClientError(upstream.statusCode, await upstream.body.text(), provider.name);
+        const text = (await readLimited(upstream.body, ERROR_BODY_LIMIT))?.toString('utf8') ?? '';
+        const error = upstreamClientError(upstream.statusCode, text, provider.name);
         this.send(res, a.req, error, a.headers);
         return {
           status: errorStatus(error.code),
@@ -258,10 +292,13 @@ export class InferenceHandler {
         stallTimeoutMs: this.config.streamStallTimeoutMs,
         fail: (error) => this.send(res, a.req, error, a.headers),
       };
-      if (a.body.stream) return await relayStream(c, a.body.includeUsage);
-      return await relayJson(c, (parsed, raw) => this.answer(a, res, parsed, raw));
+      const settled = a.body.stream
+        ? await relayStream(c, a.body.includeUsage)
+        : await relayJson(c, (parsed, raw) => this.answer(a, res, parsed, raw));
+      return timedOut && !clientLeft && settled.status !== 200 ? { ...settled, status: 504 } : settled;
     } finally {
       clearTimeout(readOn);
+      clearTimeout(deadline);
       res.off('close', onClose);
       if (result.ok) {
         if (!result.response.body.readableEnded) result.response.body.destroy();

@@ -86,16 +86,30 @@ export async function relayStream(c: RelayContext, includeUsage: boolean): Promi
   };
 }
 
+/** A provider's non-stream answer is held whole to read its usage: past this it is refused (502). */
+const JSON_ANSWER_LIMIT = 64 * 1024 * 1024;
+
+/** The body, or undefined when it passes `limit` bytes or breaks off (the rest is not read). */
+export async function readLimited(body: AsyncIterable<unknown>, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) return undefined;
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return undefined;
+  }
+  return Buffer.concat(chunks);
+}
+
 export async function relayJson(
   c: RelayContext,
   send: (parsed: Record<string, unknown>, raw: Buffer) => void,
 ) {
-  let raw: Buffer | undefined;
-  try {
-    raw = Buffer.from(await c.upstream.body.arrayBuffer());
-  } catch {
-    raw = undefined;
-  }
+  const raw = await readLimited(c.upstream.body, JSON_ANSWER_LIMIT);
   let parsed: Record<string, unknown> | undefined;
   try {
     parsed = raw && (JSON.parse(raw.toString('utf8')) as Record<string, unknown>);

@@ -12,7 +12,8 @@ function forward(
   t = target,
 ) {
   const body = readInferenceBody(endpoint, JSON.parse(text), { maxChoices: 16 }) as InferenceBody;
-  const out = upstreamBody(endpoint, body, Buffer.from(text), t, cap);
+  // As the handler computes it: the smaller of the client's caps and the ceiling.
+  const out = upstreamBody(endpoint, body, Buffer.from(text), t, Math.min(body.maxTokens ?? cap, cap));
   return { out, json: JSON.parse(out.toString()) };
 }
 const messages = '[{"role":"user","content":"hi"}]';
@@ -32,7 +33,7 @@ describe('upstreamBody', () => {
   });
 
   it('passes the bytes through untouched when nothing must change', () => {
-    const text = `{"model":"m","messages":${messages},"max_completion_tokens":50}`;
+    const text = `{"model":"m","messages":${messages},"max_tokens":50}`;
     expect(forward('chat.completions', text).out.toString()).toBe(text);
     const emb = '{"model":"m","input":"x"}';
     expect(forward('embeddings', emb).out.toString()).toBe(emb);
@@ -44,7 +45,19 @@ describe('upstreamBody', () => {
         'chat.completions',
         `{"model":"m","messages":${messages},"max_tokens":5000,"max_completion_tokens":9000}`,
       ).json,
-    ).toMatchObject({ max_tokens: 100, max_completion_tokens: 100 });
+    ).toMatchObject({ max_tokens: 100 });
+    // Exactly one cap, in the field the provider reads: the client's other field is moved into it.
+    const moved = forward(
+      'chat.completions',
+      `{"model":"m","messages":${messages},"max_completion_tokens":10}`,
+    ).json;
+    expect(moved).toMatchObject({ max_tokens: 10 });
+    expect(moved).not.toHaveProperty('max_completion_tokens');
+    const both = forward(
+      'chat.completions',
+      `{"model":"m","messages":${messages},"max_tokens":5000,"max_completion_tokens":9000}`,
+    ).json;
+    expect(both).not.toHaveProperty('max_completion_tokens');
     expect(forward('completions', '{"model":"m","prompt":"p","max_tokens":null}').json).toMatchObject({
       max_tokens: 100,
     });

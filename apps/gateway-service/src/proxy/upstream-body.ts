@@ -7,11 +7,10 @@ import type { InferenceBody } from './inference-body.js';
 
 export interface BodyTarget {
   upstreamModel: string;
-  /** Where to write the cap when the client named none (the provider's setting). */
+  /** The one cap field the provider reads (its setting); the client's other cap field is moved into it. */
   capField: 'max_tokens' | 'max_completion_tokens';
 }
 
-const CAP_FIELDS = ['max_tokens', 'max_completion_tokens'] as const;
 const OPEN_BRACE = 0x7b;
 
 export function upstreamBody(
@@ -34,16 +33,11 @@ export function upstreamBody(
   const add: Record<string, unknown> = {};
   if (target.upstreamModel !== body.model) set.model = target.upstreamModel;
   if (endpoint !== 'embeddings') {
-    let named = false;
-    for (const field of CAP_FIELDS) {
-      const v = json[field];
-      if (typeof v === 'number') {
-        named = true;
-        if (v > cap) set[field] = cap;
-      }
-    }
-    // A cap field sent as null is replaced (re-serialised); an absent one is added.
-    if (!named) (target.capField in json ? set : add)[target.capField] = cap;
+    // Exactly one cap reaches the provider, in the field it reads: the smaller of the client's and the ceiling.
+    const other = target.capField === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens';
+    if (other in json) set[other] = undefined; // JSON.stringify drops it
+    const given = json[target.capField];
+    if (given !== cap) (target.capField in json || other in json ? set : add)[target.capField] = cap;
   }
   if (body.stream && !body.includeUsage) {
     // Usage is always requested from the upstream; the extra frame is hidden from a client that did not ask.

@@ -42,8 +42,28 @@ export function warmUpTokenizer() {
   for (let i = 0; i < 20; i++) for (const s of samples) new TokenCounter().bound(s.repeat(40) + i);
 }
 
-/** Parts of a chat request billed as prompt besides the messages: tool and schema definitions. */
-const PROMPT_EXTRAS = ['tools', 'functions', 'response_format'] as const;
+/** Top-level fields billed as prompt besides the messages (chat) or the prompt (completions). */
+const CHAT_EXTRAS = ['tools', 'functions', 'response_format', 'prediction', 'tool_choice'] as const;
+const MESSAGE_TEXT = new Set(['role', 'content', 'name']);
+
+/**
+ * A chat prompt: OpenAI's framing and text parts, every other field of a message (tool calls and their
+ * arguments, tool results' ids, audio references…) as JSON text, each media part (image, audio, file) at
+ * the model's `mediaPartTokens`, and the request's tool and schema definitions.
+ */
+function chatPrompt(json: Record<string, unknown>, count: (t: string) => number, mediaPartTokens: number) {
+  const messages = json.messages as (ChatMessageLike & Record<string, unknown>)[];
+  let total = countChatTokens(messages, count);
+  for (const m of messages) {
+    for (const field in m)
+      if (!MESSAGE_TEXT.has(field) && m[field] != null) total += count(JSON.stringify(m[field]));
+    if (Array.isArray(m.content))
+      for (const part of m.content as { type?: unknown }[])
+        if (part?.type !== 'text') total += mediaPartTokens;
+  }
+  for (const field of CHAT_EXTRAS) if (json[field] != null) total += count(JSON.stringify(json[field]));
+  return total;
+}
 
 /**
  * The prompt's tokens: `bound` for reservations (past the counter's budget, one token per UTF-8 byte, which no
@@ -53,21 +73,19 @@ export function promptTokens(
   endpoint: UsageEndpoint,
   json: Record<string, unknown>,
   mode: 'bound' | 'estimate',
+  mediaPartTokens = 0,
 ): number {
   const counter = new TokenCounter();
   const count = mode === 'bound' ? (t: string) => counter.bound(t) : (t: string) => counter.estimate(t);
   switch (endpoint) {
-    case 'chat.completions': {
-      let total = countChatTokens(json.messages as ChatMessageLike[], count);
-      if (mode === 'bound')
-        for (const field of PROMPT_EXTRAS)
-          if (json[field] != null) total += count(JSON.stringify(json[field]));
-      return total;
-    }
+    case 'chat.completions':
+      return chatPrompt(json, count, mediaPartTokens);
     case 'generate':
       return countChatTokens([{ role: 'user', content: json.prompt }], count);
     case 'completions':
-      return countInputTokens(json.prompt, count);
+      return (
+        countInputTokens(json.prompt, count) + (typeof json.suffix === 'string' ? count(json.suffix) : 0)
+      );
     case 'embeddings':
       return countInputTokens(json.input, count);
   }

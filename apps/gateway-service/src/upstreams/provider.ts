@@ -22,7 +22,9 @@ export class Provider {
   constructor(readonly config: ProviderConfig) {
     this.basePath = new URL(config.baseUrl).pathname.replace(/\/$/, '');
     this.pool = new Pool(new URL(config.baseUrl).origin, {
-      connections: config.connections,
+      // Never fewer connections than slots: a request holding a slot must not then wait, without a
+      // deadline, in undici's own queue for a socket.
+      connections: Math.max(config.connections, config.maxConcurrency),
       pipelining: 1,
       keepAliveTimeout: 30_000,
       headersTimeout: config.timeoutMs,

@@ -26,6 +26,7 @@ describe('upstream catalogue', () => {
     expect(c.routes.get('m')).toEqual({
       model: 'm',
       maxOutputTokens: 100,
+      mediaPartTokens: 2000,
       targets: [
         { provider: 'a', upstreamModel: 'm' },
         { provider: 'b', upstreamModel: 'b-m' },

@@ -12,6 +12,11 @@ const ModelEntry = z.union([
     aliases: z.array(z.string().min(1)).default([]),
     /** Output cap used when a request gives no max_tokens, and the ceiling max_tokens is cut to. */
     maxOutputTokens: z.number().int().positive().default(4096),
+    /**
+     * Prompt tokens reserved (and estimated) for each image, audio or file part of a message: providers price
+     * them by size, which the gateway does not decode. gpt-4o's largest image is ~1,105; gpt-4o-mini's ~36,800.
+     */
+    mediaPartTokens: z.number().int().min(0).max(1_000_000).default(2_000),
   }),
 ]);
 
@@ -59,6 +64,7 @@ export interface ModelRoute {
   /** The gateway's name for the model (what keys and tiers list, what usage records). */
   model: string;
   maxOutputTokens: number;
+  mediaPartTokens: number;
   targets: { provider: string; upstreamModel: string }[];
 }
 
@@ -92,11 +98,16 @@ export function buildCatalogue(file: UpstreamsFile, env: NodeJS.ProcessEnv): Ups
     for (const entry of p.models) {
       const m =
         typeof entry === 'string'
-          ? { name: entry, upstreamModel: entry, aliases: [], maxOutputTokens: 4096 }
+          ? { name: entry, upstreamModel: entry, aliases: [], maxOutputTokens: 4096, mediaPartTokens: 2_000 }
           : entry;
       let route = canonical.get(m.name);
       if (!route) {
-        route = { model: m.name, maxOutputTokens: m.maxOutputTokens, targets: [] };
+        route = {
+          model: m.name,
+          maxOutputTokens: m.maxOutputTokens,
+          mediaPartTokens: m.mediaPartTokens,
+          targets: [],
+        };
         canonical.set(m.name, route);
       }
       route.targets.push({ provider: p.name, upstreamModel: m.upstreamModel ?? m.name });
