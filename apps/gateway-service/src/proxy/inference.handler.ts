@@ -197,7 +197,7 @@ export class InferenceHandler {
     }
   }
 
-  /** Steps 6: forward and relay. Every path returns what the request came to. */
+  /** Step 6: forward and relay. Every path returns what the request came to. */
   private async serve(a: Admitted, res: ServerResponse): Promise<Settlement> {
     const upstreamAbort = new AbortController();
     const gone = new AbortController();
