@@ -218,6 +218,26 @@ describe('the provider queue is bounded and has a deadline', () => {
 });
 
 describe("the hot routes keep the framework's guarantees", () => {
+  it("answers what Node's HTTP parser refuses in the OpenAI envelope, with a request id", async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve) => {
+        const url = new URL(gw.url);
+        const socket = tcp(Number(url.port), url.hostname);
+        let data = '';
+        socket.on('data', (d) => (data += d.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', () => undefined);
+        socket.write(request);
+      });
+    const badUrl = await raw('GET /v1/\x80models HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(badUrl).toMatch(/^HTTP\/1.1 400/);
+    expect(badUrl).toMatch(/x-request-id: [\w-]+/);
+    expect(JSON.parse(badUrl.slice(badUrl.indexOf('\r\n\r\n') + 4)).error.code).toBe('invalid_request');
+    const huge = await raw(`GET /v1/models HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1.1 431/);
+    expect(huge).toContain('"code":"request_too_large"');
+  });
+
   it('records every hot route in the request-duration histogram, with its outcome', async () => {
     await client(gw.url, key).chat.completions.create({ model: 'gpt-4o-mini', messages });
     await fetch(`${gw.url}/v1/models`);

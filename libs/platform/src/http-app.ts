@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
+import { clientErrorHandler } from './client-error.js';
 import { ApiExceptionFilter } from './exception-filter.js';
 import { NestPinoLogger } from './logger.js';
 import { collectProcessMetrics, histogram } from './metrics.js';
@@ -50,6 +51,7 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    clientErrorHandler,
     // No Express-style middleware anywhere: skip the engine that would run on every request.
     skipMiddie: true,
     ...(opts.preRouter
