@@ -44,6 +44,11 @@ export const ERROR_CATALOGUE = {
     type: 'invalid_request_error',
     message: 'The request body is too large.',
   },
+  headers_too_large: {
+    status: 431,
+    type: 'invalid_request_error',
+    message: 'The request headers are too large.',
+  },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', message: 'Rate limit reached. Retry later.' },
   insufficient_quota: {
     status: 429,

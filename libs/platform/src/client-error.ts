@@ -13,7 +13,7 @@ const BY_PARSER_CODE: Record<string, { status: number; code: ErrorCode; message:
   },
   HPE_HEADER_OVERFLOW: {
     status: 431,
-    code: 'request_too_large',
+    code: 'headers_too_large',
     message: 'The request headers are too large.',
   },
 };

@@ -5,6 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { apiError, toEnvelope } from '@gw/contracts';
+import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { clientErrorHandler } from './client-error.js';
 import { ApiExceptionFilter } from './exception-filter.js';
@@ -52,6 +54,14 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
     },
     return503OnClosing: true,
     clientErrorHandler,
+    // A URL the router cannot decode (`/%zz`) is refused in the envelope too, with the request id.
+    frameworkErrors: (err: Error, req: { id: string }, reply: FastifyReply) => {
+      void reply
+        .status(400)
+        .header('content-type', 'application/json')
+        .header('x-request-id', req.id)
+        .send(toEnvelope(apiError('invalid_request', `The request is malformed: ${err.message}`)));
+    },
     // No Express-style middleware anywhere: skip the engine that would run on every request.
     skipMiddie: true,
     ...(opts.preRouter
