@@ -29,8 +29,11 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
   const { status, code, message } = BY_PARSER_CODE[err.code ?? ''] ?? MALFORMED;
   const body = JSON.stringify(toEnvelope(apiError(code, message)));
   if (!socket.writable) return void socket.destroy();
+  // An answer to HEAD has no body, even when the rest of the request was unreadable.
+  const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
+      `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n` +
+      (head ? '' : body),
   );
 }
