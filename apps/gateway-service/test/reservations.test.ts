@@ -105,6 +105,7 @@ describe('spend never passes the limit, whatever the shape', () => {
     // A quota worth about three such requests, twelve of them at once.
     const limit = Math.floor(each * 3.5);
     const r = await burst(limit, 12, path, body);
+    console.info(`${_name}: ${r.accepted}/12 accepted, spent ${r.spent} of ${limit} micro-credits`);
     expect(r.spent).toBeLessThanOrEqual(limit);
     expect(r.accepted).toBeGreaterThanOrEqual(1);
     expect(r.statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
