@@ -15,6 +15,8 @@ export interface HotRequest {
   usageId: string;
   ip: string;
   authorization: string | undefined;
+  /** Arrival, on performance.now()'s clock: the overhead histogram, the duration metric and usage latency. */
+  started: number;
   /** The outcome recorded in metrics when it differs from the HTTP status (a stream that broke after 200). */
   outcome?: number;
 }

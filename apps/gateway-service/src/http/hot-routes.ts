@@ -85,13 +85,13 @@ export class HotRoutes implements OnModuleInit {
       ...requestIds(req),
       ip: this.address(req),
       authorization: req.headers.authorization,
+      started: performance.now(),
     };
-    const started = performance.now();
     res.once('close', () => {
       const status = ctx.outcome ?? res.statusCode;
       duration.observe(
         { service: 'gateway-service', method: req.method, route: path, status },
-        (performance.now() - started) / 1000,
+        (performance.now() - ctx.started) / 1000,
       );
       if (endpoint) requests.inc({ endpoint, status });
     });
@@ -149,7 +149,7 @@ export class HotRoutes implements OnModuleInit {
   private async post(endpoint: UsageEndpoint, req: IncomingMessage, res: ServerResponse, ctx: HotRequest) {
     const principal = await this.principal(res, ctx);
     if (!principal) return;
-    // A key that can spend nothing more is refused before its body costs anything.
+    // A key that can spend nothing more is refused before its body costs anything (checked here only).
     if (quotaExhausted(principal, Date.now())) return this.fail(res, ctx, apiError('insufficient_quota'));
     const { maxBodyBytes, maxJsonDepth, maxJsonValues } = this.config;
     const read = await readBody(req, maxBodyBytes, { maxDepth: maxJsonDepth, maxValues: maxJsonValues });

@@ -13,7 +13,7 @@ import {
   type UsageEndpoint,
   type UsageEvent,
 } from '@gw/contracts';
-import { creditLimits, modelAllowed, type Principal, quotaExhausted } from '@gw/access';
+import { creditLimits, modelAllowed, type Principal } from '@gw/access';
 import { histogram, type Logger, PriceBook } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { type HotRequest, sendJson } from '../http/hot-request.js';
@@ -52,8 +52,8 @@ interface Admitted {
   endpoint: UsageEndpoint;
   req: HotRequest;
   raw: Buffer;
+  /** Wall-clock time the request was admitted (the usage event's `at`, which decides its month). */
   at: number;
-  started: number;
   principal: Principal;
   body: InferenceBody;
   route: ModelRoute;
@@ -122,7 +122,6 @@ export class InferenceHandler {
     if (!route)
       return refuse(apiError('model_not_found', `The model ${body.model} does not exist.`, 'model'));
     const now = Date.now();
-    if (quotaExhausted(principal, now)) return refuse(apiError('insufficient_quota'));
 
     const cap = Math.min(body.maxTokens ?? route.maxOutputTokens, route.maxOutputTokens);
     // TPM counts an estimate: body bytes ÷ 4 plus every answer at the cap.
@@ -155,7 +154,6 @@ export class InferenceHandler {
       req,
       raw,
       at: now,
-      started: performance.now(),
       principal,
       body,
       route,
@@ -222,7 +220,7 @@ export class InferenceHandler {
       upstreamAbort.abort();
       if (res.headersSent && !res.writableFinished) res.destroy();
     }, this.config.requestMaxMs);
-    overhead.observe({ endpoint: a.endpoint }, (performance.now() - a.started) / 1000);
+    overhead.observe({ endpoint: a.endpoint }, (performance.now() - a.req.started) / 1000);
     const result = await this.router.forward({
       route: a.route,
       path: UPSTREAM_PATH[a.endpoint],
@@ -348,7 +346,7 @@ export class InferenceHandler {
       status: s.status,
       stream: a.body.stream,
       estimated: s.estimated,
-      latencyMs: Math.round(performance.now() - a.started),
+      latencyMs: Math.round(performance.now() - a.req.started),
       at: new Date(a.at).toISOString(),
     };
     if (a.reservation) {
