@@ -34,6 +34,19 @@ export interface QuotaExhaustedEvent {
   at: string;
 }
 
+export interface QuotaThresholdEvent {
+  /** Absent for the owner's own credit limit. */
+  keyId?: string;
+  owner: { type: OwnerType; id: string };
+  /** 'lifetime' or the UTC month 'YYYY-MM'. */
+  period: string;
+  /** The share of the limit that was passed, in percent (80). */
+  percent: number;
+  limitMicros: number;
+  spentMicros: number;
+  at: string;
+}
+
 export interface PricingChangedEvent {
   kind: 'model' | 'group';
   name: string;
@@ -49,6 +62,7 @@ export interface EventPayloads {
   'keys.events.changed': KeyChangedEvent;
   'keys.events.deleted': KeyDeletedEvent;
   'keys.events.quota_exhausted': QuotaExhaustedEvent;
+  'metering.events.quota_threshold': QuotaThresholdEvent;
   'pricing.events.changed': PricingChangedEvent;
   'keys.touch': KeysTouchedEvent;
 }

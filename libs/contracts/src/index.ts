@@ -14,3 +14,5 @@ export * from './subjects.js';
 export * from './validation.js';
 export * from './usage.js';
 export * from './usage-query.js';
+export * from './audit.js';
+export * from './webhooks.js';

@@ -14,10 +14,17 @@ export type OrgRole = (typeof ORG_ROLES)[number];
 /** Credit amounts in the API are credits (decimal, ≤ 6 places); stored as integer micro-credits. */
 export const Credits = z.number().min(0).max(1_000_000_000);
 
+/** Pricing groups the operator lets an owner choose for its keys (keys can always keep their own group). */
+const PricingGroups = z
+  .array(Slug)
+  .max(20)
+  .refine((a) => new Set(a).size === a.length, 'must not repeat entries');
+
 export const CreateAccountInput = z.strictObject({
   name: DisplayName,
   tier: Slug.default('free'),
   creditLimit: Credits.nullable().optional(),
+  pricingGroups: PricingGroups.optional(),
 });
 export type CreateAccountInput = z.infer<typeof CreateAccountInput>;
 
@@ -27,6 +34,7 @@ export const UpdateAccountInput = z
     tier: Slug.optional(),
     creditLimit: Credits.nullable().optional(),
     status: z.enum(OWNER_STATUSES).optional(),
+    pricingGroups: PricingGroups.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'at least one field is required');
 export type UpdateAccountInput = z.infer<typeof UpdateAccountInput>;
@@ -38,17 +46,20 @@ export const AccountView = z.object({
   /** Credits; null = no owner-wide limit. */
   creditLimit: z.number().nullable(),
   status: z.enum(OWNER_STATUSES),
+  pricingGroups: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type AccountView = z.infer<typeof AccountView>;
 
+/** Organizations are the operator's to create (docs/decisions.md: organizations cannot escape limits). */
 export const CreateOrganizationInput = z.strictObject({
   name: DisplayName,
   tier: Slug.default('free'),
   creditLimit: Credits.nullable().optional(),
-  /** Operator only: the account that becomes the org's owner. A key caller's own account becomes owner. */
-  ownerAccountId: Uuid.optional(),
+  pricingGroups: PricingGroups.optional(),
+  /** The account that becomes the org's first owner. */
+  ownerAccountId: Uuid,
 });
 export type CreateOrganizationInput = z.infer<typeof CreateOrganizationInput>;
 

@@ -30,6 +30,11 @@ export const SUBJECTS = {
     keyDeleted: 'keys.events.deleted',
     quotaExhausted: 'keys.events.quota_exhausted',
     pricingChanged: 'pricing.events.changed',
+    /**
+     * Metering: a key's quota or an owner's credit limit passed 80 % (key-service turns it into webhooks).
+     * Outside keys.events.> on purpose: the caches have nothing to evict for it.
+     */
+    quotaThreshold: 'metering.events.quota_threshold',
     /** Wildcard that caches subscribe to. */
     allKeyEvents: 'keys.events.>',
   },

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { apiError, toEnvelope } from '@gw/contracts';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { clientErrorHandler } from './client-error.js';
 import { ApiExceptionFilter } from './exception-filter.js';
@@ -33,6 +33,8 @@ export interface HttpAppOptions {
   preRouter?: PreRouter;
   /** Log each request (management APIs); hot paths keep their own lean logging. */
   logRequests?: boolean;
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For sets `request.ip`; none: the socket address. */
+  trustedProxies?: string[];
 }
 
 /**
@@ -53,6 +55,7 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    trustProxy: opts.trustedProxies?.length ? opts.trustedProxies : false,
     clientErrorHandler,
     // A URL the router cannot decode (`/%zz`) is refused in the envelope too, with the request id.
     frameworkErrors: (err: Error, req: { id: string }, reply: FastifyReply) => {
@@ -76,11 +79,14 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestPinoLogger(opts.logger.child({ context: 'nest' })),
     abortOnError: false,
+    // Fastify's own JSON parser, wrapped by acceptEmptyJson below, instead of Nest's copy of it.
+    bodyParser: false,
   });
   app.useGlobalFilters(new ApiExceptionFilter(opts.logger));
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  acceptEmptyJson(fastify);
   const duration = histogram('http_request_duration_seconds', 'HTTP request duration', [
     'service',
     'method',
@@ -128,6 +134,21 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
 
   await app.listen(opts.port, opts.host);
   return app;
+}
+
+/**
+ * `Content-Type: application/json` with no body (what many HTTP clients send on DELETE) reads as no body
+ * instead of a 400; anything else goes to Fastify's own parser (size limit, prototype-poisoning checks).
+ * Routes that need a body still refuse a missing one through their schema.
+ */
+function acceptEmptyJson(fastify: FastifyInstance) {
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = String(body);
+    if (text === '') return done(null, undefined);
+    parse(req, text, done);
+  });
 }
 
 /** The loopback URL an app listens on (the real port when it was started on port 0). */
