@@ -26,6 +26,7 @@ export async function bootstrap({
     port: config.port,
     host: config.host,
     logRequests: true,
+    trustedProxies: config.trustedProxies,
     swagger: {
       title: 'AI Gateway — key management',
       description:

@@ -1,6 +1,20 @@
-import { creditsToMicros } from '@gw/contracts';
+import { creditsToMicros, parseIpRange } from '@gw/contracts';
 import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
+
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+const ipList = z
+  .string()
+  .default('')
+  .refine(
+    (s) => splitList(s).every((p) => parseIpRange(p) !== undefined),
+    'addresses or CIDRs, comma-separated',
+  );
 
 const Schema = z
   .object({
@@ -22,6 +36,41 @@ const Schema = z
       .default(1),
     /** How long key views wait for metering's spend figures before showing quota.used as null. */
     SPEND_TIMEOUT_MS: env.durationMs(500),
+    /**
+     * Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed for the client address
+     * that a key's IP allow-list checks on management calls (and the audit log records). Empty: the socket.
+     */
+    TRUSTED_PROXIES: ipList,
+    /** Retired secrets (regenerated away) are kept this long after their grace ends, answering key_revoked. */
+    RETIRED_SECRET_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+    /** Webhooks may use plain http:// (https only by default). */
+    WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false']).default('false'),
+    /**
+     * Addresses or CIDRs webhooks may reach although they are loopback, private, link-local or metadata
+     * addresses (comma-separated). Empty: only public addresses.
+     */
+    WEBHOOK_ALLOWED_NETWORKS: ipList,
+    /** Waits before each retry of a failed delivery, comma-separated ms; after the last, it is failed. */
+    WEBHOOK_RETRY_SCHEDULE_MS: z
+      .string()
+      .default('5000,300000,1800000,7200000,18000000,36000000,36000000')
+      .refine((s) => s.split(',').every((p) => /^\d{1,9}$/.test(p.trim())), 'ms values, comma-separated'),
+    /** One attempt's limit (connect, send, answer). */
+    WEBHOOK_TIMEOUT_MS: env.durationMs(10_000),
+    /** How often the sender looks for due deliveries (it is also woken when this process enqueues one). */
+    WEBHOOK_POLL_MS: env.durationMs(1_000),
+    /** key.expiring goes out this long before a key's expiresAt. */
+    WEBHOOK_EXPIRING_BEFORE_MS: z.coerce
+      .number()
+      .int()
+      .min(60_000)
+      .max(90 * 86_400_000)
+      .default(7 * 86_400_000),
+    /**
+     * Encrypts webhook signing secrets at rest (AES-256-GCM, key derived with HKDF). At least 32 characters;
+     * absent: derived from ADMIN_TOKEN (rotating that token then needs re-created webhooks).
+     */
+    WEBHOOK_ENCRYPTION_KEY: env.secret(32).optional(),
   })
   .transform((e) => ({
     ...serviceConfig(e),
@@ -32,6 +81,17 @@ const Schema = z
     dbPoolSize: e.DB_POOL_SIZE,
     currency: { code: e.CURRENCY, microsPerCredit: creditsToMicros(e.CURRENCY_PER_CREDIT)! },
     spendTimeoutMs: e.SPEND_TIMEOUT_MS,
+    trustedProxies: splitList(e.TRUSTED_PROXIES),
+    retiredSecretRetentionMs: e.RETIRED_SECRET_RETENTION_DAYS * 86_400_000,
+    webhooks: {
+      allowHttp: e.WEBHOOK_ALLOW_HTTP === 'true',
+      allowedNetworks: splitList(e.WEBHOOK_ALLOWED_NETWORKS),
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map((p) => Number(p.trim())),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      pollMs: e.WEBHOOK_POLL_MS,
+      expiringBeforeMs: e.WEBHOOK_EXPIRING_BEFORE_MS,
+      encryptionKey: e.WEBHOOK_ENCRYPTION_KEY ?? `admin-token:${e.ADMIN_TOKEN}`,
+    },
   }));
 
 export type KeyServiceConfig = z.output<typeof Schema>;

@@ -48,10 +48,10 @@ describe('create', () => {
     expect(read.body).toEqual({ ...view, quota: { ...view.quota, used: noSpendYet } });
   });
 
-  it('defaults to read permission, unlimited quota and the default group', async () => {
+  it('defaults to no management permission (models only), unlimited quota and the default group', async () => {
     const res = await ks.call('POST', '/v1/keys', writer, { name: 'defaults' });
     expect(res.body).toMatchObject({
-      permissions: ['read'],
+      permissions: [],
       quota: { type: 'unlimited', limit: null, used: noSpendYet, period: null },
       group: 'default',
       allowedModels: [],
@@ -116,7 +116,7 @@ describe('update, disable and enable', () => {
     const patched = await ks.call('PATCH', `/v1/keys/${k.id}`, writer, {
       name: 'renamed',
       allowedModels: ['gpt-4o'],
-      ipAllowlist: ['::1'],
+      ipAllowlist: ['127.0.0.1', '::1'],
       quota: { type: 'total', limit: 10 },
       rpm: 5,
       tpm: null,
@@ -125,7 +125,7 @@ describe('update, disable and enable', () => {
     expect(patched.body).toMatchObject({
       name: 'renamed',
       allowedModels: ['gpt-4o'],
-      ipAllowlist: ['::1'],
+      ipAllowlist: ['127.0.0.1', '::1'],
       rpm: 5,
       tpm: null,
     });
@@ -162,7 +162,10 @@ describe('regenerate', () => {
     const k = await ks.newKey({ type: 'account', id: accountId }, { permissions: ['read'] });
     const res = await ks.call('POST', `/v1/keys/${k.id}/regenerate`, writer, { gracePeriodSeconds: 2 });
     expect(res.status).toBe(200);
-    expect((await ks.call('GET', `/v1/keys/${k.id}`, k.secret)).status).toBe(200);
+    // During its grace the old secret serves inference only (keys.lookup: tests in keys.nats and tenancy).
+    const during = await ks.call('GET', `/v1/keys/${k.id}`, k.secret);
+    expect(during.status).toBe(403);
+    expect(during.body.error.code).toBe('key_revoked');
     expect((await ks.call('GET', `/v1/keys/${k.id}`, res.body.key)).status).toBe(200);
     await sleep(2100);
     const old = await ks.call('GET', `/v1/keys/${k.id}`, k.secret);

@@ -123,7 +123,10 @@ describe('organization keys', () => {
         await ks.newKey({ type: 'account', id: ids[who] }, { permissions: ['read', 'write'] })
       ).secret;
     }
-    const created = await ks.call('POST', '/v1/organizations', keys.owner, { name: 'Acme' });
+    const created = await ks.call('POST', '/v1/organizations', ks.admin, {
+      name: 'Acme',
+      ownerAccountId: ids.owner,
+    });
     expect(created.status).toBe(201);
     org = created.body.id;
     expect(

@@ -133,7 +133,8 @@ export class HotRoutes implements OnModuleInit {
 
   /** Steps 1–4 from the headers alone: a request without a working key costs no body read. */
   private async principal(res: ServerResponse, ctx: HotRequest): Promise<Principal | undefined> {
-    const auth = await this.auth.authenticate(ctx.authorization, { clientIp: ctx.ip, permission: 'read' });
+    // Calling models needs no permission (DESIGN "Keys"): read/write/admin/webhook are management rights.
+    const auth = await this.auth.authenticate(ctx.authorization, { clientIp: ctx.ip });
     if (auth.ok) return auth.principal;
     const headers: Record<string, string> = {};
     if (auth.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(auth.retryAfterMs / 1000));

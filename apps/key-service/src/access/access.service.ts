@@ -1,14 +1,24 @@
 // Who is calling, and which owners they may act for. The same rules for REST (bearer) and NATS (actor).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { type Actor, fail, ok, type OwnerRef, type Permission, type Result } from '@gw/contracts';
+import {
+  type Actor,
+  fail,
+  ipInRanges,
+  type IpRange,
+  ok,
+  type OwnerRef,
+  parseIpRange,
+  type Permission,
+  type Result,
+} from '@gw/contracts';
 import { hashKey, type KeyFormat } from '@gw/key-format';
 import { PERMISSIONS } from '@gw/contracts';
 import type { KeyServiceConfig } from '../config.js';
 import { presentedKeyError } from '../keys/key-state.js';
 import { KeysRepository } from '../keys/keys.repository.js';
 import { CLOCK, type Clock, CONFIG, KEY_FORMAT } from '../tokens.js';
-import { type Caller, hasPermission, type OwnerScope, sameOwner } from './caller.js';
+import { type CallOrigin, type Caller, hasPermission, type OwnerScope, sameOwner } from './caller.js';
 import { OwnersRepository } from './owners.repository.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -27,23 +37,31 @@ export class AccessService {
     this.adminDigest = digest(config.adminToken);
   }
 
-  /** `Authorization: Bearer <admin token | key>` → the caller, or the catalogue's authentication error. */
-  async fromBearer(header: string | undefined): Promise<Result<Caller>> {
+  /**
+   * `Authorization: Bearer <admin token | key>` → the caller, or the catalogue's authentication error. A key's
+   * own restrictions (status, expiry, IP allow-list) apply to management calls as to inference.
+   */
+  async fromBearer(header: string | undefined, origin: CallOrigin): Promise<Result<Caller>> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) return fail('missing_api_key');
     const token = match[1];
     // Equal-length digests: constant time whatever the presented length.
-    if (timingSafeEqual(digest(token), this.adminDigest)) return ok({ kind: 'operator' });
+    if (timingSafeEqual(digest(token), this.adminDigest)) return ok({ kind: 'operator', origin });
     if (!this.format.parse(token).ok) return fail('invalid_api_key');
     const found = await this.keys.findByHash(hashKey(token));
     if (!found) return fail('invalid_api_key');
-    return this.principalOfKey(found.key.id, found.retiredValidUntil);
+    if (found.retiredValidUntil) {
+      // A secret in its grace period keeps clients running; it must not manage anything (e.g. regenerate
+      // the key again and take it over).
+      return fail('key_revoked', 'This secret was replaced by regenerate: it serves inference only.');
+    }
+    return this.principalOfKey(found.key.id, origin);
   }
 
   /** Internal NATS callers name their acting principal; it is checked exactly as a bearer would be. */
-  async fromActor(actor: Actor): Promise<Result<Caller>> {
-    if (actor.type === 'operator') return ok({ kind: 'operator' });
-    if (actor.type === 'key') return this.principalOfKey(actor.id, null);
+  async fromActor(actor: Actor, origin: CallOrigin): Promise<Result<Caller>> {
+    if (actor.type === 'operator') return ok({ kind: 'operator', origin });
+    if (actor.type === 'key') return this.principalOfKey(actor.id, origin);
     const account = await this.owners.accounts.findOneBy({ id: actor.id });
     if (!account) return fail('not_found', 'Account not found.', 'actor.id');
     if (account.status !== 'active') return fail('account_restricted');
@@ -53,21 +71,40 @@ export class AccessService {
       accountId: account.id,
       permissions: [...PERMISSIONS],
       keyId: null,
+      key: null,
+      origin,
     });
   }
 
-  private async principalOfKey(keyId: string, retiredValidUntil: Date | null): Promise<Result<Caller>> {
+  private async principalOfKey(keyId: string, origin: CallOrigin): Promise<Result<Caller>> {
     const key = await this.keys.findInScope(keyId, { all: true });
     if (!key) return fail('key_revoked');
     const owner = await this.owners.find({ type: key.ownerType, id: key.ownerId });
-    const error = presentedKeyError(key, owner?.status ?? 'suspended', retiredValidUntil, this.clock.now());
+    const error = presentedKeyError(key, owner?.status ?? 'suspended', null, this.clock.now());
     if (error) return fail(error);
+    // NATS callers carry no client address: their network identity is the service's (issue #10).
+    if (origin.address !== null && key.ipAllowlist.length) {
+      const ranges = key.ipAllowlist.map(parseIpRange).filter((r): r is IpRange => !!r);
+      if (!ipInRanges(origin.address, ranges)) return fail('ip_not_allowed');
+    }
     return ok({
       kind: 'principal',
       owner: { type: key.ownerType, id: key.ownerId },
       accountId: key.ownerType === 'account' ? key.ownerId : null,
       permissions: key.permissions,
       keyId: key.id,
+      key: {
+        permissions: key.permissions,
+        allowedModels: key.allowedModels,
+        ipAllowlist: key.ipAllowlist,
+        expiresAt: key.expiresAt,
+        quotaType: key.quotaType,
+        quotaLimit: key.quotaLimit,
+        rpm: key.rpm,
+        tpm: key.tpm,
+        group: key.group,
+      },
+      origin,
     });
   }
 

@@ -13,7 +13,8 @@ export class CallerGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<WithCaller>();
-    req.caller = unwrap(await this.access.fromBearer(req.headers.authorization));
+    const origin = { via: 'rest' as const, requestId: String(req.id), address: req.ip ?? null };
+    req.caller = unwrap(await this.access.fromBearer(req.headers.authorization, origin));
     return true;
   }
 }

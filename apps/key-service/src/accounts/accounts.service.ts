@@ -10,8 +10,10 @@ import {
 import { DataSource } from 'typeorm';
 import { type Caller, canRead } from '../access/caller.js';
 import { OwnersRepository } from '../access/owners.repository.js';
+import { AuditLog, changedFields } from '../audit/audit-log.js';
+import { AccountEntity } from '../db/entities/index.js';
 import { KeyEvents } from '../keys/key-events.js';
-import { checkTier, creditLimitColumn } from './owner-settings.js';
+import { AUDITED_OWNER_FIELDS, checkPricingGroups, checkTier, creditLimitColumn } from './owner-settings.js';
 import { toOwnerView } from './owner-view.js';
 
 /** Accounts are the operator's to create and change; an account's own keys may read it. */
@@ -21,6 +23,7 @@ export class AccountsService {
     private readonly ds: DataSource,
     private readonly owners: OwnersRepository,
     private readonly events: KeyEvents,
+    private readonly audit: AuditLog,
   ) {}
 
   async create(caller: Caller, input: CreateAccountInput): Promise<Result<AccountView>> {
@@ -28,21 +31,36 @@ export class AccountsService {
       return fail('insufficient_permissions', 'Only the operator creates accounts.');
     const tier = await checkTier(this.ds, input.tier);
     if (!tier.ok) return tier;
+    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
+    if (!groups.ok) return groups;
     const limit = creditLimitColumn(input.creditLimit);
     if (!limit.ok) return limit;
-    const account = this.owners.accounts.create({
-      name: input.name,
-      tier: input.tier,
-      creditLimit: limit.value ?? null,
-      status: 'active',
+    const account = await this.ds.transaction(async (em) => {
+      const repo = em.getRepository(AccountEntity);
+      const created = await repo.save(
+        repo.create({
+          name: input.name,
+          tier: input.tier,
+          creditLimit: limit.value ?? null,
+          status: 'active',
+          pricingGroups: input.pricingGroups ?? [],
+        }),
+      );
+      await this.audit.record(em, caller, {
+        action: 'account.created',
+        target: { type: 'account', id: created.id },
+        owner: { type: 'account', id: created.id },
+        changes: changedFields(null, created, [...AUDITED_OWNER_FIELDS]),
+      });
+      return created;
     });
-    await this.owners.accounts.save(account);
     return ok(toOwnerView(account));
   }
 
   async get(caller: Caller, id: string): Promise<Result<AccountView>> {
-    const visible = caller.kind === 'operator' || (canRead(caller) && caller.accountId === id);
-    const account = visible ? await this.owners.accounts.findOneBy({ id }) : null;
+    const own = caller.kind === 'principal' && caller.accountId === id;
+    if (own && !canRead(caller)) return fail('insufficient_permissions');
+    const account = caller.kind === 'operator' || own ? await this.owners.accounts.findOneBy({ id }) : null;
     return account ? ok(toOwnerView(account)) : fail('not_found', 'Account not found.');
   }
 
@@ -52,17 +70,33 @@ export class AccountsService {
         ? fail('insufficient_permissions', 'Only the operator changes accounts.')
         : fail('not_found', 'Account not found.');
     }
-    const account = await this.owners.accounts.findOneBy({ id });
-    if (!account) return fail('not_found', 'Account not found.');
     const tier = await checkTier(this.ds, input.tier);
     if (!tier.ok) return tier;
+    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
+    if (!groups.ok) return groups;
     const limit = creditLimitColumn(input.creditLimit);
     if (!limit.ok) return limit;
-    if (input.name !== undefined) account.name = input.name;
-    if (input.tier !== undefined) account.tier = input.tier;
-    if (input.status !== undefined) account.status = input.status;
-    if (limit.value !== undefined) account.creditLimit = limit.value;
-    await this.owners.accounts.save(account);
+    // Locked and re-read: concurrent changes of one account apply one after the other, none is lost.
+    const account = await this.ds.transaction(async (em) => {
+      const repo = em.getRepository(AccountEntity);
+      const found = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!found) return null;
+      const before = { ...found };
+      if (input.name !== undefined) found.name = input.name;
+      if (input.tier !== undefined) found.tier = input.tier;
+      if (input.status !== undefined) found.status = input.status;
+      if (limit.value !== undefined) found.creditLimit = limit.value;
+      if (input.pricingGroups !== undefined) found.pricingGroups = input.pricingGroups;
+      await repo.save(found);
+      await this.audit.record(em, caller, {
+        action: 'account.updated',
+        target: { type: 'account', id },
+        owner: { type: 'account', id },
+        changes: changedFields(before, found, [...AUDITED_OWNER_FIELDS]),
+      });
+      return found;
+    });
+    if (!account) return fail('not_found', 'Account not found.');
     this.events.ownerChanged({ type: 'account', id });
     return ok(toOwnerView(account));
   }

@@ -1,7 +1,7 @@
 // Tier and credit-limit input shared by accounts and organizations.
 import { creditsToMicros, fail, ok, type Result } from '@gw/contracts';
 import type { DataSource } from 'typeorm';
-import { TierEntity } from '../db/entities/index.js';
+import { PricingGroupEntity, TierEntity } from '../db/entities/index.js';
 
 export async function checkTier(ds: DataSource, tier: string | undefined): Promise<Result<void>> {
   if (tier === undefined || (await ds.getRepository(TierEntity).existsBy({ name: tier })))
@@ -17,3 +17,17 @@ export function creditLimitColumn(limit: number | null | undefined): Result<stri
     ? fail('invalid_request', 'Invalid creditLimit: at most 6 decimal places.', 'creditLimit')
     : ok(String(micros));
 }
+
+export async function checkPricingGroups(
+  ds: DataSource,
+  groups: string[] | undefined,
+): Promise<Result<void>> {
+  for (const name of groups ?? []) {
+    if (!(await ds.getRepository(PricingGroupEntity).existsBy({ name })))
+      return fail('invalid_request', `Unknown pricing group "${name}".`, 'pricingGroups');
+  }
+  return ok(undefined);
+}
+
+/** The owner fields the audit log records when they change. */
+export const AUDITED_OWNER_FIELDS = ['name', 'tier', 'creditLimit', 'status', 'pricingGroups'] as const;

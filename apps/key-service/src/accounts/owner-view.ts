@@ -8,6 +8,7 @@ export function toOwnerView(o: OwnerEntity): AccountView {
     tier: o.tier,
     creditLimit: o.creditLimit === null ? null : microsToCredits(Number(o.creditLimit)),
     status: o.status,
+    pricingGroups: o.pricingGroups,
     createdAt: o.createdAt.toISOString(),
     updatedAt: o.updatedAt.toISOString(),
   };

@@ -29,12 +29,12 @@ try {
       status: 'active',
     });
   }
-  const operator = { kind: 'operator' } as const;
+  const operator = { kind: 'operator', origin: { via: 'cli', requestId: null, address: null } } as const;
   const owner = { type: 'account', id: DEMO_ACCOUNT_ID } as const;
   const given = process.env.DEMO_KEY;
   let key = given;
   let keyId: string | undefined;
-  const current = given ? await access.fromBearer(`Bearer ${given}`) : undefined;
+  const current = given ? await access.fromBearer(`Bearer ${given}`, operator.origin) : undefined;
   if (current?.ok && current.value.kind === 'principal' && current.value.keyId) {
     keyId = current.value.keyId;
   } else {

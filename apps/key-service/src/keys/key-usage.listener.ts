@@ -3,7 +3,11 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { QUEUE_GROUPS, SUBJECTS } from '@gw/contracts';
 import { counter, type Logger, NatsClient } from '@gw/platform';
 import { LOGGER } from '../tokens.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { KeysRepository } from './keys.repository.js';
+
+/** Exhaustion is announced by metering (and gateways); the audit log names metering as the actor. */
+const METERING = { kind: 'system', service: 'metering-service' } as const;
 
 const touched = counter('keys_last_used_updates_total', 'Key rows whose last_used_at was advanced');
 const PERIOD = /^(lifetime|\d{4}-(0[1-9]|1[0-2]))$/;
@@ -14,6 +18,7 @@ export class KeyUsageListener implements OnApplicationBootstrap {
   constructor(
     private readonly nats: NatsClient,
     private readonly keys: KeysRepository,
+    private readonly audit: AuditLog,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -39,8 +44,19 @@ export class KeyUsageListener implements OnApplicationBootstrap {
         if (!event?.keyId || !UUID.test(event.keyId) || !PERIOD.test(event.period)) return;
         const at = new Date(event.at);
         if (Number.isNaN(at.getTime())) return;
-        await this.keys.markExhausted(event.keyId, event.period, at);
-        this.logger.info({ keyId: event.keyId, period: event.period }, 'key quota exhausted');
+        const marked = await this.keys.transaction(async (em) => {
+          const owner = await this.keys.markExhausted(em, event.keyId!, event.period, at);
+          if (owner) {
+            await this.audit.record(em, METERING, {
+              action: 'key.exhausted',
+              target: { type: 'key', id: event.keyId! },
+              owner,
+              changes: { exhaustedPeriod: { after: event.period } },
+            });
+          }
+          return owner !== null;
+        });
+        if (marked) this.logger.info({ keyId: event.keyId, period: event.period }, 'key quota exhausted');
       },
       QUEUE_GROUPS.keyService,
     );

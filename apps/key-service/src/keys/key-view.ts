@@ -32,8 +32,9 @@ export function toKeyView(key: ApiKeyEntity, format: KeyFormat, now: Date, spend
   };
 }
 
-export function encodeCursor(key: ApiKeyEntity): string {
-  return Buffer.from(JSON.stringify([key.createdAt.toISOString(), key.id])).toString('base64url');
+/** Pages newest first by (time, id): the cursor is the last row's pair (keys, webhooks, deliveries, audit). */
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {

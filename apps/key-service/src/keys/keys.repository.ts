@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { KeyStatus, OwnerRef } from '@gw/contracts';
-import { Brackets, DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import {
+  Brackets,
+  DataSource,
+  type EntityManager,
+  LessThan,
+  MoreThan,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import { ApiKeyEntity, RetiredSecretEntity } from '../db/entities/index.js';
 import type { OwnerScope } from '../access/caller.js';
 import { utcMonth } from '../tokens.js';
@@ -19,8 +26,8 @@ export class KeysRepository {
     return this.ds.getRepository(ApiKeyEntity);
   }
 
-  private scoped(scope: OwnerScope): SelectQueryBuilder<ApiKeyEntity> {
-    const qb = this.repo.createQueryBuilder('k').where('k.deleted_at IS NULL');
+  private scoped(scope: OwnerScope, em: EntityManager = this.ds.manager): SelectQueryBuilder<ApiKeyEntity> {
+    const qb = em.getRepository(ApiKeyEntity).createQueryBuilder('k').where('k.deleted_at IS NULL');
     if (scope.all) return qb;
     if (!scope.owners.length) return qb.andWhere('false');
     return qb.andWhere(
@@ -37,6 +44,16 @@ export class KeysRepository {
 
   findInScope(id: string, scope: OwnerScope): Promise<ApiKeyEntity | null> {
     return this.scoped(scope).andWhere('k.id = :id', { id }).getOne();
+  }
+
+  /**
+   * The key row locked for a change inside `em`'s transaction: changes to one key run one at a time, and
+   * each re-reads the row after the lock, so a delete is never undone by a change that read it earlier.
+   * `wait: false` fails at once (Postgres 55P03) when another change holds the row.
+   */
+  lockInScope(em: EntityManager, id: string, scope: OwnerScope, wait = true): Promise<ApiKeyEntity | null> {
+    const qb = this.scoped(scope, em).andWhere('k.id = :id', { id }).setLock('pessimistic_write');
+    return (wait ? qb : qb.setOnLocked('nowait')).getOne();
   }
 
   async listForOwner(
@@ -78,12 +95,38 @@ export class KeysRepository {
     return owner ? { key: owner, retiredValidUntil: retired.validUntil } : null;
   }
 
-  /** Every secret hash a cache may hold for this key: the current one and retired ones. */
-  async hashesOf(key: ApiKeyEntity, em: EntityManager = this.ds.manager): Promise<string[]> {
-    const retired = await em
-      .getRepository(RetiredSecretEntity)
-      .find({ where: { keyId: key.id }, select: { hash: true } });
+  /**
+   * Every secret hash a cache may hold as usable for this key: the current one and retired ones still in
+   * their grace period. Expired ones are left out (caches check their end time themselves), so a key
+   * event stays small however often the key was regenerated.
+   */
+  async liveHashes(em: EntityManager, key: ApiKeyEntity, now: Date): Promise<string[]> {
+    const retired = await this.liveRetired(em, key.id, now);
     return [key.hash, ...retired.map((r) => r.hash)];
+  }
+
+  /** Retired secrets of a key still in their grace period, soonest-ending first. */
+  liveRetired(em: EntityManager, keyId: string, now: Date): Promise<RetiredSecretEntity[]> {
+    return em.getRepository(RetiredSecretEntity).find({
+      where: { keyId, validUntil: MoreThan(now) },
+      order: { validUntil: 'ASC' },
+    });
+  }
+
+  /** Ends grace periods now: every one of the key's (`hashes` absent) or the listed ones. */
+  async endGrace(em: EntityManager, keyId: string, now: Date, hashes?: string[]): Promise<void> {
+    const qb = em
+      .createQueryBuilder()
+      .update(RetiredSecretEntity)
+      .set({ validUntil: now })
+      .where('key_id = :keyId AND valid_until > :now', { keyId, now });
+    if (hashes) qb.andWhere('hash IN (:...hashes)', { hashes });
+    if (!hashes || hashes.length) await qb.execute();
+  }
+
+  /** Forgets retired secrets that ended before `before`: from then on they read as unknown keys. */
+  async pruneRetired(em: EntityManager, keyId: string, before: Date): Promise<void> {
+    await em.getRepository(RetiredSecretEntity).delete({ keyId, validUntil: LessThan(before) });
   }
 
   transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
@@ -106,11 +149,13 @@ export class KeysRepository {
    * Marks a key exhausted for a period, unless it was edited after `at` (a raised limit must not be undone
    * by a late event of the old one).
    */
-  async markExhausted(keyId: string, period: string, at: Date): Promise<void> {
-    await this.ds.query(`UPDATE keys.api_keys SET exhausted_period = $2 WHERE id = $1 AND updated_at <= $3`, [
-      keyId,
-      period,
-      at.toISOString(),
-    ]);
+  async markExhausted(em: EntityManager, keyId: string, period: string, at: Date): Promise<OwnerRef | null> {
+    const [rows]: [{ owner_type: OwnerRef['type']; owner_id: string }[], number] = await em.query(
+      `UPDATE keys.api_keys SET exhausted_period = $2
+        WHERE id = $1 AND updated_at <= $3 AND exhausted_period IS DISTINCT FROM $2
+        RETURNING owner_type, owner_id`,
+      [keyId, period, at.toISOString()],
+    );
+    return rows.length ? { type: rows[0].owner_type, id: rows[0].owner_id } : null;
   }
 }

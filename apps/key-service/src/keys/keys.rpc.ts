@@ -19,7 +19,7 @@ export class KeysRpc implements OnApplicationBootstrap {
   ) {}
 
   private async as<T>(actor: Actor, work: (caller: Caller) => Promise<Result<T>>): Promise<Result<T>> {
-    const caller = await this.access.fromActor(actor);
+    const caller = await this.access.fromActor(actor, { via: 'nats', requestId: null, address: null });
     return caller.ok ? work(caller.value) : caller;
   }
 

@@ -14,13 +14,17 @@ import {
   type UpdateKeyInput,
 } from '@gw/contracts';
 import { hashKey, type KeyFormat } from '@gw/key-format';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AccessService } from '../access/access.service.js';
 import { OwnersRepository } from '../access/owners.repository.js';
 import { MeteringClient } from '../usage/metering.client.js';
 import { type Caller, canRead, hasPermission } from '../access/caller.js';
+import { exceedsBounds, type KeyBounds } from '../access/key-bounds.js';
+import { AuditLog, changedFields } from '../audit/audit-log.js';
+import type { KeyServiceConfig } from '../config.js';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { ApiKeyEntity, PricingGroupEntity, RetiredSecretEntity } from '../db/entities/index.js';
-import { CLOCK, type Clock, KEY_FORMAT } from '../tokens.js';
+import { CLOCK, type Clock, CONFIG, KEY_FORMAT } from '../tokens.js';
 import { KeyEvents } from './key-events.js';
 import { isDuplicateName, quotaColumns } from './key-settings.js';
 import { type KeySpend, spendPeriod } from './key-state.js';
@@ -36,8 +40,11 @@ export class KeysService {
     private readonly owners: OwnersRepository,
     private readonly metering: MeteringClient,
     private readonly events: KeyEvents,
+    private readonly audit: AuditLog,
+    private readonly webhooks: WebhookOutbox,
     @Inject(KEY_FORMAT) private readonly format: KeyFormat,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: KeyServiceConfig,
   ) {}
 
   private async view(key: ApiKeyEntity): Promise<KeyView> {
@@ -69,34 +76,118 @@ export class KeysService {
     return keys.map((k) => toKeyView(k, this.format, now, spend.get(k.id)));
   }
 
-  private async groupExists(name: string): Promise<boolean> {
-    return this.ds.getRepository(PricingGroupEntity).existsBy({ name });
+  /**
+   * The pricing group a key gets. Groups are the operator's: other callers keep the key's group, or choose
+   * one the operator allowed for the owner, or the acting key's own; without a choice a new key takes the
+   * acting key's group (a cheaper one would raise what the same credits buy).
+   */
+  private async chooseGroup(
+    caller: Caller,
+    owner: OwnerRef,
+    requested: string | undefined,
+    current: string | null,
+  ): Promise<Result<string>> {
+    const inherited = caller.kind === 'principal' ? (caller.key?.group ?? 'default') : 'default';
+    const group = requested ?? current ?? inherited;
+    if (!(await this.ds.getRepository(PricingGroupEntity).existsBy({ name: group })))
+      return fail('invalid_request', `Unknown pricing group "${group}".`, 'group');
+    if (
+      caller.kind === 'principal' &&
+      requested !== undefined &&
+      requested !== current &&
+      requested !== caller.key?.group
+    ) {
+      const entity = await this.owners.find(owner);
+      if (!entity?.pricingGroups.includes(group)) {
+        return fail(
+          'insufficient_permissions',
+          'Pricing groups are set by the operator: this owner may not choose this group.',
+          'group',
+        );
+      }
+    }
+    return ok(group);
   }
 
-  /** Finds a key the caller may manage; 404 when it may not see it, 403 when it may see but not change it. */
-  private async manageable(caller: Caller, id: string): Promise<Result<ApiKeyEntity>> {
+  /** A key caller acts only on keys within its own bounds (else it could regenerate a broader key and use it). */
+  private withinCaller(caller: Caller, key: KeyBounds): Result<void> {
+    if (caller.kind !== 'principal' || !caller.key) return ok(undefined);
+    if (!exceedsBounds(caller.key, key)) return ok(undefined);
+    return fail('insufficient_permissions', "This key's settings go beyond the acting key's own.");
+  }
+
+  /** The changed settings stay within the acting key's own (so no key can relax itself or make a wider one). */
+  private boundedBy(caller: Caller, key: KeyBounds): Result<void> {
+    if (caller.kind !== 'principal' || !caller.key) return ok(undefined);
+    const violation = exceedsBounds(caller.key, key);
+    return violation ? fail('insufficient_permissions', violation.message, violation.param) : ok(undefined);
+  }
+
+  /**
+   * Runs one change of a key: the row is locked and re-read in the transaction (404 if it is gone), the
+   * caller must be allowed to act on it, and the change, its audit record and its webhooks commit together.
+   */
+  private async change<T>(
+    caller: Caller,
+    id: string,
+    opts: { wait: boolean },
+    work: (em: EntityManager, key: ApiKeyEntity) => Promise<Result<T>>,
+  ): Promise<Result<T>> {
     if (!hasPermission(caller, 'write')) return fail('insufficient_permissions');
-    const key = await this.keys.findInScope(id, await this.access.scope(caller));
-    if (!key) return fail('not_found', 'Key not found.');
-    if (!this.access.canGrant(caller, key.permissions)) {
-      return fail('insufficient_permissions', 'This key holds permissions the caller lacks.');
+    const scope = await this.access.scope(caller);
+    try {
+      return await this.keys.transaction(async (em) => {
+        const key = await this.keys.lockInScope(em, id, scope, opts.wait);
+        if (!key) return fail('not_found', 'Key not found.');
+        const allowed = this.withinCaller(caller, key);
+        if (!allowed.ok) return allowed;
+        const result = await work(em, key);
+        // A refused change must leave nothing behind (no audit row, no delivery).
+        if (!result.ok) throw new Refused(result);
+        return result;
+      });
+    } catch (err) {
+      if (err instanceof Refused) return err.result as Result<T>;
+      if (isDuplicateName(err))
+        return fail('conflict', 'This owner already has a key with this name.', 'name');
+      if (isLockBusy(err)) return fail('conflict', 'The key is being changed by another request; retry.');
+      throw err;
     }
-    return ok(key);
   }
 
   async create(caller: Caller, input: CreateKeyInput): Promise<Result<KeyWithSecret>> {
     if (!hasPermission(caller, 'write')) return fail('insufficient_permissions');
     const owner = await this.access.resolveOwner(caller, input.owner);
     if (!owner.ok) return owner;
-    const permissions = input.permissions ?? ['read'];
-    if (!this.access.canGrant(caller, permissions)) {
-      return fail('insufficient_permissions', 'A key cannot grant permissions it lacks.', 'permissions');
-    }
-    const group = input.group ?? 'default';
-    if (!(await this.groupExists(group)))
-      return fail('invalid_request', `Unknown pricing group "${group}".`, 'group');
-    const quota = quotaColumns(input.quota ?? { type: 'unlimited' });
+    // A key made by a key inherits the maker's restrictions where the input names none.
+    const parent = caller.kind === 'principal' ? caller.key : null;
+    const quota = input.quota
+      ? quotaColumns(input.quota)
+      : ok(
+          parent
+            ? { quotaType: parent.quotaType, quotaLimit: parent.quotaLimit, exhaustedPeriod: null }
+            : { quotaType: 'unlimited' as const, quotaLimit: null, exhaustedPeriod: null },
+        );
     if (!quota.ok) return quota;
+    const settings = {
+      // Management rights are opt-in: without `permissions` a key calls models and nothing else.
+      permissions: input.permissions ?? [],
+      allowedModels: input.allowedModels ?? parent?.allowedModels ?? [],
+      ipAllowlist: input.ipAllowlist ?? parent?.ipAllowlist ?? [],
+      expiresAt:
+        input.expiresAt !== undefined
+          ? input.expiresAt
+            ? new Date(input.expiresAt)
+            : null
+          : (parent?.expiresAt ?? null),
+      ...quota.value,
+      rpm: input.rpm !== undefined ? input.rpm : (parent?.rpm ?? null),
+      tpm: input.tpm !== undefined ? input.tpm : (parent?.tpm ?? null),
+    };
+    const bounded = this.boundedBy(caller, settings);
+    if (!bounded.ok) return bounded;
+    const group = await this.chooseGroup(caller, owner.value, input.group, null);
+    if (!group.ok) return group;
 
     const secret = this.format.generate();
     const entity = this.ds.getRepository(ApiKeyEntity).create({
@@ -106,25 +197,31 @@ export class KeysService {
       ownerType: owner.value.type,
       ownerId: owner.value.id,
       enabled: true,
-      expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
-      permissions,
-      allowedModels: input.allowedModels ?? [],
-      ipAllowlist: input.ipAllowlist ?? [],
-      ...quota.value,
-      group,
-      rpm: input.rpm ?? null,
-      tpm: input.tpm ?? null,
+      ...settings,
+      group: group.value,
       lastUsedAt: null,
       deletedAt: null,
+      expiringNotifiedFor: null,
     });
+    let saved: ApiKeyEntity;
     try {
-      await this.ds.getRepository(ApiKeyEntity).insert(entity);
+      saved = await this.keys.transaction(async (em) => {
+        await em.getRepository(ApiKeyEntity).insert(entity);
+        const row = (await this.keys.lockInScope(em, entity.id, { all: true }))!;
+        await this.audit.record(em, caller, {
+          action: 'key.created',
+          target: { type: 'key', id: row.id },
+          owner: owner.value,
+          changes: changedFields(null, row, AUDITED_KEY_FIELDS),
+        });
+        await this.webhooks.enqueue(em, owner.value, 'key.created', this.eventData(row));
+        return row;
+      });
     } catch (err) {
       if (isDuplicateName(err))
         return fail('conflict', 'This owner already has a key with this name.', 'name');
       throw err;
     }
-    const saved = (await this.keys.findInScope(entity.id, { all: true }))!;
     this.events.keyChanged(saved, [saved.hash], 'created');
     return ok({ key: secret, ...(await this.view(saved)) });
   }
@@ -162,69 +259,166 @@ export class KeysService {
   }
 
   async update(caller: Caller, id: string, input: UpdateKeyInput): Promise<Result<KeyView>> {
-    const found = await this.manageable(caller, id);
-    if (!found.ok) return found;
-    const key = found.value;
-    if (input.permissions && !this.access.canGrant(caller, input.permissions)) {
-      return fail('insufficient_permissions', 'A key cannot grant permissions it lacks.', 'permissions');
-    }
-    if (input.group && !(await this.groupExists(input.group))) {
-      return fail('invalid_request', `Unknown pricing group "${input.group}".`, 'group');
-    }
-    if (input.quota) {
-      const quota = quotaColumns(input.quota);
-      if (!quota.ok) return quota;
-      Object.assign(key, quota.value);
-    }
-    const wasEnabled = key.enabled;
-    if (input.name !== undefined) key.name = input.name;
-    if (input.enabled !== undefined) key.enabled = input.enabled;
-    if (input.expiresAt !== undefined) key.expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
-    if (input.permissions) key.permissions = input.permissions;
-    if (input.allowedModels) key.allowedModels = input.allowedModels;
-    if (input.ipAllowlist) key.ipAllowlist = input.ipAllowlist;
-    if (input.group) key.group = input.group;
-    if (input.rpm !== undefined) key.rpm = input.rpm;
-    if (input.tpm !== undefined) key.tpm = input.tpm;
-    try {
-      await this.ds.getRepository(ApiKeyEntity).save(key);
-    } catch (err) {
-      if (isDuplicateName(err))
-        return fail('conflict', 'This owner already has a key with this name.', 'name');
-      throw err;
-    }
+    let hashes: string[] = [];
+    let wasEnabled = true;
+    const result = await this.change(caller, id, { wait: true }, async (em, key) => {
+      const before = { ...key };
+      wasEnabled = key.enabled;
+      if (input.quota) {
+        const quota = quotaColumns(input.quota);
+        if (!quota.ok) return quota;
+        Object.assign(key, quota.value);
+      }
+      if (input.name !== undefined) key.name = input.name;
+      if (input.enabled !== undefined) key.enabled = input.enabled;
+      if (input.expiresAt !== undefined) key.expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+      if (input.permissions) key.permissions = input.permissions;
+      if (input.allowedModels) key.allowedModels = input.allowedModels;
+      if (input.ipAllowlist) key.ipAllowlist = input.ipAllowlist;
+      if (input.rpm !== undefined) key.rpm = input.rpm;
+      if (input.tpm !== undefined) key.tpm = input.tpm;
+      const bounded = this.boundedBy(caller, key);
+      if (!bounded.ok) return bounded;
+      const group = await this.chooseGroup(
+        caller,
+        { type: key.ownerType, id: key.ownerId },
+        input.group,
+        key.group,
+      );
+      if (!group.ok) return group;
+      key.group = group.value;
+      await em.getRepository(ApiKeyEntity).save(key);
+      const changes = changedFields(before, key, AUDITED_KEY_FIELDS);
+      const action =
+        wasEnabled === key.enabled ? 'key.updated' : key.enabled ? 'key.enabled' : 'key.disabled';
+      await this.audit.record(em, caller, {
+        action,
+        target: { type: 'key', id },
+        owner: ownerOf(key),
+        changes,
+      });
+      const hook = wasEnabled && !key.enabled ? 'key.disabled' : 'key.updated';
+      await this.webhooks.enqueue(em, ownerOf(key), hook, { ...this.eventData(key), changes });
+      hashes = await this.keys.liveHashes(em, key, this.clock.now());
+      return ok(key);
+    });
+    if (!result.ok) return result;
+    const key = result.value;
     const reason = wasEnabled === key.enabled ? 'updated' : key.enabled ? 'enabled' : 'disabled';
-    this.events.keyChanged(key, await this.keys.hashesOf(key), reason);
+    this.events.keyChanged(key, hashes, reason);
     return ok(await this.view(key));
   }
 
-  /** New secret, same id and configuration. The old secret stops now, or when the grace period ends. */
+  /**
+   * New secret, same id and configuration. The old secret stops now, or when the grace period ends; a
+   * zero grace ends every open grace period too. Concurrent regenerates of one key: one wins, the others
+   * get 409 (each would otherwise retire the secret the other just returned).
+   */
   async regenerate(caller: Caller, id: string, input: RegenerateKeyInput): Promise<Result<KeyWithSecret>> {
-    const found = await this.manageable(caller, id);
-    if (!found.ok) return found;
-    const key = found.value;
-    const oldHash = key.hash;
     const secret = this.format.generate();
-    const validUntil = new Date(this.clock.now().getTime() + (input.gracePeriodSeconds ?? 0) * 1000);
-    const hashes = await this.keys.transaction(async (em) => {
-      await em.getRepository(RetiredSecretEntity).insert({ hash: oldHash, keyId: key.id, validUntil });
+    const grace = input.gracePeriodSeconds ?? 0;
+    let hashes: string[] = [];
+    const result = await this.change(caller, id, { wait: false }, async (em, key) => {
+      const now = this.clock.now();
+      const validUntil = new Date(now.getTime() + grace * 1000);
+      const open = await this.keys.liveRetired(em, key.id, now);
+      // Caches may hold any of these as usable: the event names them all, including the ones ended here.
+      hashes = [hashKey(secret), key.hash, ...open.map((r) => r.hash)];
+      if (grace === 0) await this.keys.endGrace(em, key.id, now);
+      else if (open.length >= MAX_OPEN_GRACE_PERIODS) {
+        const oldest = open.slice(0, open.length - MAX_OPEN_GRACE_PERIODS + 1).map((r) => r.hash);
+        await this.keys.endGrace(em, key.id, now, oldest);
+      }
+      await this.keys.pruneRetired(
+        em,
+        key.id,
+        new Date(now.getTime() - this.config.retiredSecretRetentionMs),
+      );
+      await em.getRepository(RetiredSecretEntity).insert({ hash: key.hash, keyId: key.id, validUntil });
       key.hash = hashKey(secret);
       key.last4 = secret.slice(-4);
       await em.getRepository(ApiKeyEntity).save(key);
-      return this.keys.hashesOf(key, em);
+      await this.audit.record(em, caller, {
+        action: 'key.regenerated',
+        target: { type: 'key', id },
+        owner: ownerOf(key),
+        changes: { gracePeriodSeconds: { after: grace } },
+      });
+      await this.webhooks.enqueue(em, ownerOf(key), 'key.revoked', {
+        ...this.eventData(key),
+        reason: 'regenerated',
+        oldSecretValidUntil: validUntil.toISOString(),
+      });
+      return ok(key);
     });
-    this.events.keyChanged(key, hashes, 'regenerated');
-    return ok({ key: secret, ...(await this.view(key)) });
+    if (!result.ok) return result;
+    this.events.keyChanged(result.value, hashes, 'regenerated');
+    return ok({ key: secret, ...(await this.view(result.value)) });
   }
 
   /** Immediate and irreversible; the row stays as a tombstone so the old secret answers key_revoked. */
   async delete(caller: Caller, id: string): Promise<Result<{ deleted: true }>> {
-    const found = await this.manageable(caller, id);
-    if (!found.ok) return found;
-    const key = found.value;
-    key.deletedAt = this.clock.now();
-    await this.ds.getRepository(ApiKeyEntity).save(key);
-    this.events.keyDeleted(key, await this.keys.hashesOf(key));
+    let hashes: string[] = [];
+    const result = await this.change(caller, id, { wait: true }, async (em, key) => {
+      const now = this.clock.now();
+      hashes = await this.keys.liveHashes(em, key, now);
+      await this.keys.endGrace(em, key.id, now);
+      key.deletedAt = now;
+      await em.getRepository(ApiKeyEntity).save(key);
+      await this.audit.record(em, caller, {
+        action: 'key.deleted',
+        target: { type: 'key', id },
+        owner: ownerOf(key),
+        changes: { deletedAt: { after: now.toISOString() } },
+      });
+      await this.webhooks.enqueue(em, ownerOf(key), 'key.revoked', {
+        ...this.eventData(key),
+        reason: 'deleted',
+      });
+      return ok(key);
+    });
+    if (!result.ok) return result;
+    this.events.keyDeleted(result.value, hashes);
     return ok({ deleted: true });
   }
+
+  /** What webhooks say about a key: its public view (no spend figures, never the secret). */
+  private eventData(key: ApiKeyEntity): Record<string, unknown> {
+    return { key: toKeyView(key, this.format, this.clock.now()) };
+  }
+}
+
+/** Settings recorded in the audit log when they change (never the hash or the secret's last characters). */
+const AUDITED_KEY_FIELDS: (keyof ApiKeyEntity)[] = [
+  'name',
+  'ownerType',
+  'ownerId',
+  'enabled',
+  'expiresAt',
+  'permissions',
+  'allowedModels',
+  'ipAllowlist',
+  'quotaType',
+  'quotaLimit',
+  'group',
+  'rpm',
+  'tpm',
+];
+
+/** Open grace periods per key: a regenerate beyond this many ends the oldest (key events stay small). */
+const MAX_OPEN_GRACE_PERIODS = 10;
+
+const ownerOf = (key: ApiKeyEntity): OwnerRef => ({ type: key.ownerType, id: key.ownerId });
+
+/** A refused change thrown out of its transaction so that it rolls back, and answered as its Result. */
+class Refused extends Error {
+  constructor(readonly result: Result<unknown>) {
+    super('change refused');
+  }
+}
+
+/** Postgres lock_not_available: FOR UPDATE NOWAIT met a row another change holds. */
+function isLockBusy(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  return (e.driverError?.code ?? e.code) === '55P03';
 }

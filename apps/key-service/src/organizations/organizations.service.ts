@@ -8,18 +8,24 @@ import {
   type Result,
   type UpdateOrganizationInput,
 } from '@gw/contracts';
-import { DataSource } from 'typeorm';
-import { type Caller, hasPermission } from '../access/caller.js';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type Caller, canRead, hasPermission } from '../access/caller.js';
 import { OwnersRepository } from '../access/owners.repository.js';
-import type { OrganizationEntity } from '../db/entities/index.js';
-import { checkTier, creditLimitColumn } from '../accounts/owner-settings.js';
+import { AccountEntity, MembershipEntity, OrganizationEntity } from '../db/entities/index.js';
+import {
+  AUDITED_OWNER_FIELDS,
+  checkPricingGroups,
+  checkTier,
+  creditLimitColumn,
+} from '../accounts/owner-settings.js';
+import { AuditLog, changedFields } from '../audit/audit-log.js';
 import { toOwnerView } from '../accounts/owner-view.js';
 import { KeyEvents } from '../keys/key-events.js';
 
 /**
- * Organizations own org keys. The operator creates them for any account; an account's key with `write`
- * creates one it owns (on its own tier). Members see the org; owners and admins manage its members
- * (only owners add or remove owners); tier, credit limit and status are the operator's.
+ * Organizations own org keys. Only the operator creates them and sets their tier, credit limit, pricing
+ * groups and status: an account cannot make itself a second set of limits (docs/decisions.md). Members see
+ * the org; owners and admins manage its members (only owners add or remove owners).
  */
 @Injectable()
 export class OrganizationsService {
@@ -27,10 +33,14 @@ export class OrganizationsService {
     private readonly ds: DataSource,
     private readonly owners: OwnersRepository,
     private readonly events: KeyEvents,
+    private readonly audit: AuditLog,
   ) {}
 
-  private async view(org: OrganizationEntity): Promise<OrganizationView> {
-    const members = await this.owners.memberships.find({
+  private async view(
+    org: OrganizationEntity,
+    em: EntityManager = this.ds.manager,
+  ): Promise<OrganizationView> {
+    const members = await em.getRepository(MembershipEntity).find({
       where: { organizationId: org.id },
       order: { createdAt: 'ASC' },
     });
@@ -38,53 +48,42 @@ export class OrganizationsService {
   }
 
   async create(caller: Caller, input: CreateOrganizationInput): Promise<Result<OrganizationView>> {
-    let ownerAccountId: string;
-    let tier = input.tier;
-    if (caller.kind === 'operator') {
-      if (!input.ownerAccountId)
-        return fail('invalid_request', 'The operator must name ownerAccountId.', 'ownerAccountId');
-      if (!(await this.owners.accounts.existsBy({ id: input.ownerAccountId }))) {
-        return fail('not_found', 'Account not found.', 'ownerAccountId');
-      }
-      ownerAccountId = input.ownerAccountId;
-    } else {
-      if (!hasPermission(caller, 'write') || !caller.accountId) {
-        return fail(
-          'insufficient_permissions',
-          "Creating an organization needs an account's key with write.",
-        );
-      }
-      for (const field of ['ownerAccountId', 'creditLimit'] as const) {
-        if (input[field] !== undefined)
-          return fail('insufficient_permissions', `Only the operator sets ${field}.`, field);
-      }
-      const account = await this.owners.accounts.findOneByOrFail({ id: caller.accountId });
-      if (input.tier !== 'free' && input.tier !== account.tier) {
-        return fail(
-          'insufficient_permissions',
-          "Only the operator sets another tier than the account's.",
-          'tier',
-        );
-      }
-      ownerAccountId = account.id;
-      tier = account.tier;
+    if (caller.kind !== 'operator')
+      return fail('insufficient_permissions', 'Only the operator creates organizations.');
+    if (!(await this.owners.accounts.existsBy({ id: input.ownerAccountId }))) {
+      return fail('not_found', 'Account not found.', 'ownerAccountId');
     }
-    const tierOk = await checkTier(this.ds, tier);
+    const tierOk = await checkTier(this.ds, input.tier);
     if (!tierOk.ok) return tierOk;
+    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
+    if (!groups.ok) return groups;
     const limit = creditLimitColumn(input.creditLimit);
     if (!limit.ok) return limit;
     const org = await this.ds.transaction(async (em) => {
-      const created = em.getRepository(this.owners.organizations.target).create({
-        name: input.name,
-        tier,
-        creditLimit: limit.value ?? null,
-        status: 'active',
-      }) as OrganizationEntity;
-      await em.save(created);
-      await em.getRepository(this.owners.memberships.target).insert({
+      const repo = em.getRepository(OrganizationEntity);
+      const created = await repo.save(
+        repo.create({
+          name: input.name,
+          tier: input.tier,
+          creditLimit: limit.value ?? null,
+          status: 'active',
+          pricingGroups: input.pricingGroups ?? [],
+        }),
+      );
+      await em.getRepository(MembershipEntity).insert({
         organizationId: created.id,
-        accountId: ownerAccountId,
+        accountId: input.ownerAccountId,
         role: 'owner',
+      });
+      const target = { type: 'organization' as const, id: created.id };
+      await this.audit.record(em, caller, {
+        action: 'organization.created',
+        target,
+        owner: target,
+        changes: {
+          ...changedFields(null, created, [...AUDITED_OWNER_FIELDS]),
+          ownerAccountId: { after: input.ownerAccountId },
+        },
       });
       return created;
     });
@@ -94,6 +93,7 @@ export class OrganizationsService {
   async get(caller: Caller, id: string): Promise<Result<OrganizationView>> {
     const org = await this.owners.organizations.findOneBy({ id });
     if (!org || !(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
+    if (!canRead(caller)) return fail('insufficient_permissions');
     return ok(await this.view(org));
   }
 
@@ -102,70 +102,129 @@ export class OrganizationsService {
     id: string,
     input: UpdateOrganizationInput,
   ): Promise<Result<OrganizationView>> {
-    const org = await this.owners.organizations.findOneBy({ id });
-    if (!org || !(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
+    if (!(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
     if (caller.kind !== 'operator')
       return fail('insufficient_permissions', 'Only the operator changes organizations.');
     const tier = await checkTier(this.ds, input.tier);
     if (!tier.ok) return tier;
+    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
+    if (!groups.ok) return groups;
     const limit = creditLimitColumn(input.creditLimit);
     if (!limit.ok) return limit;
-    if (input.name !== undefined) org.name = input.name;
-    if (input.tier !== undefined) org.tier = input.tier;
-    if (input.status !== undefined) org.status = input.status;
-    if (limit.value !== undefined) org.creditLimit = limit.value;
-    await this.owners.organizations.save(org);
-    this.events.ownerChanged({ type: 'organization', id });
-    return ok(await this.view(org));
+    const view = await this.locked(id, async (em, org) => {
+      const before = { ...org };
+      if (input.name !== undefined) org.name = input.name;
+      if (input.tier !== undefined) org.tier = input.tier;
+      if (input.status !== undefined) org.status = input.status;
+      if (limit.value !== undefined) org.creditLimit = limit.value;
+      if (input.pricingGroups !== undefined) org.pricingGroups = input.pricingGroups;
+      await em.getRepository(OrganizationEntity).save(org);
+      await this.audit.record(em, caller, {
+        action: 'organization.updated',
+        target: { type: 'organization', id },
+        owner: { type: 'organization', id },
+        changes: changedFields(before, org, [...AUDITED_OWNER_FIELDS]),
+      });
+      return ok(await this.view(org, em));
+    });
+    if (view.ok) this.events.ownerChanged({ type: 'organization', id });
+    return view;
   }
 
   async addMember(caller: Caller, id: string, input: AddMemberInput): Promise<Result<OrganizationView>> {
-    const org = await this.owners.organizations.findOneBy({ id });
-    if (!org || !(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
-    const allowed = await this.mayManageMembers(caller, id, input.role);
-    if (!allowed.ok) return allowed;
-    if (!(await this.owners.accounts.existsBy({ id: input.accountId }))) {
-      return fail('not_found', 'Account not found.', 'accountId');
-    }
-    const current = await this.owners.role(id, input.accountId);
-    if (current === 'owner' && input.role !== 'owner') {
-      const demoted = await this.mayManageMembers(caller, id, 'owner');
-      if (!demoted.ok) return demoted;
-      if ((await this.ownerCount(id)) === 1)
-        return fail('conflict', 'An organization keeps at least one owner.', 'role');
-    }
-    await this.owners.memberships.upsert(
-      { organizationId: id, accountId: input.accountId, role: input.role },
-      ['organizationId', 'accountId'],
-    );
-    return ok(await this.view(org));
+    if (!(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
+    // The org row is locked for the whole change: two concurrent demotions cannot both pass the
+    // "at least one owner" check.
+    return this.locked(id, async (em, org) => {
+      const allowed = await this.mayManageMembers(caller, id, input.role, em);
+      if (!allowed.ok) return allowed;
+      if (!(await em.getRepository(AccountEntity).existsBy({ id: input.accountId }))) {
+        return fail('not_found', 'Account not found.', 'accountId');
+      }
+      const current = await this.roleIn(em, id, input.accountId);
+      if (current === 'owner' && input.role !== 'owner') {
+        const demoted = await this.mayManageMembers(caller, id, 'owner', em);
+        if (!demoted.ok) return demoted;
+        if ((await this.ownerCount(em, id)) === 1)
+          return fail('conflict', 'An organization keeps at least one owner.', 'role');
+      }
+      await em
+        .getRepository(MembershipEntity)
+        .upsert({ organizationId: id, accountId: input.accountId, role: input.role }, [
+          'organizationId',
+          'accountId',
+        ]);
+      await this.audit.record(em, caller, {
+        action: current ? 'membership.updated' : 'membership.added',
+        target: { type: 'membership', id: `${id}:${input.accountId}` },
+        owner: { type: 'organization', id },
+        changes: { role: { ...(current ? { before: current } : {}), after: input.role } },
+      });
+      return ok(await this.view(org, em));
+    });
   }
 
   async removeMember(caller: Caller, id: string, accountId: string): Promise<Result<OrganizationView>> {
-    const org = await this.owners.organizations.findOneBy({ id });
-    if (!org || !(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
-    const role = await this.owners.role(id, accountId);
-    if (!role) return fail('not_found', 'Member not found.');
-    const allowed = await this.mayManageMembers(caller, id, role);
-    if (!allowed.ok) return allowed;
-    if (role === 'owner' && (await this.ownerCount(id)) === 1) {
-      return fail('conflict', 'An organization keeps at least one owner.');
+    if (!(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
+    return this.locked(id, async (em, org) => {
+      const role = await this.roleIn(em, id, accountId);
+      if (!role) return fail('not_found', 'Member not found.');
+      const allowed = await this.mayManageMembers(caller, id, role, em);
+      if (!allowed.ok) return allowed;
+      if (role === 'owner' && (await this.ownerCount(em, id)) === 1) {
+        return fail('conflict', 'An organization keeps at least one owner.');
+      }
+      await em.getRepository(MembershipEntity).delete({ organizationId: id, accountId });
+      await this.audit.record(em, caller, {
+        action: 'membership.removed',
+        target: { type: 'membership', id: `${id}:${accountId}` },
+        owner: { type: 'organization', id },
+        changes: { role: { before: role } },
+      });
+      return ok(await this.view(org, em));
+    });
+  }
+
+  /** Runs a change with the org row locked; a refused change rolls back whatever it wrote. */
+  private async locked<T>(
+    id: string,
+    work: (em: EntityManager, org: OrganizationEntity) => Promise<Result<T>>,
+  ): Promise<Result<T>> {
+    let refused: Result<T> | undefined;
+    try {
+      return await this.ds.transaction(async (em) => {
+        const org = await em
+          .getRepository(OrganizationEntity)
+          .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+        const result = org ? await work(em, org) : fail('not_found', 'Organization not found.');
+        if (!result.ok) {
+          refused = result;
+          throw new Error('refused');
+        }
+        return result;
+      });
+    } catch (err) {
+      if (refused) return refused;
+      throw err;
     }
-    await this.owners.memberships.delete({ organizationId: id, accountId });
-    return ok(await this.view(org));
   }
 
   private async isVisible(caller: Caller, orgId: string): Promise<boolean> {
-    if (caller.kind === 'operator') return true;
+    if (caller.kind === 'operator') return this.owners.organizations.existsBy({ id: orgId });
     if (caller.owner.type === 'organization' && caller.owner.id === orgId) return true;
     return caller.accountId !== null && (await this.owners.role(orgId, caller.accountId)) !== null;
   }
 
   /** Owners and admins manage members; only owners touch the owner role. */
-  private async mayManageMembers(caller: Caller, orgId: string, role: string): Promise<Result<void>> {
+  private async mayManageMembers(
+    caller: Caller,
+    orgId: string,
+    role: string,
+    em: EntityManager,
+  ): Promise<Result<void>> {
     if (caller.kind === 'operator') return ok(undefined);
     if (!hasPermission(caller, 'write') || !caller.accountId) return fail('insufficient_permissions');
-    const mine = await this.owners.role(orgId, caller.accountId);
+    const mine = await this.roleIn(em, orgId, caller.accountId);
     if (mine === 'owner' || (mine === 'admin' && role !== 'owner')) return ok(undefined);
     return fail(
       'insufficient_permissions',
@@ -173,7 +232,11 @@ export class OrganizationsService {
     );
   }
 
-  private ownerCount(orgId: string): Promise<number> {
-    return this.owners.memberships.countBy({ organizationId: orgId, role: 'owner' });
+  private async roleIn(em: EntityManager, organizationId: string, accountId: string) {
+    return (await em.getRepository(MembershipEntity).findOneBy({ organizationId, accountId }))?.role ?? null;
+  }
+
+  private ownerCount(em: EntityManager, orgId: string): Promise<number> {
+    return em.getRepository(MembershipEntity).countBy({ organizationId: orgId, role: 'owner' });
   }
 }

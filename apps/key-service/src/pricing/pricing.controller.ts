@@ -28,14 +28,17 @@ export class PricingController {
 
   @Get('pricing/models')
   @ApiResponse({ status: 200, schema: openApiSchema(z.array(ModelPriceView)) })
-  async listModels() {
-    return unwrap(await this.pricing.listModels());
+  async listModels(@CurrentCaller() caller: Caller) {
+    return unwrap(await this.pricing.listModels(caller));
   }
 
   @Get('pricing/models/:model')
   @ApiResponse({ status: 200, schema: openApiSchema(ModelPriceView) })
-  async getModel(@Param('model', new ZodPipe(ModelName, 'model')) model: string) {
-    return unwrap(await this.pricing.getModel(model));
+  async getModel(
+    @CurrentCaller() caller: Caller,
+    @Param('model', new ZodPipe(ModelName, 'model')) model: string,
+  ) {
+    return unwrap(await this.pricing.getModel(caller, model));
   }
 
   @Put('pricing/models/:model')
@@ -52,14 +55,14 @@ export class PricingController {
 
   @Get('pricing/groups')
   @ApiResponse({ status: 200, schema: openApiSchema(z.array(PricingGroupView)) })
-  async listGroups() {
-    return unwrap(await this.pricing.listGroups());
+  async listGroups(@CurrentCaller() caller: Caller) {
+    return unwrap(await this.pricing.listGroups(caller));
   }
 
   @Get('pricing/groups/:name')
   @ApiResponse({ status: 200, schema: openApiSchema(PricingGroupView) })
-  async getGroup(@Param('name', new ZodPipe(Slug, 'name')) name: string) {
-    return unwrap(await this.pricing.getGroup(name));
+  async getGroup(@CurrentCaller() caller: Caller, @Param('name', new ZodPipe(Slug, 'name')) name: string) {
+    return unwrap(await this.pricing.getGroup(caller, name));
   }
 
   @Put('pricing/groups/:name')
@@ -76,14 +79,14 @@ export class PricingController {
 
   @Get('tiers')
   @ApiResponse({ status: 200, schema: openApiSchema(z.array(TierView)) })
-  async listTiers() {
-    return unwrap(await this.pricing.listTiers());
+  async listTiers(@CurrentCaller() caller: Caller) {
+    return unwrap(await this.pricing.listTiers(caller));
   }
 
   @Get('tiers/:name')
   @ApiResponse({ status: 200, schema: openApiSchema(TierView) })
-  async getTier(@Param('name', new ZodPipe(Slug, 'name')) name: string) {
-    return unwrap(await this.pricing.getTier(name));
+  async getTier(@CurrentCaller() caller: Caller, @Param('name', new ZodPipe(Slug, 'name')) name: string) {
+    return unwrap(await this.pricing.getTier(caller, name));
   }
 
   @Put('tiers/:name')

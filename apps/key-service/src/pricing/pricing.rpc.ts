@@ -2,7 +2,11 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { ok, QUEUE_GROUPS, SUBJECTS } from '@gw/contracts';
 import { NatsClient, unwrap } from '@gw/platform';
+import type { Caller } from '../access/caller.js';
 import { PricingService } from './pricing.service.js';
+
+/** The price catalogue is every service's to read over NATS (it holds no tenant data). */
+const INTERNAL: Caller = { kind: 'operator', origin: { via: 'nats', requestId: null, address: null } };
 
 @Injectable()
 export class PricingRpc implements OnApplicationBootstrap {
@@ -13,7 +17,10 @@ export class PricingRpc implements OnApplicationBootstrap {
 
   onApplicationBootstrap() {
     this.nats.serve(SUBJECTS.pricing.list, QUEUE_GROUPS.keyService, async () => {
-      const [models, groups] = await Promise.all([this.pricing.listModels(), this.pricing.listGroups()]);
+      const [models, groups] = await Promise.all([
+        this.pricing.listModels(INTERNAL),
+        this.pricing.listGroups(INTERNAL),
+      ]);
       return ok({ models: unwrap(models), groups: unwrap(groups) });
     });
   }

@@ -13,8 +13,9 @@ import {
   type TierView,
 } from '@gw/contracts';
 import { DataSource } from 'typeorm';
-import type { Caller } from '../access/caller.js';
+import { type Caller, canRead } from '../access/caller.js';
 import { ModelPriceEntity, PricingGroupEntity, TierEntity } from '../db/entities/index.js';
+import { AuditLog, changedFields } from '../audit/audit-log.js';
 import { KeyEvents } from '../keys/key-events.js';
 
 const modelView = (m: ModelPriceEntity): ModelPriceView => ({
@@ -36,6 +37,9 @@ const tierView = (t: TierEntity): TierView => ({
   updatedAt: t.updatedAt.toISOString(),
 });
 
+/** Reading the catalogue is a management right too (read, write or admin): a models-only key gets 403. */
+const readable = (caller: Caller) => canRead(caller);
+
 const operatorOnly = <T>(caller: Caller): Result<T> | undefined =>
   caller.kind === 'operator'
     ? undefined
@@ -46,15 +50,38 @@ export class PricingService {
   constructor(
     private readonly ds: DataSource,
     private readonly events: KeyEvents,
+    private readonly audit: AuditLog,
   ) {}
 
-  async listModels(): Promise<Result<ModelPriceView[]>> {
+  /** Writes one catalogue row and its audit record together; the row is locked while it changes. */
+  private async put<E extends object>(
+    caller: Caller,
+    entity: new () => E,
+    where: Partial<E>,
+    next: E,
+    audit: { action: string; type: string; id: string; fields: (keyof E)[] },
+  ) {
+    await this.ds.transaction(async (em) => {
+      const repo = em.getRepository(entity);
+      const before = await repo.findOne({ where: where as never, lock: { mode: 'pessimistic_write' } });
+      await repo.save(next);
+      await this.audit.record(em, caller, {
+        action: audit.action,
+        target: { type: audit.type, id: audit.id },
+        changes: changedFields(before, next, audit.fields),
+      });
+    });
+  }
+
+  async listModels(caller: Caller): Promise<Result<ModelPriceView[]>> {
+    if (!readable(caller)) return fail('insufficient_permissions');
     return ok(
       (await this.ds.getRepository(ModelPriceEntity).find({ order: { model: 'ASC' } })).map(modelView),
     );
   }
 
-  async getModel(model: string): Promise<Result<ModelPriceView>> {
+  async getModel(caller: Caller, model: string): Promise<Result<ModelPriceView>> {
+    if (!readable(caller)) return fail('insufficient_permissions');
     const m = await this.ds.getRepository(ModelPriceEntity).findOneBy({ model });
     return m ? ok(modelView(m)) : fail('not_found', 'No price for this model.');
   }
@@ -63,20 +90,30 @@ export class PricingService {
     const denied = operatorOnly<ModelPriceView>(caller);
     if (denied) return denied;
     const repo = this.ds.getRepository(ModelPriceEntity);
-    await repo.save(
-      repo.create({ model, inputPrice: String(input.inputPrice), outputPrice: String(input.outputPrice) }),
-    );
+    const next = repo.create({
+      model,
+      inputPrice: String(input.inputPrice),
+      outputPrice: String(input.outputPrice),
+    });
+    await this.put(caller, ModelPriceEntity, { model }, next, {
+      action: 'price.updated',
+      type: 'model_price',
+      id: model,
+      fields: ['inputPrice', 'outputPrice'],
+    });
     this.events.pricingChanged('model', model);
-    return this.getModel(model);
+    return this.getModel(caller, model);
   }
 
-  async listGroups(): Promise<Result<PricingGroupView[]>> {
+  async listGroups(caller: Caller): Promise<Result<PricingGroupView[]>> {
+    if (!readable(caller)) return fail('insufficient_permissions');
     return ok(
       (await this.ds.getRepository(PricingGroupEntity).find({ order: { name: 'ASC' } })).map(groupView),
     );
   }
 
-  async getGroup(name: string): Promise<Result<PricingGroupView>> {
+  async getGroup(caller: Caller, name: string): Promise<Result<PricingGroupView>> {
+    if (!readable(caller)) return fail('insufficient_permissions');
     const g = await this.ds.getRepository(PricingGroupEntity).findOneBy({ name });
     return g ? ok(groupView(g)) : fail('not_found', 'No such pricing group.');
   }
@@ -85,16 +122,24 @@ export class PricingService {
     const denied = operatorOnly<PricingGroupView>(caller);
     if (denied) return denied;
     const repo = this.ds.getRepository(PricingGroupEntity);
-    await repo.save(repo.create({ name, multiplierPpm: String(Math.round(input.multiplier * PPM)) }));
+    const next = repo.create({ name, multiplierPpm: String(Math.round(input.multiplier * PPM)) });
+    await this.put(caller, PricingGroupEntity, { name }, next, {
+      action: 'pricing_group.updated',
+      type: 'pricing_group',
+      id: name,
+      fields: ['multiplierPpm'],
+    });
     this.events.pricingChanged('group', name);
-    return this.getGroup(name);
+    return this.getGroup(caller, name);
   }
 
-  async listTiers(): Promise<Result<TierView[]>> {
+  async listTiers(caller: Caller): Promise<Result<TierView[]>> {
+    if (!readable(caller)) return fail('insufficient_permissions');
     return ok((await this.ds.getRepository(TierEntity).find({ order: { name: 'ASC' } })).map(tierView));
   }
 
-  async getTier(name: string): Promise<Result<TierView>> {
+  async getTier(caller: Caller, name: string): Promise<Result<TierView>> {
+    if (!readable(caller)) return fail('insufficient_permissions');
     const t = await this.ds.getRepository(TierEntity).findOneBy({ name });
     return t ? ok(tierView(t)) : fail('not_found', 'No such tier.');
   }
@@ -103,8 +148,14 @@ export class PricingService {
     const denied = operatorOnly<TierView>(caller);
     if (denied) return denied;
     const repo = this.ds.getRepository(TierEntity);
-    await repo.save(repo.create({ name, rpm: input.rpm, priority: input.priority, models: input.models }));
+    const next = repo.create({ name, rpm: input.rpm, priority: input.priority, models: input.models });
+    await this.put(caller, TierEntity, { name }, next, {
+      action: 'tier.updated',
+      type: 'tier',
+      id: name,
+      fields: ['rpm', 'priority', 'models'],
+    });
     this.events.tierChanged(name);
-    return this.getTier(name);
+    return this.getTier(caller, name);
   }
 }

@@ -67,6 +67,10 @@ export class ApiKeyEntity {
   @Column({ type: 'timestamptz', precision: 3, name: 'last_used_at', nullable: true })
   lastUsedAt!: Date | null;
 
+  /** The expiry a key.expiring webhook went out for; a changed expiresAt makes the notice due again. */
+  @Column({ type: 'timestamptz', precision: 3, name: 'expiring_notified_for', nullable: true })
+  expiringNotifiedFor!: Date | null;
+
   /** Deleted keys stay as tombstones: their hash answers key_revoked, usage history keeps its key id. */
   @Column({ type: 'timestamptz', precision: 3, name: 'deleted_at', nullable: true })
   deletedAt!: Date | null;

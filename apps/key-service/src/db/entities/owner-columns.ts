@@ -19,6 +19,10 @@ export abstract class OwnerEntity {
   @Column({ type: 'text' })
   status!: OwnerStatus;
 
+  /** Pricing groups the operator lets this owner put its keys in (besides a key's own group). */
+  @Column({ type: 'text', array: true, name: 'pricing_groups', default: () => "'{}'" })
+  pricingGroups!: string[];
+
   @CreateDateColumn({ type: 'timestamptz', precision: 3, name: 'created_at' })
   createdAt!: Date;
 

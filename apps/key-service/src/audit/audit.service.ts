@@ -1,0 +1,63 @@
+// Reads the audit log: the operator everything, an owner's key with read what happened to its owners.
+import { Injectable } from '@nestjs/common';
+import { type AuditEventView, fail, type ListAuditQuery, ok, type Page, type Result } from '@gw/contracts';
+import { Brackets, DataSource } from 'typeorm';
+import { AccessService } from '../access/access.service.js';
+import { type Caller, canRead } from '../access/caller.js';
+import { AuditEventEntity } from '../db/entities/index.js';
+import { decodeCursor, encodeCursor } from '../keys/key-view.js';
+
+const toView = (e: AuditEventEntity): AuditEventView => ({
+  id: e.id,
+  at: e.at.toISOString(),
+  action: e.action,
+  actor: { type: e.actorType, id: e.actorId },
+  via: e.via,
+  target: { type: e.targetType, id: e.targetId },
+  owner: e.ownerType && e.ownerId ? { type: e.ownerType, id: e.ownerId } : null,
+  changes: e.changes,
+  requestId: e.requestId,
+  clientIp: e.clientIp,
+});
+
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: AccessService,
+  ) {}
+
+  async list(caller: Caller, query: ListAuditQuery): Promise<Result<Page<AuditEventView>>> {
+    if (!canRead(caller)) return fail('insufficient_permissions');
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) return fail('invalid_request', 'Invalid cursor.', 'cursor');
+    const qb = this.ds.getRepository(AuditEventEntity).createQueryBuilder('a');
+    const scope = await this.access.scope(caller);
+    if (!scope.all) {
+      qb.andWhere(
+        new Brackets((or) =>
+          scope.owners.forEach((o, i) =>
+            or.orWhere(`(a.owner_type = :t${i} AND a.owner_id = :o${i})`, {
+              [`t${i}`]: o.type,
+              [`o${i}`]: o.id,
+            }),
+          ),
+        ),
+      );
+    }
+    if (query.targetId) qb.andWhere('a.target_id = :targetId', { targetId: query.targetId });
+    if (query.action) qb.andWhere('a.action = :action', { action: query.action });
+    if (query.from) qb.andWhere('a.at >= :from', { from: query.from });
+    if (query.to) qb.andWhere('a.at < :to', { to: query.to });
+    if (after) qb.andWhere('(a.at, a.id) < (:cAt, :cId)', { cAt: after.createdAt, cId: after.id });
+    const rows = await qb
+      .orderBy('a.at', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(query.limit + 1)
+      .getMany();
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > query.limit ? encodeCursor({ createdAt: last.at, id: last.id }) : null;
+    return ok({ data: page.map(toView), nextCursor });
+  }
+}
