@@ -53,6 +53,18 @@ function writeEnvFile(env) {
   writeFileSync(ENV_FILE, lines.join('\n') + '\n', { mode: 0o600 });
 }
 
+/**
+ * Settings the local stack starts from (tests read .stack/env too); edit .stack/env to change them. Webhooks:
+ * every replica sharing the outbox must agree on these, and the tests deliver to receivers on loopback over
+ * plain http, with retries seconds apart (production defaults: https, public addresses, retries over a day).
+ */
+const STACK_DEFAULTS = {
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+  WEBHOOK_RETRY_SCHEDULE_MS: '300,600,1200,2400,4800',
+  WEBHOOK_POLL_MS: '100',
+};
+
 function baseEnv(secrets) {
   const url = (port) => `http://${HOST}:${port}`;
   return {
@@ -75,7 +87,7 @@ async function bootstrap() {
   const bins = ensureBinaries();
   const secrets = loadSecrets();
   await startServers(bins, secrets, (name) => startedByThisRun.push(name));
-  const env = { ...readEnvFile(), ...baseEnv(secrets) };
+  const env = { ...STACK_DEFAULTS, ...readEnvFile(), ...baseEnv(secrets) };
   writeEnvFile(env);
   const childEnv = { ...process.env, ...env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: ROOT, env: childEnv });

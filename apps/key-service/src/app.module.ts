@@ -6,6 +6,12 @@ import { CallerGuard } from './access/caller.guard.js';
 import { OwnersRepository } from './access/owners.repository.js';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsService } from './accounts/accounts.service.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { WebhookOutbox } from './webhooks/webhook-outbox.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { webhookProviders } from './webhooks/webhooks.providers.js';
 import type { KeyServiceConfig } from './config.js';
 import { infrastructureProviders } from './infrastructure.js';
 import { KeyEvents } from './keys/key-events.js';
@@ -43,6 +49,8 @@ export class KeyServiceModule {
         OrganizationsController,
         PricingController,
         UsageController,
+        AuditController,
+        WebhooksController,
       ],
       providers: [
         { provide: CONFIG, useValue: config },
@@ -56,6 +64,10 @@ export class KeyServiceModule {
         AccessService,
         CallerGuard,
         KeyEvents,
+        AuditLog,
+        AuditService,
+        WebhookOutbox,
+        ...webhookProviders,
         KeysService,
         KeyLookupService,
         KeysRpc,

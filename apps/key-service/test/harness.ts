@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { bootstrap } from '../src/bootstrap.js';
+import type { KeyServiceConfig } from '../src/config.js';
 import type { Clock } from '../src/tokens.js';
 
 export interface Reply<T = any> {
@@ -21,7 +22,7 @@ export class TestClock implements Clock {
   }
 }
 
-export async function startKeyService(opts: { clock?: Clock } = {}) {
+export async function startKeyService(opts: { clock?: Clock; overrides?: Partial<KeyServiceConfig> } = {}) {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -34,7 +35,11 @@ export async function startKeyService(opts: { clock?: Clock } = {}) {
     { level: 'trace', redact: { paths: ['authorization', '*.authorization'], censor: '[redacted]' } },
     sink,
   );
-  const started = await bootstrap({ overrides: { port: 0, host: '127.0.0.1' }, logger, clock: opts.clock });
+  const started = await bootstrap({
+    overrides: { port: 0, host: '127.0.0.1', ...opts.overrides },
+    logger,
+    clock: opts.clock,
+  });
   const admin = process.env.ADMIN_TOKEN!;
 
   async function call<T = any>(

@@ -6,7 +6,7 @@ import { collect, pollUntil, type RunningService, startService } from '@gw/testi
 import pg from 'pg';
 import { bootstrap } from '../src/bootstrap.js';
 import { UsagePricer } from '../src/usage/usage-pricer.js';
-import { event, miniCost } from './events.js';
+import { event, miniCost, privatePipeline, publish } from './events.js';
 
 let metering: Awaited<ReturnType<typeof bootstrap>>;
 let db: pg.Client;
@@ -73,6 +73,49 @@ it('records each request once and keeps exact totals per key and owner, lifetime
     keyId,
   ]);
   expect(rows.rows[0].n).toBe(40);
+});
+
+it("announces a key's and an owner's limit passing 80 % once each, on metering.events.quota_threshold", async () => {
+  // A replica and pipeline of its own: whichever replica records the crossing batch announces it.
+  const pipeline = privatePipeline();
+  const own = await bootstrap({
+    env: { ...process.env, ...pipeline.env },
+    overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' },
+  });
+  const thresholds = await collect('metering.events.quota_threshold');
+  try {
+    const keyId = randomUUID();
+    const ownerId = randomUUID();
+    // Limits at the spend of all ten events: the mark is passed partway, by whichever batch carries it.
+    const plain = Array.from({ length: 10 }, (_, i) => event(keyId, ownerId, i));
+    const limit = miniCost(plain);
+    const limits = { key: { micros: limit, period: 'total' as const }, ownerMicros: limit };
+    await publish(
+      bus.nc,
+      plain.map((e) => ({ ...e, limits })),
+      pipeline.subject,
+    );
+    await pollUntil(
+      () => totals('key', keyId),
+      (rows) => rows[0]?.requests >= 10,
+      10_000,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const mine = thresholds.seen.filter((m) => m.data.owner.id === ownerId).map((m) => m.data);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ keyId, period: 'lifetime', percent: 80, limitMicros: limit }),
+        expect.objectContaining({ owner: { type: 'account', id: ownerId }, period: 'lifetime', percent: 80 }),
+      ]),
+    );
+    expect(mine).toHaveLength(2);
+    for (const m of mine) expect(m.spentMicros).toBeGreaterThanOrEqual(Math.ceil(limit * 0.8));
+  } finally {
+    await thresholds.close();
+    await own.app.close();
+    await pipeline.remove(bus.nc);
+  }
 });
 
 it('sends an invalid event to the dead-letter subject and keeps going', async () => {

@@ -8,7 +8,14 @@
 // counters are updated, and a rebuild holds the exclusive one, so a rebuild never reads a committed batch
 // whose increments are still to come (which would count it twice) nor misses one.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { ownerTag, type QuotaExhaustedEvent, SPEND_KEYS, SUBJECTS, utcMonthOf } from '@gw/contracts';
+import {
+  ownerTag,
+  type QuotaExhaustedEvent,
+  type QuotaThresholdEvent,
+  SPEND_KEYS,
+  SUBJECTS,
+  utcMonthOf,
+} from '@gw/contracts';
 import { counter, type Logger, NatsClient, REDIS, RELEASE_RESERVATION_LUA } from '@gw/platform';
 import type { Redis } from 'ioredis';
 import { DataSource, type QueryRunner } from 'typeorm';
@@ -77,6 +84,63 @@ export function reachedLimits(events: PricedEvent[], totals: Map<string, number>
     const ownerSpent = totals.get(SPEND_KEYS.owner(tag, 'lifetime'));
     if (ownerLimit !== undefined && ownerSpent !== undefined && ownerSpent >= ownerLimit)
       out.set(`o:${tag}`, { owner, period: 'lifetime', at });
+  }
+  return [...out.values()];
+}
+
+/** The share of a limit announced before it is reached (quota.threshold webhooks). */
+export const THRESHOLD_PERCENT = 80;
+
+/**
+ * The limits this batch carried past THRESHOLD_PERCENT: a counter below it before the batch (its new value
+ * minus what the batch added) and at or above it after. Counters are incremented atomically, so exactly
+ * one batch sees each crossing. Once each per key and period, and per owner.
+ */
+export function crossedThresholds(
+  events: PricedEvent[],
+  totals: Map<string, number>,
+  added: Map<string, number>,
+): QuotaThresholdEvent[] {
+  const out = new Map<string, QuotaThresholdEvent>();
+  const at = new Date().toISOString();
+  const crossed = (spendKey: string, limit: number) => {
+    const after = totals.get(spendKey);
+    if (after === undefined || limit <= 0) return undefined;
+    const before = after - (added.get(spendKey) ?? 0);
+    const mark = Math.ceil((limit * THRESHOLD_PERCENT) / 100);
+    return before < mark && after >= mark ? after : undefined;
+  };
+  for (const e of events) {
+    if (!e.limits) continue;
+    const tag = ownerTag(e.owner.type, e.owner.id);
+    const owner = { type: e.owner.type, id: e.owner.id };
+    const key = e.limits.key;
+    if (key) {
+      const period = key.period === 'total' ? 'lifetime' : utcMonthOf(Date.parse(e.at));
+      const spent = crossed(SPEND_KEYS.key(tag, e.keyId, period), key.micros);
+      if (spent !== undefined)
+        out.set(`k:${e.keyId}:${period}`, {
+          keyId: e.keyId,
+          owner,
+          period,
+          percent: THRESHOLD_PERCENT,
+          limitMicros: key.micros,
+          spentMicros: spent,
+          at,
+        });
+    }
+    const ownerLimit = e.limits.ownerMicros;
+    const spent =
+      ownerLimit === undefined ? undefined : crossed(SPEND_KEYS.owner(tag, 'lifetime'), ownerLimit);
+    if (spent !== undefined)
+      out.set(`o:${tag}`, {
+        owner,
+        period: 'lifetime',
+        percent: THRESHOLD_PERCENT,
+        limitMicros: ownerLimit!,
+        spentMicros: spent,
+        at,
+      });
   }
   return [...out.values()];
 }
@@ -152,6 +216,8 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
       if (row.cost > 0) ofOwner(row.ownerType, row.ownerId).amounts.set(counterOf(row), row.cost);
     const r = this.redis as SpendRedis;
     const totals = new Map<string, number>();
+    const added = new Map<string, number>();
+    for (const o of byOwner.values()) for (const [key, amount] of o.amounts) added.set(key, amount);
     await Promise.all(
       [...byOwner].map(async ([tag, o]) => {
         const after = await r.gwApplySpend(
@@ -171,6 +237,13 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     } catch (err) {
       // The counters are right; the gateways' own check refuses, and announces it, on the next request.
       this.logger.warn({ err }, 'quota exhaustion not announced');
+    }
+    try {
+      for (const n of crossedThresholds(fresh, totals, added))
+        this.nats.publish(SUBJECTS.events.quotaThreshold, n);
+    } catch (err) {
+      // Only webhooks miss it; spending is unaffected.
+      this.logger.warn({ err }, 'quota threshold not announced');
     }
   }
 

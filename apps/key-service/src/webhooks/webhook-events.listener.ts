@@ -1,0 +1,221 @@
+// Turns what other services announce, and what time brings, into webhook deliveries: quota.exhausted and
+// quota.threshold from metering's events, and key.expiring from a periodic scan of keys.
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import {
+  microsToCredits,
+  OWNER_TYPES,
+  type OwnerRef,
+  QUEUE_GROUPS,
+  SUBJECTS,
+  type WebhookEventType,
+} from '@gw/contracts';
+import { counter, type Logger, NatsClient } from '@gw/platform';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { OwnersRepository } from '../access/owners.repository.js';
+import type { KeyServiceConfig } from '../config.js';
+import { ApiKeyEntity } from '../db/entities/index.js';
+import { CLOCK, type Clock, CONFIG, LOGGER } from '../tokens.js';
+import { WebhookOutbox } from './webhook-outbox.js';
+
+/**
+ * Its own queue group: KeyUsageListener already consumes keys.events.quota_exhausted in the key-service
+ * group, and two subscriptions in one group would split the messages between them instead of both getting
+ * each. Replicas still share: one replica per group handles each message.
+ */
+export const WEBHOOK_QUEUE_GROUP = `${QUEUE_GROUPS.keyService}-webhooks`;
+const SCAN_MS = 60_000;
+const SCAN_BATCH = 100;
+
+const Owner = z.object({ type: z.enum(OWNER_TYPES), id: z.uuid() });
+const Period = z.string().regex(/^(lifetime|\d{4}-(0[1-9]|1[0-2]))$/);
+const ExhaustedMessage = z.object({ keyId: z.uuid().optional(), owner: Owner, period: Period });
+const ThresholdMessage = ExhaustedMessage.extend({
+  percent: z.number().int().min(1).max(100),
+  limitMicros: z.number().int().min(0),
+  spentMicros: z.number().int().min(0),
+});
+
+const queued = counter('webhook_events_total', 'Events turned into webhook deliveries (rows queued)', [
+  'type',
+]);
+const ignored = counter('webhook_events_ignored_total', 'Event messages ignored (malformed or unknown key)', [
+  'subject',
+]);
+
+@Injectable()
+export class WebhookEventsListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private scanning?: Promise<number>;
+
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly ds: DataSource,
+    private readonly outbox: WebhookOutbox,
+    private readonly owners: OwnersRepository,
+    @Inject(CONFIG) private readonly config: KeyServiceConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.nats.subscribe(
+      SUBJECTS.events.quotaExhausted,
+      (msg, subject) => this.safely(subject, () => this.onExhausted(msg)),
+      WEBHOOK_QUEUE_GROUP,
+    );
+    this.nats.subscribe(
+      SUBJECTS.events.quotaThreshold,
+      (msg, subject) => this.safely(subject, () => this.onThreshold(msg)),
+      WEBHOOK_QUEUE_GROUP,
+    );
+    void this.scanExpiring();
+    this.timer = setInterval(() => void this.scanExpiring(), SCAN_MS).unref();
+  }
+
+  async beforeApplicationShutdown() {
+    clearInterval(this.timer);
+    await this.scanning?.catch(() => undefined);
+  }
+
+  /** A handler's failure is logged and counted, never thrown back into the NATS client. */
+  private async safely(subject: string, handle: () => Promise<void>) {
+    try {
+      await handle();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, subject }, 'webhook event not queued');
+    }
+  }
+
+  private async onExhausted(msg: unknown) {
+    const parsed = ExhaustedMessage.safeParse(msg);
+    if (!parsed.success) return void ignored.inc({ subject: SUBJECTS.events.quotaExhausted });
+    const e = parsed.data;
+    const target = await this.target(e.owner, e.keyId);
+    if (!target) return void ignored.inc({ subject: SUBJECTS.events.quotaExhausted });
+    await this.enqueue(
+      e.owner,
+      'quota.exhausted',
+      { key: target.key, owner: e.owner, period: e.period },
+      // Once per key (or owner) and period, re-armed when the limit changes.
+      `quota.exhausted:${e.keyId ?? 'owner'}:${e.period}:${target.limitMicros ?? '-'}`,
+    );
+  }
+
+  private async onThreshold(msg: unknown) {
+    const parsed = ThresholdMessage.safeParse(msg);
+    if (!parsed.success) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
+    const e = parsed.data;
+    const target = await this.target(e.owner, e.keyId);
+    if (!target) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
+    await this.enqueue(
+      e.owner,
+      'quota.threshold',
+      {
+        key: target.key,
+        owner: e.owner,
+        period: e.period,
+        percent: e.percent,
+        limit: microsToCredits(e.limitMicros),
+        used: microsToCredits(e.spentMicros),
+      },
+      `quota.threshold:${e.keyId ?? 'owner'}:${e.period}:${e.percent}:${e.limitMicros}`,
+    );
+  }
+
+  /** The key the event names (it must be the owner's and not deleted), and the limit now in force. */
+  private async target(owner: OwnerRef, keyId: string | undefined) {
+    if (keyId) {
+      const key = await this.ds
+        .getRepository(ApiKeyEntity)
+        .createQueryBuilder('k')
+        .where('k.id = :keyId AND k.deleted_at IS NULL AND k.owner_type = :t AND k.owner_id = :o', {
+          keyId,
+          t: owner.type,
+          o: owner.id,
+        })
+        .getOne();
+      if (!key) return undefined;
+      return { key: { id: key.id, name: key.name }, limitMicros: key.quotaLimit };
+    }
+    const found = await this.owners.find(owner);
+    return found ? { key: null, limitMicros: found.creditLimit } : undefined;
+  }
+
+  private async enqueue(
+    owner: OwnerRef,
+    type: WebhookEventType,
+    data: Record<string, unknown>,
+    dedupeKey: string,
+  ) {
+    const n = await this.ds.transaction((em) => this.outbox.enqueue(em, owner, type, data, dedupeKey));
+    if (n) queued.inc({ type }, n);
+  }
+
+  /**
+   * key.expiring for every enabled key whose expiry is within WEBHOOK_EXPIRING_BEFORE_MS and not yet
+   * announced (changing expiresAt re-arms it). Rows are locked SKIP LOCKED, so replicas split the work and
+   * never announce one expiry twice. Returns the keys announced.
+   */
+  scanExpiring(): Promise<number> {
+    this.scanning ??= this.scan()
+      .catch((err: Error) => {
+        this.logger.warn({ err: err.message }, 'key.expiring scan failed; next scan retries');
+        return 0;
+      })
+      .finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  private async scan(): Promise<number> {
+    const now = this.clock.now();
+    const until = new Date(now.getTime() + this.config.webhooks.expiringBeforeMs);
+    let total = 0;
+    for (;;) {
+      const n = await this.ds.transaction(async (em) => {
+        const rows: {
+          id: string;
+          name: string;
+          ownerType: OwnerRef['type'];
+          ownerId: string;
+          expiresAt: Date;
+        }[] = await em.query(
+          `SELECT id, name, owner_type AS "ownerType", owner_id AS "ownerId", expires_at AS "expiresAt"
+               FROM keys.api_keys
+              WHERE deleted_at IS NULL AND enabled AND expires_at > $1 AND expires_at <= $2
+                AND expiring_notified_for IS DISTINCT FROM expires_at
+              ORDER BY expires_at
+              LIMIT ${SCAN_BATCH}
+              FOR UPDATE SKIP LOCKED`,
+          [now, until],
+        );
+        for (const r of rows) {
+          const owner = { type: r.ownerType, id: r.ownerId };
+          const expiresAt = r.expiresAt.toISOString();
+          const sent = await this.outbox.enqueue(
+            em,
+            owner,
+            'key.expiring',
+            { key: { id: r.id, name: r.name, owner, expiresAt } },
+            `key.expiring:${r.id}:${expiresAt}`,
+          );
+          if (sent) queued.inc({ type: 'key.expiring' }, sent);
+        }
+        if (rows.length) {
+          await em.query(
+            `UPDATE keys.api_keys SET expiring_notified_for = expires_at WHERE id = ANY($1::uuid[])`,
+            [rows.map((r) => r.id)],
+          );
+        }
+        return rows.length;
+      });
+      total += n;
+      if (n < SCAN_BATCH) return total;
+    }
+  }
+}

@@ -1,0 +1,253 @@
+// Webhook management: an owner's subscriptions to its key and quota events (the `webhook` permission).
+// Every change is audited in its own transaction; the signing secret is returned once and stored sealed.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type CreateWebhookInput,
+  type DeliveryView,
+  fail,
+  type ListPageQuery,
+  ok,
+  type OwnerRef,
+  type Page,
+  type Result,
+  type UpdateWebhookInput,
+  type WebhookEventType,
+  type WebhookView,
+  type WebhookWithSecret,
+} from '@gw/contracts';
+import { Brackets, DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { AccessService } from '../access/access.service.js';
+import { type Caller, hasPermission, type OwnerScope } from '../access/caller.js';
+import { AuditLog, changedFields } from '../audit/audit-log.js';
+import { WebhookDeliveryEntity, WebhookEntity } from '../db/entities/index.js';
+import { decodeCursor, encodeCursor } from '../keys/key-view.js';
+import { DestinationPolicy } from './destination-policy.js';
+import { SecretBox } from './secret-box.js';
+
+/** An owner's webhooks at most: each event is sent once per webhook. */
+export const MAX_WEBHOOKS_PER_OWNER = 20;
+const AUDITED: (keyof WebhookEntity)[] = ['url', 'events', 'enabled'];
+
+export type ListWebhooksQuery = ListPageQuery & { ownerType?: OwnerRef['type']; ownerId?: string };
+
+/** `whsec_` + base64 of 32 random bytes: the Standard Webhooks secret format. */
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** The URL as the audit log keeps it: a query string may carry a receiver's token, so only its presence. */
+const auditUrl = (url: string) => {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}${u.search ? '?…' : ''}`;
+};
+const auditable = (w: WebhookEntity) => ({ ...w, url: auditUrl(w.url) });
+
+export function toWebhookView(w: WebhookEntity): WebhookView {
+  return {
+    id: w.id,
+    owner: { type: w.ownerType, id: w.ownerId },
+    url: w.url,
+    events: w.events as WebhookEventType[],
+    enabled: w.enabled,
+    createdAt: w.createdAt.toISOString(),
+    updatedAt: w.updatedAt.toISOString(),
+  };
+}
+
+export function toDeliveryView(d: WebhookDeliveryEntity): DeliveryView {
+  return {
+    id: d.id,
+    eventType: d.eventType as WebhookEventType,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    lastLatencyMs: d.lastLatencyMs,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt.toISOString() : null,
+    createdAt: d.createdAt.toISOString(),
+    deliveredAt: d.deliveredAt?.toISOString() ?? null,
+    payload: d.payload,
+  };
+}
+
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: AccessService,
+    private readonly audit: AuditLog,
+    private readonly policy: DestinationPolicy,
+    @Inject(SecretBox) private readonly box: SecretBox,
+  ) {}
+
+  private scoped(em: EntityManager, scope: OwnerScope): SelectQueryBuilder<WebhookEntity> {
+    const qb = em.getRepository(WebhookEntity).createQueryBuilder('w');
+    if (scope.all) return qb;
+    if (!scope.owners.length) return qb.where('false');
+    return qb.where(
+      new Brackets((or) =>
+        scope.owners.forEach((o, i) =>
+          or.orWhere(`(w.owner_type = :t${i} AND w.owner_id = :o${i})`, {
+            [`t${i}`]: o.type,
+            [`o${i}`]: o.id,
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** A webhook the caller may manage (locked for a change when `em` is a transaction's); else 403/404. */
+  private async find(
+    caller: Caller,
+    id: string,
+    em: EntityManager = this.ds.manager,
+    lock = false,
+  ): Promise<Result<WebhookEntity>> {
+    if (!hasPermission(caller, 'webhook')) return fail('insufficient_permissions');
+    const qb = this.scoped(em, await this.access.scope(caller)).andWhere('w.id = :id', { id });
+    if (lock) qb.setLock('pessimistic_write');
+    const hook = await qb.getOne();
+    return hook ? ok(hook) : fail('not_found', 'Webhook not found.');
+  }
+
+  private async destination(url: string): Promise<Result<void>> {
+    const verdict = await this.policy.check(url);
+    return verdict.ok ? ok(undefined) : fail('invalid_request', verdict.reason, 'url');
+  }
+
+  async create(caller: Caller, input: CreateWebhookInput): Promise<Result<WebhookWithSecret>> {
+    if (!hasPermission(caller, 'webhook')) return fail('insufficient_permissions');
+    const owner = await this.access.resolveOwner(caller, input.owner);
+    if (!owner.ok) return owner;
+    const dest = await this.destination(input.url);
+    if (!dest.ok) return dest;
+    const id = randomUUID();
+    const secret = newSecret();
+    const created = await this.ds.transaction(async (em): Promise<Result<WebhookEntity>> => {
+      // Serializes creates per owner so the cap holds under concurrency.
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('webhooks:' || $1))`, [owner.value.id]);
+      const count = await em
+        .getRepository(WebhookEntity)
+        .countBy({ ownerType: owner.value.type, ownerId: owner.value.id });
+      if (count >= MAX_WEBHOOKS_PER_OWNER) {
+        return fail('conflict', `An owner has at most ${MAX_WEBHOOKS_PER_OWNER} webhooks.`);
+      }
+      const repo = em.getRepository(WebhookEntity);
+      await repo.insert({
+        id,
+        ownerType: owner.value.type,
+        ownerId: owner.value.id,
+        url: input.url,
+        events: input.events,
+        enabled: true,
+        secretCiphertext: this.box.seal(secret, id),
+      });
+      const hook = (await repo.findOneBy({ id }))!;
+      await this.audit.record(em, caller, {
+        action: 'webhook.created',
+        target: { type: 'webhook', id },
+        owner: owner.value,
+        changes: changedFields(null, auditable(hook), AUDITED),
+      });
+      return ok(hook);
+    });
+    if (!created.ok) return created;
+    return ok({ ...toWebhookView(created.value), secret });
+  }
+
+  async list(caller: Caller, query: ListWebhooksQuery): Promise<Result<Page<WebhookView>>> {
+    if (!hasPermission(caller, 'webhook')) return fail('insufficient_permissions');
+    if (!query.ownerType !== !query.ownerId) {
+      return fail(
+        'invalid_request',
+        'ownerType and ownerId go together.',
+        query.ownerType ? 'ownerId' : 'ownerType',
+      );
+    }
+    const requested =
+      query.ownerType && query.ownerId ? { type: query.ownerType, id: query.ownerId } : undefined;
+    const owner = await this.access.resolveOwner(caller, requested, 'ownerId');
+    if (!owner.ok) return owner;
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) return fail('invalid_request', 'Invalid cursor.', 'cursor');
+    const qb = this.scoped(this.ds.manager, { all: false, owners: [owner.value] });
+    if (after) qb.andWhere('(w.created_at, w.id) < (:cAt, :cId)', { cAt: after.createdAt, cId: after.id });
+    const rows = await qb
+      .orderBy('w.created_at', 'DESC')
+      .addOrderBy('w.id', 'DESC')
+      .limit(query.limit + 1)
+      .getMany();
+    const page = rows.slice(0, query.limit);
+    const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]) : null;
+    return ok({ data: page.map(toWebhookView), nextCursor });
+  }
+
+  async get(caller: Caller, id: string): Promise<Result<WebhookView>> {
+    const found = await this.find(caller, id);
+    return found.ok ? ok(toWebhookView(found.value)) : found;
+  }
+
+  async update(caller: Caller, id: string, input: UpdateWebhookInput): Promise<Result<WebhookView>> {
+    const visible = await this.find(caller, id);
+    if (!visible.ok) return visible;
+    if (input.url !== undefined) {
+      const dest = await this.destination(input.url);
+      if (!dest.ok) return dest;
+    }
+    return this.ds.transaction(async (em): Promise<Result<WebhookView>> => {
+      const found = await this.find(caller, id, em, true);
+      if (!found.ok) return found;
+      const hook = found.value;
+      const before = { ...hook };
+      if (input.url !== undefined) hook.url = input.url;
+      if (input.events !== undefined) hook.events = input.events;
+      if (input.enabled !== undefined) hook.enabled = input.enabled;
+      const changes = changedFields(auditable(before), auditable(hook), AUDITED);
+      if (!Object.keys(changes).length) return ok(toWebhookView(hook));
+      await em.getRepository(WebhookEntity).save(hook);
+      await this.audit.record(em, caller, {
+        action: 'webhook.updated',
+        target: { type: 'webhook', id },
+        owner: { type: hook.ownerType, id: hook.ownerId },
+        changes,
+      });
+      return ok(toWebhookView(hook));
+    });
+  }
+
+  /** Deletes the webhook and, by cascade, its deliveries (pending ones are never sent). */
+  async delete(caller: Caller, id: string): Promise<Result<{ deleted: true }>> {
+    return this.ds.transaction(async (em): Promise<Result<{ deleted: true }>> => {
+      const found = await this.find(caller, id, em, true);
+      if (!found.ok) return found;
+      const hook = found.value;
+      await em.getRepository(WebhookEntity).delete({ id });
+      await this.audit.record(em, caller, {
+        action: 'webhook.deleted',
+        target: { type: 'webhook', id },
+        owner: { type: hook.ownerType, id: hook.ownerId },
+        changes: changedFields(auditable(hook), null, AUDITED),
+      });
+      return ok({ deleted: true as const });
+    });
+  }
+
+  async deliveries(caller: Caller, id: string, query: ListPageQuery): Promise<Result<Page<DeliveryView>>> {
+    const found = await this.find(caller, id);
+    if (!found.ok) return found;
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) return fail('invalid_request', 'Invalid cursor.', 'cursor');
+    const qb = this.ds
+      .getRepository(WebhookDeliveryEntity)
+      .createQueryBuilder('d')
+      .where('d.webhook_id = :id', { id });
+    if (after) qb.andWhere('(d.created_at, d.id) < (:cAt, :cId)', { cAt: after.createdAt, cId: after.id });
+    const rows = await qb
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(query.limit + 1)
+      .getMany();
+    const page = rows.slice(0, query.limit);
+    const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]) : null;
+    return ok({ data: page.map(toDeliveryView), nextCursor });
+  }
+}
