@@ -30,7 +30,7 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
     swagger: {
       title: 'AI Gateway — OpenAI-compatible API',
       description: "Call with the official `openai` SDK and a `gw-sk-…` key. Errors use OpenAI's envelope.",
-      bearer: 'A gw-sk-… key with read permission',
+      bearer: 'A gw-sk-… key (calling models needs no permission)',
       extraPaths: GATEWAY_PATHS,
     },
   });

@@ -44,6 +44,8 @@ interface RouteFixture {
   query?: (t: Tenant) => string;
   /** A `read` key on this non-GET route: 403 insufficient_permissions unless this states a stricter 404. */
   readKey?: 404;
+  /** Answered from metering over NATS: 503 service_unavailable when no metering-service runs (this suite starts none). */
+  needsMetering?: true;
 }
 
 interface TemplateFixture {
@@ -95,7 +97,7 @@ const FIXTURES: Record<string, TemplateFixture> = {
   },
   '/v1/keys/{id}/usage': {
     params: (t) => ({ id: t.key }),
-    methods: { GET: { tenancy: 'owned', ok: 200 } },
+    methods: { GET: { tenancy: 'owned', ok: 200, needsMetering: true } },
   },
   '/v1/accounts': {
     params: none,
@@ -110,7 +112,7 @@ const FIXTURES: Record<string, TemplateFixture> = {
   },
   '/v1/accounts/{id}/usage': {
     params: (t) => ({ id: t.account }),
-    methods: { GET: { tenancy: 'owned', ok: 200 } },
+    methods: { GET: { tenancy: 'owned', ok: 200, needsMetering: true } },
   },
   '/v1/organizations': {
     params: none,
@@ -141,7 +143,7 @@ const FIXTURES: Record<string, TemplateFixture> = {
   },
   '/v1/organizations/{id}/usage': {
     params: (t) => ({ id: t.org }),
-    methods: { GET: { tenancy: 'owned', ok: 200 } },
+    methods: { GET: { tenancy: 'owned', ok: 200, needsMetering: true } },
   },
   '/v1/pricing/models': { params: none, methods: { GET: catalogueRead } },
   '/v1/pricing/models/{model}': {
@@ -470,6 +472,7 @@ describe.each(ROUTES)('%s %s', (method, template) => {
   it('the operator reaches it (a fresh tenant: deletes and regenerates touch nothing shared)', async () => {
     const f = fixture(method, template);
     const res = await send(ks.admin, await makeTenant());
-    expectSuccess(route, res, f.ok);
+    if (f.needsMetering && res.status === 503) expectError(route, res, 503, 'service_unavailable');
+    else expectSuccess(route, res, f.ok);
   });
 });

@@ -28,14 +28,22 @@ async function lookup(secret: string): Promise<any> {
   return msg.json<any>().data;
 }
 
-/** A write key with every restriction, usable from the test's own address (loopback). */
+/** A write key restricted in what it reaches (addresses, models, time), usable from loopback. */
 async function restrictedWriter() {
   return ks.newKey(owner(), {
     permissions: ['read', 'write'],
     ipAllowlist: ['127.0.0.1', '::1'],
     allowedModels: ['gpt-4o-mini'],
-    quota: { type: 'monthly', limit: 5 },
     expiresAt: inAWeek(),
+  });
+}
+
+/** A write key with limits of its own: a monthly quota and an rpm. */
+async function limitedWriter() {
+  return ks.newKey(owner(), {
+    permissions: ['read', 'write'],
+    ipAllowlist: ['127.0.0.1', '::1'],
+    quota: { type: 'monthly', limit: 5 },
     rpm: 10,
   });
 }
@@ -49,20 +57,17 @@ describe('a key creates and edits keys only within itself', () => {
       permissions: [],
       ipAllowlist: ['127.0.0.1', '::1'],
       allowedModels: ['gpt-4o-mini'],
-      quota: { type: 'monthly', limit: 5 },
+      quota: { type: 'unlimited' },
       expiresAt: writer.view.expiresAt,
-      rpm: 10,
     });
   });
 
   it.each([
     ['ipAllowlist', { ipAllowlist: ['0.0.0.0/0'] }],
+    ['ipAllowlist', { ipAllowlist: ['::ffff:0.0.0.0/96'] }],
     ['allowedModels', { allowedModels: ['gpt-4o'] }],
     ['allowedModels', { allowedModels: [] }],
-    ['quota', { quota: { type: 'unlimited' } }],
-    ['quota', { quota: { type: 'monthly', limit: 6 } }],
     ['expiresAt', { expiresAt: null }],
-    ['rpm', { rpm: null }],
     ['permissions', { permissions: ['admin'] }],
   ])('a child key with a wider %s is refused (%j)', async (param, settings) => {
     const writer = await restrictedWriter();
@@ -71,16 +76,45 @@ describe('a key creates and edits keys only within itself', () => {
     expect(res.body.error).toMatchObject({ code: 'insufficient_permissions', param });
   });
 
+  it('a key with its own quota or rpm cannot create keys (fresh counters would escape its quota)', async () => {
+    const writer = await limitedWriter();
+    for (const body of [{ name: 'c1' }, { name: 'c2', quota: { type: 'monthly', limit: 1 }, rpm: 1 }]) {
+      const res = await ks.call('POST', '/v1/keys', writer.secret, body);
+      expect(res.status).toBe(403);
+      expect(res.body.error).toMatchObject({ code: 'insufficient_permissions', param: 'quota' });
+    }
+  });
+
+  it('a key with its own limits cannot widen another key, even within its own limits', async () => {
+    const writer = await limitedWriter();
+    const sibling = await ks.newKey(owner(), {
+      ipAllowlist: ['127.0.0.1'],
+      quota: { type: 'monthly', limit: 1 },
+      rpm: 2,
+    });
+    for (const patch of [{ quota: { type: 'monthly', limit: 5 } }, { rpm: 10 }]) {
+      const res = await ks.call('PATCH', `/v1/keys/${sibling.id}`, writer.secret, patch);
+      expect([res.status, res.body.error?.code]).toEqual([403, 'insufficient_permissions']);
+    }
+    const narrower = await ks.call('PATCH', `/v1/keys/${sibling.id}`, writer.secret, { rpm: 1 });
+    expect(narrower.status).toBe(200);
+  });
+
   it('a key cannot relax its own restrictions', async () => {
-    const writer = await restrictedWriter();
+    const writer = await limitedWriter();
     for (const patch of [
       { ipAllowlist: [] },
-      { allowedModels: [] },
       { quota: { type: 'unlimited' } },
-      { expiresAt: null },
+      { quota: { type: 'monthly', limit: 6 } },
+      { rpm: null },
       { rpm: 1000 },
     ]) {
       const res = await ks.call('PATCH', `/v1/keys/${writer.id}`, writer.secret, patch);
+      expect([res.status, res.body.error?.code]).toEqual([403, 'insufficient_permissions']);
+    }
+    const restricted = await restrictedWriter();
+    for (const patch of [{ allowedModels: [] }, { expiresAt: null }]) {
+      const res = await ks.call('PATCH', `/v1/keys/${restricted.id}`, restricted.secret, patch);
       expect([res.status, res.body.error?.code]).toEqual([403, 'insufficient_permissions']);
     }
     // Tightening is fine.
@@ -100,6 +134,26 @@ describe('a key creates and edits keys only within itself', () => {
       expect([method, res.status]).toEqual([method, 403]);
       expect(JSON.stringify(res.body)).not.toMatch(/gw-sk-[A-Za-z0-9]{20}/);
     }
+  });
+
+  it('a restricted key acts for its own owner only: no org keys, no members', async () => {
+    const org = await ks.call('POST', '/v1/organizations', ks.admin, {
+      name: 'team',
+      ownerAccountId: account,
+    });
+    expect(org.status).toBe(201);
+    const writer = await restrictedWriter();
+    const orgKey = await ks.call('POST', '/v1/keys', writer.secret, {
+      name: 'org-child',
+      owner: { type: 'organization', id: org.body.id },
+    });
+    expect([orgKey.status, orgKey.body.error.code]).toEqual([403, 'insufficient_permissions']);
+    const stranger = await ks.newAccount('pro');
+    const member = await ks.call('POST', `/v1/organizations/${org.body.id}/members`, writer.secret, {
+      accountId: stranger,
+      role: 'owner',
+    });
+    expect([member.status, member.body.error.code]).toEqual([403, 'insufficient_permissions']);
   });
 });
 
@@ -163,6 +217,23 @@ describe('pricing groups are the operator’s', () => {
     });
     expect(create.status).toBe(201);
     expect(create.body.group).toBe('discount-other');
+  });
+
+  it("the acting key's group is its own owner's: it does not carry over to an organization's keys", async () => {
+    const org = await ks.call('POST', '/v1/organizations', ks.admin, {
+      name: 'grouped',
+      ownerAccountId: account,
+    });
+    const admin = await ks.newKey(owner(), { permissions: ['admin'], group: 'discount-other' });
+    const orgOwner = { type: 'organization', id: org.body.id };
+    const made = await ks.call('POST', '/v1/keys', admin.secret, { name: 'org-k', owner: orgOwner });
+    expect([made.status, made.body.group]).toEqual([201, 'default']);
+    const chosen = await ks.call('POST', '/v1/keys', admin.secret, {
+      name: 'org-k2',
+      owner: orgOwner,
+      group: 'discount-other',
+    });
+    expect([chosen.status, chosen.body.error?.param]).toEqual([403, 'group']);
   });
 
   it('a key the operator put in a group keeps it when its owner edits other fields', async () => {

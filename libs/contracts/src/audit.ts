@@ -22,12 +22,17 @@ export type AuditEventView = z.infer<typeof AuditEventView>;
 
 export const AuditPage = z.object({ data: z.array(AuditEventView), nextCursor: z.string().nullable() });
 
+/** ISO 8601 with an offset, between years 1970 and 9999 (Postgres refuses year 0). */
+const AuditTime = z.iso
+  .datetime({ offset: true })
+  .refine((s) => s >= '1970' && s < '10000', 'a time between 1970 and 9999');
+
 export const ListAuditQuery = z.strictObject({
   limit: PageLimit,
   cursor: z.string().max(200).optional(),
   targetId: z.string().min(1).max(200).optional(),
   action: z.string().min(1).max(64).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: AuditTime.optional(),
+  to: AuditTime.optional(),
 });
 export type ListAuditQuery = z.infer<typeof ListAuditQuery>;

@@ -147,7 +147,7 @@ function acceptEmptyJson(fastify: FastifyInstance) {
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = String(body);
     if (text === '') return done(null, undefined);
-    parse(req, text, done);
+    void parse(req, text, done);
   });
 }
 

@@ -4,7 +4,6 @@ import {
   type ErrorCode,
   type KeyChangedEvent,
   type KeyDeletedEvent,
-  type Permission,
   type QuotaExhaustedEvent,
   SUBJECTS,
 } from '@gw/contracts';
@@ -86,7 +85,7 @@ export class Authenticator implements OnApplicationBootstrap {
   /** Resolves the principal of an Authorization header, without I/O when cached. */
   async authenticate(
     header: string | undefined,
-    ctx: AccessContext & { permission: Permission },
+    ctx: AccessContext,
   ): Promise<AuthResult> {
     if (header === undefined || header.length < 8) return MISSING;
     if (!header.startsWith('Bearer ') && header.slice(0, 7).toLowerCase() !== 'bearer ') return MISSING;

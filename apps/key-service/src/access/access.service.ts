@@ -19,6 +19,7 @@ import { presentedKeyError } from '../keys/key-state.js';
 import { KeysRepository } from '../keys/keys.repository.js';
 import { CLOCK, type Clock, CONFIG, KEY_FORMAT } from '../tokens.js';
 import { type CallOrigin, type Caller, hasPermission, type OwnerScope, sameOwner } from './caller.js';
+import { isRestricted } from './key-bounds.js';
 import { OwnersRepository } from './owners.repository.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -82,10 +83,11 @@ export class AccessService {
     const owner = await this.owners.find({ type: key.ownerType, id: key.ownerId });
     const error = presentedKeyError(key, owner?.status ?? 'suspended', null, this.clock.now());
     if (error) return fail(error);
-    // NATS callers carry no client address: their network identity is the service's (issue #10).
-    if (origin.address !== null && key.ipAllowlist.length) {
+    // NATS callers carry no client address: their network identity is the service's (issue #10). Over
+    // REST an unknown address fails closed.
+    if (origin.via === 'rest' && key.ipAllowlist.length) {
       const ranges = key.ipAllowlist.map(parseIpRange).filter((r): r is IpRange => !!r);
-      if (!ipInRanges(origin.address, ranges)) return fail('ip_not_allowed');
+      if (origin.address === null || !ipInRanges(origin.address, ranges)) return fail('ip_not_allowed');
     }
     return ok({
       kind: 'principal',
@@ -108,11 +110,15 @@ export class AccessService {
     });
   }
 
-  /** The owners whose keys this caller may see and manage: its own, and orgs its account administers. */
+  /**
+   * The owners whose keys this caller may see and manage: its own, and orgs its account administers —
+   * unless the acting key has restrictions of its own (it then acts for its own owner only: its bounds
+   * say nothing about another owner's tier, groups or credit).
+   */
   async scope(caller: Caller): Promise<OwnerScope> {
     if (caller.kind === 'operator') return { all: true };
     const owners: OwnerRef[] = [caller.owner];
-    if (caller.accountId) {
+    if (caller.accountId && !(caller.key && isRestricted(caller.key))) {
       for (const id of await this.owners.administeredOrganizations(caller.accountId)) {
         owners.push({ type: 'organization', id });
       }
@@ -137,6 +143,12 @@ export class AccessService {
     if (!requested || sameOwner(requested, caller.owner)) return ok(caller.owner);
     if (requested.type === 'organization' && caller.accountId) {
       const role = await this.owners.role(requested.id, caller.accountId);
+      if ((role === 'owner' || role === 'admin') && caller.key && isRestricted(caller.key))
+        return fail(
+          'insufficient_permissions',
+          'A key with restrictions acts for its own owner only.',
+          param,
+        );
       if (role === 'owner' || role === 'admin') return ok(requested);
       if (role === 'member')
         return fail('insufficient_permissions', 'Only org owners and admins manage org keys.', param);

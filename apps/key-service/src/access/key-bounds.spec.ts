@@ -1,4 +1,4 @@
-import { exceedsBounds, type KeyBounds } from './key-bounds.js';
+import { exceedsBounds, hasOwnLimits, isRestricted, type KeyBounds } from './key-bounds.js';
 
 const open: KeyBounds = {
   permissions: ['admin'],
@@ -67,5 +67,23 @@ describe('exceedsBounds', () => {
     expect(param({ rpm: 10 }, { rpm: null })).toBe('rpm');
     expect(param({ tpm: 100 }, { tpm: null })).toBe('tpm');
     expect(param({}, { rpm: 5, tpm: 5 })).toBeNull();
+  });
+});
+
+describe('hasOwnLimits and isRestricted', () => {
+  it('quota, rpm and tpm are own limits; models, IPs and expiry only restrict', () => {
+    expect(hasOwnLimits(open)).toBe(false);
+    expect(hasOwnLimits(key({ quotaType: 'total', quotaLimit: '1' }))).toBe(true);
+    expect(hasOwnLimits(key({ rpm: 1 }))).toBe(true);
+    expect(hasOwnLimits(key({ tpm: 1 }))).toBe(true);
+    expect(hasOwnLimits(key({ allowedModels: ['a'] }))).toBe(false);
+    expect(isRestricted(open)).toBe(false);
+    for (const r of [
+      { allowedModels: ['a'] },
+      { ipAllowlist: ['10.0.0.1'] },
+      { expiresAt: new Date() },
+      { rpm: 1 },
+    ])
+      expect(isRestricted(key(r))).toBe(true);
   });
 });

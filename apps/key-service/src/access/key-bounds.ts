@@ -75,3 +75,21 @@ function quotaExceeds(holder: KeyBounds, target: KeyBounds): string | null {
     return `quota must be a ${allowedTypes.join(' or ')} quota of at most the acting key's limit.`;
   return null;
 }
+
+/**
+ * A key with limits of its own (quota, rpm, tpm) cannot make keys: each new key would have fresh counters,
+ * so deleting and re-creating children would spend past the maker's quota and multiply its rate.
+ */
+export function hasOwnLimits(holder: KeyBounds): boolean {
+  return holder.quotaType !== 'unlimited' || holder.rpm !== null || holder.tpm !== null;
+}
+
+/** Any restriction at all: such a key acts only for its own owner (never an org it administers). */
+export function isRestricted(holder: KeyBounds): boolean {
+  return (
+    hasOwnLimits(holder) ||
+    holder.allowedModels.length > 0 ||
+    holder.ipAllowlist.length > 0 ||
+    holder.expiresAt !== null
+  );
+}

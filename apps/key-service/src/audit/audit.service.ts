@@ -7,7 +7,11 @@ import { type Caller, canRead } from '../access/caller.js';
 import { AuditEventEntity } from '../db/entities/index.js';
 import { decodeCursor, encodeCursor } from '../keys/key-view.js';
 
-const toView = (e: AuditEventEntity): AuditEventView => ({
+/**
+ * A tenant does not learn where the operator or a service acted from: their rows show no address or
+ * request id to anyone but the operator.
+ */
+const toView = (e: AuditEventEntity, operator: boolean): AuditEventView => ({
   id: e.id,
   at: e.at.toISOString(),
   action: e.action,
@@ -16,8 +20,9 @@ const toView = (e: AuditEventEntity): AuditEventView => ({
   target: { type: e.targetType, id: e.targetId },
   owner: e.ownerType && e.ownerId ? { type: e.ownerType, id: e.ownerId } : null,
   changes: e.changes,
-  requestId: e.requestId,
-  clientIp: e.clientIp,
+  ...(operator || e.actorType === 'key' || e.actorType === 'account'
+    ? { requestId: e.requestId, clientIp: e.clientIp }
+    : { requestId: null, clientIp: null }),
 });
 
 @Injectable()
@@ -58,6 +63,6 @@ export class AuditService {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > query.limit ? encodeCursor({ createdAt: last.at, id: last.id }) : null;
-    return ok({ data: page.map(toView), nextCursor });
+    return ok({ data: page.map((e) => toView(e, caller.kind === 'operator')), nextCursor });
   }
 }

@@ -49,11 +49,9 @@ export class KeysRepository {
   /**
    * The key row locked for a change inside `em`'s transaction: changes to one key run one at a time, and
    * each re-reads the row after the lock, so a delete is never undone by a change that read it earlier.
-   * `wait: false` fails at once (Postgres 55P03) when another change holds the row.
    */
-  lockInScope(em: EntityManager, id: string, scope: OwnerScope, wait = true): Promise<ApiKeyEntity | null> {
-    const qb = this.scoped(scope, em).andWhere('k.id = :id', { id }).setLock('pessimistic_write');
-    return (wait ? qb : qb.setOnLocked('nowait')).getOne();
+  lockInScope(em: EntityManager, id: string, scope: OwnerScope): Promise<ApiKeyEntity | null> {
+    return this.scoped(scope, em).andWhere('k.id = :id', { id }).setLock('pessimistic_write').getOne();
   }
 
   async listForOwner(

@@ -18,8 +18,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AccessService } from '../access/access.service.js';
 import { OwnersRepository } from '../access/owners.repository.js';
 import { MeteringClient } from '../usage/metering.client.js';
-import { type Caller, canRead, hasPermission } from '../access/caller.js';
-import { exceedsBounds, type KeyBounds } from '../access/key-bounds.js';
+import { type Caller, canRead, hasPermission, sameOwner } from '../access/caller.js';
+import { exceedsBounds, hasOwnLimits, type KeyBounds } from '../access/key-bounds.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
 import type { KeyServiceConfig } from '../config.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
@@ -87,18 +87,18 @@ export class KeysService {
     requested: string | undefined,
     current: string | null,
   ): Promise<Result<string>> {
-    const inherited = caller.kind === 'principal' ? (caller.key?.group ?? 'default') : 'default';
-    const group = requested ?? current ?? inherited;
+    // The acting key's group counts for its own owner only: the operator chose it for that owner.
+    const own = caller.kind === 'principal' && sameOwner(owner, caller.owner) ? caller.key?.group : undefined;
+    const group = requested ?? current ?? own ?? 'default';
     if (!(await this.ds.getRepository(PricingGroupEntity).existsBy({ name: group })))
       return fail('invalid_request', `Unknown pricing group "${group}".`, 'group');
     if (
       caller.kind === 'principal' &&
       requested !== undefined &&
       requested !== current &&
-      requested !== caller.key?.group
+      requested !== own
     ) {
-      const entity = await this.owners.find(owner);
-      if (!entity?.pricingGroups.includes(group)) {
+      if (!(await this.groupAllowed(owner, group))) {
         return fail(
           'insufficient_permissions',
           'Pricing groups are set by the operator: this owner may not choose this group.',
@@ -109,11 +109,36 @@ export class KeysService {
     return ok(group);
   }
 
-  /** A key caller acts only on keys within its own bounds (else it could regenerate a broader key and use it). */
-  private withinCaller(caller: Caller, key: KeyBounds): Result<void> {
+  private async groupAllowed(owner: OwnerRef, group: string): Promise<boolean> {
+    return (await this.owners.find(owner))?.pricingGroups.includes(group) ?? false;
+  }
+
+  /**
+   * A key caller acts only on keys within its own bounds and pricing group (else it could regenerate a
+   * broader or cheaper sibling and use its secret).
+   */
+  private async withinCaller(caller: Caller, key: ApiKeyEntity): Promise<Result<void>> {
     if (caller.kind !== 'principal' || !caller.key) return ok(undefined);
-    if (!exceedsBounds(caller.key, key)) return ok(undefined);
+    const sameGroup = key.group === caller.key.group || (await this.groupAllowed(ownerOf(key), key.group));
+    if (!exceedsBounds(caller.key, key) && sameGroup) return ok(undefined);
     return fail('insufficient_permissions', "This key's settings go beyond the acting key's own.");
+  }
+
+  /**
+   * A key with a quota or rate limits of its own may not widen another key's settings: the other key's
+   * counters are not its own, so that would raise what the owner's keys may spend in total.
+   */
+  private widensOther(caller: Caller, before: KeyBounds, after: ApiKeyEntity): Result<void> {
+    if (caller.kind !== 'principal' || !caller.key || !hasOwnLimits(caller.key)) return ok(undefined);
+    if (caller.keyId === after.id) return ok(undefined);
+    const widened = exceedsBounds(before, after);
+    return widened
+      ? fail(
+          'insufficient_permissions',
+          'A key with its own quota or rate limits cannot widen another key.',
+          widened.param,
+        )
+      : ok(undefined);
   }
 
   /** The changed settings stay within the acting key's own (so no key can relax itself or make a wider one). */
@@ -130,16 +155,15 @@ export class KeysService {
   private async change<T>(
     caller: Caller,
     id: string,
-    opts: { wait: boolean },
     work: (em: EntityManager, key: ApiKeyEntity) => Promise<Result<T>>,
   ): Promise<Result<T>> {
     if (!hasPermission(caller, 'write')) return fail('insufficient_permissions');
     const scope = await this.access.scope(caller);
     try {
       return await this.keys.transaction(async (em) => {
-        const key = await this.keys.lockInScope(em, id, scope, opts.wait);
+        const key = await this.keys.lockInScope(em, id, scope);
         if (!key) return fail('not_found', 'Key not found.');
-        const allowed = this.withinCaller(caller, key);
+        const allowed = await this.withinCaller(caller, key);
         if (!allowed.ok) return allowed;
         const result = await work(em, key);
         // A refused change must leave nothing behind (no audit row, no delivery).
@@ -150,7 +174,6 @@ export class KeysService {
       if (err instanceof Refused) return err.result as Result<T>;
       if (isDuplicateName(err))
         return fail('conflict', 'This owner already has a key with this name.', 'name');
-      if (isLockBusy(err)) return fail('conflict', 'The key is being changed by another request; retry.');
       throw err;
     }
   }
@@ -161,6 +184,13 @@ export class KeysService {
     if (!owner.ok) return owner;
     // A key made by a key inherits the maker's restrictions where the input names none.
     const parent = caller.kind === 'principal' ? caller.key : null;
+    if (parent && hasOwnLimits(parent)) {
+      return fail(
+        'insufficient_permissions',
+        'A key with its own quota or rate limits cannot create keys: their spend would not count against it.',
+        'quota',
+      );
+    }
     const quota = input.quota
       ? quotaColumns(input.quota)
       : ok(
@@ -261,7 +291,8 @@ export class KeysService {
   async update(caller: Caller, id: string, input: UpdateKeyInput): Promise<Result<KeyView>> {
     let hashes: string[] = [];
     let wasEnabled = true;
-    const result = await this.change(caller, id, { wait: true }, async (em, key) => {
+    let changed = true;
+    const result = await this.change(caller, id, async (em, key) => {
       const before = { ...key };
       wasEnabled = key.enabled;
       if (input.quota) {
@@ -279,6 +310,8 @@ export class KeysService {
       if (input.tpm !== undefined) key.tpm = input.tpm;
       const bounded = this.boundedBy(caller, key);
       if (!bounded.ok) return bounded;
+      const widens = this.widensOther(caller, before, key);
+      if (!widens.ok) return widens;
       const group = await this.chooseGroup(
         caller,
         { type: key.ownerType, id: key.ownerId },
@@ -287,8 +320,13 @@ export class KeysService {
       );
       if (!group.ok) return group;
       key.group = group.value;
-      await em.getRepository(ApiKeyEntity).save(key);
       const changes = changedFields(before, key, AUDITED_KEY_FIELDS);
+      // Nothing changed: nothing to record, announce or deliver.
+      if (!Object.keys(changes).length) {
+        changed = false;
+        return ok(key);
+      }
+      await em.getRepository(ApiKeyEntity).save(key);
       const action =
         wasEnabled === key.enabled ? 'key.updated' : key.enabled ? 'key.enabled' : 'key.disabled';
       await this.audit.record(em, caller, {
@@ -304,6 +342,7 @@ export class KeysService {
     });
     if (!result.ok) return result;
     const key = result.value;
+    if (!changed) return ok(await this.view(key));
     const reason = wasEnabled === key.enabled ? 'updated' : key.enabled ? 'enabled' : 'disabled';
     this.events.keyChanged(key, hashes, reason);
     return ok(await this.view(key));
@@ -311,14 +350,17 @@ export class KeysService {
 
   /**
    * New secret, same id and configuration. The old secret stops now, or when the grace period ends; a
-   * zero grace ends every open grace period too. Concurrent regenerates of one key: one wins, the others
-   * get 409 (each would otherwise retire the secret the other just returned).
+   * zero grace ends every open grace period too. Concurrent regenerates of one key: the first wins, a later
+   * one that read the key before it committed gets 409 (it would retire the secret the other returned).
    */
   async regenerate(caller: Caller, id: string, input: RegenerateKeyInput): Promise<Result<KeyWithSecret>> {
     const secret = this.format.generate();
     const grace = input.gracePeriodSeconds ?? 0;
     let hashes: string[] = [];
-    const result = await this.change(caller, id, { wait: false }, async (em, key) => {
+    const seen = canRead(caller) ? await this.keys.findInScope(id, await this.access.scope(caller)) : null;
+    const result = await this.change(caller, id, async (em, key) => {
+      if (seen && seen.hash !== key.hash)
+        return fail('conflict', 'The key was regenerated by another request meanwhile; retry.');
       const now = this.clock.now();
       const validUntil = new Date(now.getTime() + grace * 1000);
       const open = await this.keys.liveRetired(em, key.id, now);
@@ -359,7 +401,7 @@ export class KeysService {
   /** Immediate and irreversible; the row stays as a tombstone so the old secret answers key_revoked. */
   async delete(caller: Caller, id: string): Promise<Result<{ deleted: true }>> {
     let hashes: string[] = [];
-    const result = await this.change(caller, id, { wait: true }, async (em, key) => {
+    const result = await this.change(caller, id, async (em, key) => {
       const now = this.clock.now();
       hashes = await this.keys.liveHashes(em, key, now);
       await this.keys.endGrace(em, key.id, now);
@@ -415,10 +457,4 @@ class Refused extends Error {
   constructor(readonly result: Result<unknown>) {
     super('change refused');
   }
-}
-
-/** Postgres lock_not_available: FOR UPDATE NOWAIT met a row another change holds. */
-function isLockBusy(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  return (e.driverError?.code ?? e.code) === '55P03';
 }

@@ -10,6 +10,7 @@ import {
 } from '@gw/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type Caller, canRead, hasPermission } from '../access/caller.js';
+import { isRestricted } from '../access/key-bounds.js';
 import { OwnersRepository } from '../access/owners.repository.js';
 import { AccountEntity, MembershipEntity, OrganizationEntity } from '../db/entities/index.js';
 import {
@@ -224,6 +225,9 @@ export class OrganizationsService {
   ): Promise<Result<void>> {
     if (caller.kind === 'operator') return ok(undefined);
     if (!hasPermission(caller, 'write') || !caller.accountId) return fail('insufficient_permissions');
+    // Membership hands out an org's keys: a key with restrictions of its own may not do it.
+    if (caller.key && isRestricted(caller.key))
+      return fail('insufficient_permissions', 'A key with restrictions cannot manage members.');
     const mine = await this.roleIn(em, orgId, caller.accountId);
     if (mine === 'owner' || (mine === 'admin' && role !== 'owner')) return ok(undefined);
     return fail(

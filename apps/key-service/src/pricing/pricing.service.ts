@@ -64,7 +64,8 @@ export class PricingService {
     await this.ds.transaction(async (em) => {
       const repo = em.getRepository(entity);
       const before = await repo.findOne({ where: where as never, lock: { mode: 'pessimistic_write' } });
-      await repo.save(next);
+      // An upsert: two concurrent first PUTs of one name cannot both insert.
+      await repo.upsert(next, Object.keys(where));
       await this.audit.record(em, caller, {
         action: audit.action,
         target: { type: audit.type, id: audit.id },
