@@ -1,7 +1,7 @@
 // Webhooks end to end: management and tenancy, destination checks, Standard Webhooks signatures, delivery
 // from the outbox (NOTIFY-driven, retried, recorded) and across a restart of the sending service.
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
@@ -26,7 +26,8 @@ interface Received {
   body: string;
   at: number;
 }
-type Answer = { status: number; headers?: Record<string, string>; body?: string };
+/** A response, or 'hang': the request is never answered (until `releaseHung`). */
+type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 
 let ks: KeyService;
 let bus: Awaited<ReturnType<typeof collect>>;
@@ -35,6 +36,11 @@ let receiver: Server;
 let receiverUrl: string;
 const received: Received[] = [];
 const answers = new Map<string, (n: number) => Answer>();
+const hung: ServerResponse[] = [];
+/** Answers every request left hanging (200). */
+const releaseHung = () => {
+  for (const res of hung.splice(0)) if (!res.writableEnded) res.writeHead(200).end();
+};
 
 let accountA: string;
 let accountB: string;
@@ -42,14 +48,16 @@ let hookKeyA: string;
 let hookKeyB: string;
 
 const owner = (id: string) => ({ type: 'account' as const, id });
+/** How the audit log records a webhook's URL: its origin and a fingerprint of the whole URL. */
+const AUDIT_URL = /^http:\/\/127\.0\.0\.1:\d+ \(sha256:[0-9a-f]{12}\)$/;
 /** Every account this file made webhooks for. */
 const accounts: string[] = [];
 /** Logs of instances already closed. */
 let earlierLogs = '';
 
 /** A fresh account and a key of it with the webhook permission: each delivery test has its own. */
-async function tenant() {
-  const id = await ks.newAccount();
+async function tenant(account: Record<string, unknown> = {}) {
+  const id = await ks.newAccount('pro', account);
   accounts.push(id);
   const key = (await ks.newKey(owner(id), { permissions: ['webhook'] })).secret;
   return { id, owner: owner(id), key };
@@ -59,7 +67,13 @@ async function tenant() {
 function endpoint(answer?: (n: number) => Answer) {
   const path = `/hook/${randomUUID()}`;
   if (answer) answers.set(path, answer);
-  return { path, url: receiverUrl + path, got: () => received.filter((r) => r.path === path) };
+  return {
+    path,
+    url: receiverUrl + path,
+    got: () => received.filter((r) => r.path === path),
+    /** Requests whatever their query string. */
+    gotAny: () => received.filter((r) => r.path.split('?')[0] === path),
+  };
 }
 
 async function until<T>(probe: () => T | Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
@@ -103,6 +117,7 @@ beforeAll(async () => {
       const r = { path: req.url!, headers: req.headers, body, at: Date.now() };
       received.push(r);
       const a = answers.get(r.path)?.(received.filter((x) => x.path === r.path).length) ?? { status: 200 };
+      if (a === 'hang') return void hung.push(res);
       res.writeHead(a.status, a.headers);
       res.end(a.body ?? '');
     });
@@ -124,6 +139,7 @@ afterAll(async () => {
   // Nothing of ours left to retry once this file is done.
   await db?.query(`DELETE FROM keys.webhooks WHERE owner_id = ANY($1::uuid[])`, [accounts]);
   await db?.end();
+  releaseHung();
   await bus?.close();
   await ks?.close();
   await new Promise((r) => receiver?.close(r));
@@ -209,7 +225,12 @@ describe('managing webhooks', () => {
     );
     expect(rows.map((r) => r.action)).toEqual(['webhook.created', 'webhook.updated', 'webhook.deleted']);
     expect(rows.every((r) => r.actor_type === 'key')).toBe(true);
-    expect(rows[0].changes.url).toEqual({ after: expect.stringMatching(/\/hook\/.*\?…$/) });
+    // Origin and a fingerprint: no path (Slack-style URLs keep their secret there), no query.
+    expect(rows[0].changes.url).toEqual({ after: expect.stringMatching(AUDIT_URL) });
+    expect(rows[1].changes.url).toEqual({
+      before: expect.stringMatching(AUDIT_URL),
+      after: expect.stringMatching(AUDIT_URL),
+    });
     expect(rows[1].changes).toMatchObject({
       enabled: { before: true, after: false },
       events: { before: ['key.created'], after: ['key.updated', 'key.revoked'] },
@@ -217,6 +238,33 @@ describe('managing webhooks', () => {
     const all = JSON.stringify(rows);
     expect(all).not.toContain(hook.secret.slice(6));
     expect(all).not.toContain('token=abc');
+    expect(all).not.toContain('/hook/');
+  });
+
+  it('saves and audits a change of only the query string (a rotated token), without the token', async () => {
+    const t = await tenant();
+    const ep = endpoint();
+    const hook = await createHook(t.key, `${ep.url}?token=old-secret`, ['key.created']);
+    const rotated = `${ep.url}?token=new-secret`;
+    const patched = await ks.call('PATCH', `/v1/webhooks/${hook.id}`, t.key, { url: rotated });
+    expect([patched.status, patched.body.url]).toEqual([200, rotated]);
+    // Stored, not just answered.
+    expect((await ks.call('GET', `/v1/webhooks/${hook.id}`, t.key)).body.url).toBe(rotated);
+    const { rows } = await db.query(
+      `SELECT action, changes FROM keys.audit_events WHERE target_id = $1 ORDER BY at`,
+      [hook.id],
+    );
+    expect(rows.map((r) => r.action)).toEqual(['webhook.created', 'webhook.updated']);
+    const { before, after } = rows[1].changes.url;
+    expect([before, after]).toEqual([expect.stringMatching(AUDIT_URL), expect.stringMatching(AUDIT_URL)]);
+    expect(before).not.toBe(after);
+    expect(before.split(' ')[0]).toBe(receiverUrl);
+    const all = JSON.stringify(rows);
+    for (const secret of ['old-secret', 'new-secret', ep.path]) expect(all).not.toContain(secret);
+    // And delivered to the new URL.
+    await ks.newKey(t.owner);
+    const [r] = await until(ep.gotAny, (l) => l.length === 1);
+    expect(r.path).toBe(`${ep.path}?token=new-secret`);
   });
 
   it('needs the webhook or admin permission', async () => {
@@ -306,12 +354,14 @@ describe('destinations', () => {
       for (const [url, why] of [
         ['https://127.0.0.1:8443/hook', 'loopback'],
         ['https://[::1]:8443/hook', 'loopback'],
-        ['https://localhost:8443/hook', 'loopback'],
+        // A name: what it resolves to is not the tenant's to learn.
+        ['https://localhost:8443/hook', 'the host resolves to a non-public address.'],
         ['http://example.com/hook', 'must use https'],
       ]) {
         const res = await strict.call('POST', '/v1/webhooks', hookKeyA, { url, events: ['key.created'] });
         expect([url, res.status, res.body.error.param]).toEqual([url, 400, 'url']);
         expect(res.body.error.message).toContain(why);
+        if (url.includes('localhost')) expect(res.body.error.message).not.toMatch(/127\.0\.0\.1|::1/);
       }
     } finally {
       earlierLogs += strict.logs();
@@ -401,7 +451,7 @@ describe('deliveries', () => {
   });
 
   it('sends quota.threshold; malformed or foreign events are ignored without harm', async () => {
-    const t = await tenant();
+    const t = await tenant({ creditLimit: 10 });
     const ep = endpoint();
     const hook = await createHook(t.key, ep.url, ['quota.threshold']);
     const keyB = await ks.newKey(owner(accountB));
@@ -439,6 +489,63 @@ describe('deliveries', () => {
     await sleep(300);
     expect(ep.got()).toHaveLength(1);
     expect(await deliveries(hook.id, t.key)).toHaveLength(1);
+  });
+
+  it('ignores forged or stale quota.threshold: another limit, percent or period adds nothing', async () => {
+    const t = await tenant({ creditLimit: 10 });
+    const ep = endpoint();
+    const hook = await createHook(t.key, ep.url, ['quota.threshold']);
+    const key = await ks.newKey(t.owner, { quota: { type: 'monthly', limit: 5 } });
+    const month = new Date().toISOString().slice(0, 7);
+    const ownerEvent = (o: Record<string, unknown>) => ({
+      owner: t.owner,
+      period: 'lifetime',
+      percent: 80,
+      limitMicros: 10_000_000,
+      spentMicros: 8_000_000,
+      at: new Date().toISOString(),
+      ...o,
+    });
+    const keyEvent = (o: Record<string, unknown>) =>
+      ownerEvent({ keyId: key.id, period: month, limitMicros: 5_000_000, spentMicros: 4_000_000, ...o });
+    const forged = [
+      ...[1, 2, 3, 9_999_999, 20_000_000].map((limitMicros) => ownerEvent({ limitMicros })),
+      ...[1, 50, 79, 81, 99, 100].map((percent) => ownerEvent({ percent })),
+      ownerEvent({ period: month }),
+      ...[4_000_000, 6_000_000].map((limitMicros) => keyEvent({ limitMicros })),
+      keyEvent({ percent: 90 }),
+      ...['lifetime', '2031-01', '1999-12'].map((period) => keyEvent({ period })),
+    ];
+    for (const e of forged) await publish('metering.events.quota_threshold', e);
+    // The genuine ones, each twice (another spend): one delivery each.
+    for (const e of [ownerEvent({}), ownerEvent({ spentMicros: 9_000_000 })])
+      await publish('metering.events.quota_threshold', e);
+    for (const e of [keyEvent({}), keyEvent({ spentMicros: 4_500_000 })])
+      await publish('metering.events.quota_threshold', e);
+    await until(ep.got, (l) => l.length >= 2);
+    await sleep(500);
+    const bodies = ep.got().map((r) => JSON.parse(r.body).data);
+    expect(bodies).toHaveLength(2);
+    expect(bodies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: null, period: 'lifetime', percent: 80, limit: 10 }),
+        expect.objectContaining({ key: { id: key.id, name: key.view.name }, period: month, limit: 5 }),
+      ]),
+    );
+
+    // The limit changes: an event for the old one is stale; one for the new limit is announced (re-armed).
+    const raised = await ks.call('PATCH', `/v1/accounts/${t.id}`, ks.admin, { creditLimit: 20 });
+    expect(raised.status).toBe(200);
+    await publish('metering.events.quota_threshold', ownerEvent({ spentMicros: 9_500_000 }));
+    await publish(
+      'metering.events.quota_threshold',
+      ownerEvent({ limitMicros: 20_000_000, spentMicros: 16_000_000 }),
+    );
+    await until(ep.got, (l) => l.length >= 3);
+    await sleep(300);
+    expect(ep.got()).toHaveLength(3);
+    expect(JSON.parse(ep.got()[2].body).data).toMatchObject({ key: null, limit: 20, used: 16 });
+    expect(await deliveries(hook.id, t.key)).toHaveLength(3);
   });
 
   it('sends key.created when a key is created (keys.service enqueues it)', async () => {
@@ -603,6 +710,45 @@ describe('deliveries', () => {
       [hook.id],
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a receiver that hangs holds one sender slot, not all: other webhooks are delivered meanwhile', async () => {
+    const slow = await tenant();
+    let hang = true;
+    const stuck = endpoint(() => (hang ? 'hang' : { status: 200 }));
+    const stuckHook = await createHook(slow.key, stuck.url, ['key.created']);
+    try {
+      // Far more due deliveries than the sender has slots (16 per replica), all due now.
+      await db.query(
+        `INSERT INTO keys.webhook_deliveries (webhook_id, event_type, payload, status, attempts, next_attempt_at)
+         SELECT $1, 'key.created', jsonb_build_object('type', 'key.created', 'n', n), 'pending', 0, now()
+           FROM generate_series(1, 40) AS n`,
+        [stuckHook.id],
+      );
+      await db.query(`SELECT pg_notify('keys_webhook_deliveries', '')`);
+      await until(stuck.got, (l) => l.length >= 1);
+
+      const t = await tenant();
+      const ep = endpoint();
+      await createHook(t.key, ep.url, ['key.created']);
+      const started = Date.now();
+      for (let i = 0; i < 3; i++) await ks.newKey(t.owner);
+      // Well within one attempt's timeout of the stuck receiver.
+      const got = await until(ep.got, (l) => l.length === 3, 4_000);
+      expect(got[2].at - started).toBeLessThan(Math.min(3_000, LOCAL.timeoutMs));
+      // One attempt of the stuck webhook at a time, however many of its deliveries are due.
+      expect(stuck.got()).toHaveLength(1);
+      const { rows } = await db.query(
+        `SELECT count(*)::int AS n FROM keys.webhook_deliveries
+          WHERE webhook_id = $1 AND lease_until > now()`,
+        [stuckHook.id],
+      );
+      expect(rows[0].n).toBe(1);
+    } finally {
+      hang = false;
+      await ks.call('DELETE', `/v1/webhooks/${stuckHook.id}`, slow.key);
+      releaseHung();
+    }
   });
 
   it('never logs a signing secret or its sealed form', async () => {

@@ -106,15 +106,34 @@ describe('DestinationPolicy.check (create and update)', () => {
     ['https://metadata.google.internal/computeMetadata/v1', 'metadata'],
     ['https://METADATA.google.internal./computeMetadata/v1', 'metadata'],
     ['https://0.0.0.0:8080/', '"this network"'],
-    ['https://internal.example.com/in', 'resolves to 192.168.1.20 is a private address'],
-    ['https://v6local.example.com/in', 'private'],
-    ['https://rebind.example.com/in', 'resolves to 10.0.0.7'],
+    ['https://internal.example.com/in', 'resolves to a non-public address'],
+    ['https://v6local.example.com/in', 'resolves to a non-public address'],
+    ['https://rebind.example.com/in', 'resolves to a non-public address'],
     ['https://nowhere.example.com/in', 'does not resolve'],
     ['not a url', 'not valid'],
   ])('refuses %s (%s)', async (url, why) => {
     const v = await strict.check(url);
     expect(v.ok).toBe(false);
     expect(!v.ok && v.reason).toContain(why);
+  });
+
+  it('never tells what a name resolved to (internal DNS); only the debug log gets it', async () => {
+    const refusals: unknown[] = [];
+    const logged = new DestinationPolicy({ allowHttp: false, allowedNetworks: [] }, dns, (d) =>
+      refusals.push(d),
+    );
+    for (const [url, address] of [
+      ['https://internal.example.com/in', '192.168.1.20'],
+      ['https://v6local.example.com/in', 'fd00::1'],
+      ['https://rebind.example.com/in', '10.0.0.7'],
+    ]) {
+      const v = await logged.check(url);
+      expect(v).toEqual({
+        ok: false,
+        reason: 'The destination is not allowed: the host resolves to a non-public address.',
+      });
+      expect(refusals.pop()).toMatchObject({ host: new URL(url).hostname, address });
+    }
   });
 
   it('allows http and listed networks when the operator says so', async () => {
@@ -149,7 +168,8 @@ describe('DestinationPolicy.lookup (each delivery connection)', () => {
   it('fails the connection when any resolved address is refused (DNS rebinding)', async () => {
     const res = await lookup(strict, 'rebind.example.com', { all: true });
     expect(res.err?.code).toBe('EDESTINATIONREFUSED');
-    expect(res.err?.message).toContain('10.0.0.7');
+    // What becomes a delivery's last_error: neither the address nor the name.
+    expect(res.err?.message).toBe('destination refused: the host resolves to a non-public address');
     expect((await lookup(strict, 'localhost')).err?.code).toBe('EDESTINATIONREFUSED');
     expect((await lookup(loopbackOk, 'localhost')).err).toBeNull();
   });

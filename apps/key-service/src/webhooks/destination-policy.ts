@@ -2,7 +2,9 @@
 // (loopback, private networks, link-local and cloud metadata endpoints). Checked when a webhook is created
 // or changed, and again inside every delivery's own DNS lookup, so a name that resolved to a public address
 // at create time and to 10.0.0.1 later (DNS rebinding) still cannot be reached. The operator may list
-// networks that are allowed anyway (WEBHOOK_ALLOWED_NETWORKS).
+// networks that are allowed anyway (WEBHOOK_ALLOWED_NETWORKS). What a tenant reads (a 400 message, a
+// delivery's last_error) never says what a name resolved to: that would map the internal DNS. The resolved
+// address goes to the service's own debug log only.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
@@ -18,6 +20,12 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
 
 /** Every address a host name resolves to. */
 export type Resolver = (host: string) => Promise<LookupAddress[]>;
+
+/** Where a refusal's details (the name and the address it resolved to) go: the service's debug log. */
+export type RefusalLog = (detail: { host: string; address: string; why: string }) => void;
+
+/** What a tenant is told when a name resolves to a refused address. */
+export const NON_PUBLIC = 'resolves to a non-public address';
 
 const systemResolver: Resolver = (host) => dnsLookup(host, { all: true, verbatim: true });
 
@@ -107,6 +115,7 @@ export class DestinationPolicy {
   constructor(
     private readonly settings: DestinationSettings,
     private readonly resolve: Resolver = systemResolver,
+    private readonly logRefusal: RefusalLog = () => undefined,
   ) {
     this.allowed = settings.allowedNetworks.map((n) => {
       const r = parseIpRange(n);
@@ -160,8 +169,10 @@ export class DestinationPolicy {
     if (!addresses.length) return { ok: false, reason: `The host ${first.host} does not resolve.` };
     for (const a of addresses) {
       const why = this.refusedAddress(a.address);
-      if (why)
-        return { ok: false, reason: `The destination is not allowed: ${first.host} resolves to ${why}.` };
+      if (why) {
+        this.logRefusal({ host: first.host!, address: a.address, why });
+        return { ok: false, reason: `The destination is not allowed: the host ${NON_PUBLIC}.` };
+      }
     }
     return { ok: true };
   }
@@ -188,7 +199,8 @@ export class DestinationPolicy {
         for (const a of addresses) {
           const why = this.refusedAddress(a.address);
           if (why) {
-            const err = new Error(`destination refused: ${host} resolves to ${why}`);
+            this.logRefusal({ host, address: a.address, why });
+            const err = new Error(`destination refused: the host ${NON_PUBLIC}`);
             callback(Object.assign(err, { code: 'EDESTINATIONREFUSED' }), '');
             return;
           }

@@ -11,6 +11,7 @@ import {
   OWNER_TYPES,
   type OwnerRef,
   QUEUE_GROUPS,
+  type QuotaType,
   SUBJECTS,
   type WebhookEventType,
 } from '@gw/contracts';
@@ -30,6 +31,8 @@ import { WebhookOutbox } from './webhook-outbox.js';
  */
 export const WEBHOOK_QUEUE_GROUP = `${QUEUE_GROUPS.keyService}-webhooks`;
 const SCAN_MS = 60_000;
+/** The only share of a limit metering announces (its THRESHOLD_PERCENT); any other is not ours. */
+const THRESHOLD_PERCENT = 80;
 const SCAN_BATCH = 100;
 
 const Owner = z.object({ type: z.enum(OWNER_TYPES), id: z.uuid() });
@@ -107,12 +110,27 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
     );
   }
 
+  /**
+   * Announced for the limit stored here, not the one the message names: a message whose limit is not the
+   * key's quota (or the owner's credit limit) now, whose percent is not THRESHOLD_PERCENT, or whose period
+   * cannot be the limit's, is forged or stale and ignored, so varying them cannot multiply deliveries past
+   * the dedupe key.
+   */
   private async onThreshold(msg: unknown) {
     const parsed = ThresholdMessage.safeParse(msg);
     if (!parsed.success) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
     const e = parsed.data;
+    if (e.percent !== THRESHOLD_PERCENT) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
     const target = await this.target(e.owner, e.keyId);
-    if (!target) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
+    if (
+      !target ||
+      target.limitMicros === null ||
+      Number(target.limitMicros) !== e.limitMicros ||
+      !this.periodFits(e.period, target.quotaType)
+    ) {
+      return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
+    }
+    const limitMicros = Number(target.limitMicros);
     await this.enqueue(
       e.owner,
       'quota.threshold',
@@ -120,12 +138,24 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
         key: target.key,
         owner: e.owner,
         period: e.period,
-        percent: e.percent,
-        limit: microsToCredits(e.limitMicros),
+        percent: THRESHOLD_PERCENT,
+        limit: microsToCredits(limitMicros),
         used: microsToCredits(e.spentMicros),
       },
-      `quota.threshold:${e.keyId ?? 'owner'}:${e.period}:${e.percent}:${e.limitMicros}`,
+      // Once per key (or owner), period and stored limit: re-armed when the limit changes.
+      `quota.threshold:${e.keyId ?? 'owner'}:${e.period}:${THRESHOLD_PERCENT}:${target.limitMicros}`,
     );
+  }
+
+  /**
+   * Whether a period can be the limit's: 'lifetime' for a total quota (and an owner's credit limit), this
+   * UTC month or the last (an event sent just before the month turned) for a monthly one.
+   */
+  private periodFits(period: string, quotaType: QuotaType): boolean {
+    if (quotaType !== 'monthly') return period === 'lifetime';
+    const now = this.clock.now();
+    const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+    return period === now.toISOString().slice(0, 7) || period === lastMonth.toISOString().slice(0, 7);
   }
 
   /** The key the event names (it must be the owner's and not deleted), and the limit now in force. */
@@ -141,10 +171,10 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
         })
         .getOne();
       if (!key) return undefined;
-      return { key: { id: key.id, name: key.name }, limitMicros: key.quotaLimit };
+      return { key: { id: key.id, name: key.name }, limitMicros: key.quotaLimit, quotaType: key.quotaType };
     }
     const found = await this.owners.find(owner);
-    return found ? { key: null, limitMicros: found.creditLimit } : undefined;
+    return found ? { key: null, limitMicros: found.creditLimit, quotaType: 'total' as const } : undefined;
   }
 
   private async enqueue(

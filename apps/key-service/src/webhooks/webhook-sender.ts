@@ -1,6 +1,9 @@
 // Sends the webhook outbox. Woken by Postgres NOTIFY when a change commits deliveries (and by a poll for
 // retries that fall due), it claims due rows with a lease in one statement (FOR UPDATE SKIP LOCKED), so any
-// number of replicas share the work and a crashed sender's rows are picked up once the lease ends. Each
+// number of replicas share the work and a crashed sender's rows are picked up once the lease ends. A claim
+// takes at most one delivery per webhook (its earliest due one, and none while another of that webhook is
+// leased) and a bounded number per owner, so a tenant whose receivers hang holds a few sender slots, not
+// all of them, and other tenants' deliveries keep flowing. Each
 // attempt is signed the Standard Webhooks way, connects only to addresses the destination policy allows
 // (checked inside the connection's own DNS lookup), never follows redirects, and is recorded: delivered,
 // or retried on the configured schedule until it is failed.
@@ -25,6 +28,13 @@ import { DELIVERIES_CHANNEL } from './webhook-outbox.js';
 const CONCURRENCY = 16;
 /** Rows claimed per statement at most. */
 const BATCH = 20;
+/**
+ * Deliveries of one owner leased at once at most (counted in the database, so across replicas, give or take
+ * claims racing). Each webhook has at most one.
+ */
+const OWNER_SLOTS = 4;
+/** Connecting (lookup, TCP, TLS) gets this long at most, within the attempt's overall timeout. */
+const CONNECT_TIMEOUT_MS = 2_000;
 /** Of a failed answer's body, this much is kept in last_error. */
 const BODY_SNIPPET = 200;
 const USER_AGENT = 'ai-gateway-webhooks/1.0';
@@ -64,6 +74,7 @@ type Outcome =
 export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly settings: KeyServiceConfig['webhooks'];
   private readonly agent: Agent;
+  private readonly connectTimeoutMs: number;
   private readonly inflight = new Set<Promise<void>>();
   private readonly aborter = new AbortController();
   private stopping = false;
@@ -82,8 +93,9 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.settings = config.webhooks;
+    this.connectTimeoutMs = Math.min(CONNECT_TIMEOUT_MS, this.settings.timeoutMs);
     this.agent = new Agent({
-      connect: { lookup: this.policy.lookup, timeout: this.settings.timeoutMs },
+      connect: { lookup: this.policy.lookup, timeout: this.connectTimeoutMs },
       headersTimeout: this.settings.timeoutMs,
       bodyTimeout: this.settings.timeoutMs,
       keepAliveTimeout: 10_000,
@@ -191,31 +203,64 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
 
   private track(p: Promise<void>) {
     this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+    void p.finally(() => {
+      this.inflight.delete(p);
+      // The webhook's next delivery (held back while this one was leased) may be due now.
+      this.wake();
+    });
   }
 
   // ── The outbox rows ──────────────────────────────────────────────────────────────────────────────
 
   private async claim(limit: number): Promise<Claimed[]> {
+    // Due rows are the pending ones whose next_attempt_at has passed; a leased row is always among them (it
+    // was due when claimed, and the lease ends with the attempt), so live leases are counted from them too.
+    // Per webhook only the earliest due row is a candidate, and none while one of its rows is leased; per
+    // owner, candidates fill what OWNER_SLOTS leaves. The chosen rows are then locked SKIP LOCKED and
+    // re-checked, so racing replicas never lease a row twice.
     // The lease outlasts one attempt (bounded by timeoutMs), so a live sender never loses its rows.
     // As a CTE so the driver answers the rows (a bare UPDATE … RETURNING answers [rows, count]).
     const rows: Claimed[] = await this.ds.query(
-      `WITH claimed AS (
+      `WITH due AS (
+         SELECT d.id, d.webhook_id, d.next_attempt_at, d.created_at, w.owner_type, w.owner_id,
+                coalesce(d.lease_until >= now(), false) AS leased
+           FROM keys.webhook_deliveries d
+           JOIN keys.webhooks w ON w.id = d.webhook_id
+          WHERE d.status = 'pending' AND d.next_attempt_at <= now()),
+       busy_owners AS (
+         SELECT owner_type, owner_id, count(*) AS leased FROM due WHERE leased GROUP BY owner_type, owner_id),
+       firsts AS (
+         SELECT id, next_attempt_at, owner_type, owner_id,
+                row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, created_at, id) AS nth
+           FROM due
+          WHERE webhook_id NOT IN (SELECT webhook_id FROM due WHERE leased)),
+       ranked AS (
+         SELECT id, next_attempt_at, owner_type, owner_id,
+                row_number() OVER (PARTITION BY owner_type, owner_id ORDER BY next_attempt_at, id) AS nth
+           FROM firsts
+          WHERE nth = 1),
+       picked AS (
+         SELECT r.id
+           FROM ranked r
+           LEFT JOIN busy_owners b ON b.owner_type = r.owner_type AND b.owner_id = r.owner_id
+          WHERE r.nth + coalesce(b.leased, 0) <= $3
+          ORDER BY r.next_attempt_at
+          LIMIT $1),
+       locked AS (
+         SELECT id FROM keys.webhook_deliveries
+          WHERE id IN (SELECT id FROM picked)
+            AND status = 'pending' AND (lease_until IS NULL OR lease_until < now())
+          FOR UPDATE SKIP LOCKED),
+       claimed AS (
        UPDATE keys.webhook_deliveries d
           SET lease_until = now() + $2::int * interval '1 millisecond'
          FROM keys.webhooks w
         WHERE w.id = d.webhook_id
-          AND d.id IN (
-            SELECT id FROM keys.webhook_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= now()
-               AND (lease_until IS NULL OR lease_until < now())
-             ORDER BY next_attempt_at
-             LIMIT $1
-             FOR UPDATE SKIP LOCKED)
+          AND d.id IN (SELECT id FROM locked)
         RETURNING d.id, d.payload, d.attempts, d.created_at AS "createdAt", d.lease_until AS "leaseUntil",
                   w.id AS "webhookId", w.url, w.secret_ciphertext AS "sealed", w.enabled)
        SELECT * FROM claimed`,
-      [limit, this.settings.timeoutMs + 15_000],
+      [limit, this.settings.timeoutMs + 15_000, OWNER_SLOTS],
     );
     return rows;
   }
@@ -282,7 +327,12 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
         error: `HTTP ${res.statusCode}${redirect}${snippet ? `: ${snippet}` : ''}`,
       };
     } catch (err) {
-      return { ok: false, status: null, latencyMs: elapsed(), error: describe(err, this.settings.timeoutMs) };
+      return {
+        ok: false,
+        status: null,
+        latencyMs: elapsed(),
+        error: describe(err, this.settings.timeoutMs, this.connectTimeoutMs),
+      };
     }
   }
 
@@ -366,21 +416,42 @@ async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<strin
   return text.replace(/\s+/g, ' ').trim().slice(0, BODY_SNIPPET);
 }
 
-/** A network failure in a few words (never the URL's path or query, which may carry a token). */
-function describe(err: unknown, timeoutMs: number): string {
+/** What a tenant reads for these network failures (Node's own messages name the addresses connected to). */
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host does not resolve',
+  EAI_AGAIN: 'host does not resolve (temporary failure)',
+  UND_ERR_SOCKET: 'connection closed',
+};
+const IP_LIKE = /\[?(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:.]*:[0-9a-f:.]*)\]?(?::\d+)?/gi;
+
+/**
+ * A network failure in a few words: never the URL's path or query (which may carry a token), nor the
+ * addresses its host resolved to (which would map the internal DNS to a tenant).
+ */
+function describe(err: unknown, timeoutMs: number, connectTimeoutMs: number): string {
   const parts: string[] = [];
   let e = err as (Error & { code?: string; cause?: unknown }) | undefined;
   for (let depth = 0; e && depth < 4; depth++) {
+    if (e.code === 'UND_ERR_CONNECT_TIMEOUT') return `connect timed out after ${connectTimeoutMs} ms`;
     if (
       e.name === 'TimeoutError' ||
       e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
       e.code === 'UND_ERR_BODY_TIMEOUT'
     )
       return `timed out after ${timeoutMs} ms`;
+    if (e.code === 'EDESTINATIONREFUSED') return e.message;
+    const known = e.code ? NETWORK_ERRORS[e.code] : undefined;
+    if (known) return known;
     if (e.message && !parts.includes(e.message)) parts.push(e.message);
     e = e.cause as typeof e;
   }
-  return (parts.join(': ') || 'request failed').slice(0, 300);
+  return (parts.join(': ') || 'request failed').replace(IP_LIKE, '[address]').slice(0, 300);
 }
 
 function safeHost(url: string): string | undefined {

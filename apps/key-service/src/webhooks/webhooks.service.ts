@@ -1,6 +1,6 @@
 // Webhook management: an owner's subscriptions to its key and quota events (the `webhook` permission).
 // Every change is audited in its own transaction; the signing secret is returned once and stored sealed.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type CreateWebhookInput,
@@ -34,12 +34,27 @@ export type ListWebhooksQuery = ListPageQuery & { ownerType?: OwnerRef['type']; 
 /** `whsec_` + base64 of 32 random bytes: the Standard Webhooks secret format. */
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** The URL as the audit log keeps it: a query string may carry a receiver's token, so only its presence. */
-const auditUrl = (url: string) => {
-  const u = new URL(url);
-  return `${u.origin}${u.pathname}${u.search ? '?…' : ''}`;
-};
-const auditable = (w: WebhookEntity) => ({ ...w, url: auditUrl(w.url) });
+/**
+ * The URL as the audit log keeps it: its origin and a fingerprint of the whole URL. A receiver's secret may
+ * sit in the query (`?token=`) or the path (Slack, Discord), and any `read` key reads audit rows, so neither
+ * is kept; a change of either still shows as a changed fingerprint.
+ */
+export function auditUrl(url: string): string {
+  const fingerprint = createHash('sha256').update(url).digest('hex').slice(0, 12);
+  return `${new URL(url).origin} (sha256:${fingerprint})`;
+}
+
+/** The audited fields that changed, decided on the raw values; the URL is recorded as `auditUrl`. */
+function auditChanges(before: WebhookEntity | null, after: WebhookEntity | null) {
+  const changes = changedFields(before, after, AUDITED);
+  if (changes.url) {
+    changes.url = {
+      ...(before ? { before: auditUrl(before.url) } : {}),
+      ...(after ? { after: auditUrl(after.url) } : {}),
+    };
+  }
+  return changes;
+}
 
 export function toWebhookView(w: WebhookEntity): WebhookView {
   return {
@@ -146,7 +161,7 @@ export class WebhooksService {
         action: 'webhook.created',
         target: { type: 'webhook', id },
         owner: owner.value,
-        changes: changedFields(null, auditable(hook), AUDITED),
+        changes: auditChanges(null, hook),
       });
       return ok(hook);
     });
@@ -201,7 +216,7 @@ export class WebhooksService {
       if (input.url !== undefined) hook.url = input.url;
       if (input.events !== undefined) hook.events = input.events;
       if (input.enabled !== undefined) hook.enabled = input.enabled;
-      const changes = changedFields(auditable(before), auditable(hook), AUDITED);
+      const changes = auditChanges(before, hook);
       if (!Object.keys(changes).length) return ok(toWebhookView(hook));
       await em.getRepository(WebhookEntity).save(hook);
       await this.audit.record(em, caller, {
@@ -225,7 +240,7 @@ export class WebhooksService {
         action: 'webhook.deleted',
         target: { type: 'webhook', id },
         owner: { type: hook.ownerType, id: hook.ownerId },
-        changes: changedFields(auditable(hook), null, AUDITED),
+        changes: auditChanges(hook, null),
       });
       return ok({ deleted: true as const });
     });
