@@ -156,6 +156,20 @@ export class AccessService {
     return fail('not_found', 'Owner not found.', param);
   }
 
+  /** Whose items a list call shows: `ownerType` + `ownerId` when given (both or neither), else the caller's. */
+  async listedOwner(
+    caller: Caller,
+    query: { ownerType?: OwnerRef['type']; ownerId?: string },
+  ): Promise<Result<OwnerRef>> {
+    if (!query.ownerType !== !query.ownerId) {
+      const param = query.ownerType ? 'ownerId' : 'ownerType';
+      return fail('invalid_request', 'ownerType and ownerId go together.', param);
+    }
+    const requested =
+      query.ownerType && query.ownerId ? { type: query.ownerType, id: query.ownerId } : undefined;
+    return this.resolveOwner(caller, requested, 'ownerId');
+  }
+
   /** A key cannot hand out more than it holds (admin holds everything). */
   canGrant(caller: Caller, permissions: Permission[]): boolean {
     return permissions.every((p) => hasPermission(caller, p));

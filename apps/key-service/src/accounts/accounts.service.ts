@@ -13,7 +13,7 @@ import { OwnersRepository } from '../access/owners.repository.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
 import { AccountEntity } from '../db/entities/index.js';
 import { KeyEvents } from '../keys/key-events.js';
-import { AUDITED_OWNER_FIELDS, checkPricingGroups, checkTier, creditLimitColumn } from './owner-settings.js';
+import { applyOwnerInput, AUDITED_OWNER_FIELDS, checkOwnerInput, newOwnerColumns } from './owner-settings.js';
 import { toOwnerView } from './owner-view.js';
 
 /** Accounts are the operator's to create and change; an account's own keys may read it. */
@@ -29,23 +29,11 @@ export class AccountsService {
   async create(caller: Caller, input: CreateAccountInput): Promise<Result<AccountView>> {
     if (caller.kind !== 'operator')
       return fail('insufficient_permissions', 'Only the operator creates accounts.');
-    const tier = await checkTier(this.ds, input.tier);
-    if (!tier.ok) return tier;
-    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
-    if (!groups.ok) return groups;
-    const limit = creditLimitColumn(input.creditLimit);
+    const limit = await checkOwnerInput(this.ds, input);
     if (!limit.ok) return limit;
     const account = await this.ds.transaction(async (em) => {
       const repo = em.getRepository(AccountEntity);
-      const created = await repo.save(
-        repo.create({
-          name: input.name,
-          tier: input.tier,
-          creditLimit: limit.value ?? null,
-          status: 'active',
-          pricingGroups: input.pricingGroups ?? [],
-        }),
-      );
+      const created = await repo.save(repo.create(newOwnerColumns(input, limit.value)));
       await this.audit.record(em, caller, {
         action: 'account.created',
         target: { type: 'account', id: created.id },
@@ -70,11 +58,7 @@ export class AccountsService {
         ? fail('insufficient_permissions', 'Only the operator changes accounts.')
         : fail('not_found', 'Account not found.');
     }
-    const tier = await checkTier(this.ds, input.tier);
-    if (!tier.ok) return tier;
-    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
-    if (!groups.ok) return groups;
-    const limit = creditLimitColumn(input.creditLimit);
+    const limit = await checkOwnerInput(this.ds, input);
     if (!limit.ok) return limit;
     // Locked and re-read: concurrent changes of one account apply one after the other, none is lost.
     const account = await this.ds.transaction(async (em) => {
@@ -82,11 +66,7 @@ export class AccountsService {
       const found = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!found) return null;
       const before = { ...found };
-      if (input.name !== undefined) found.name = input.name;
-      if (input.tier !== undefined) found.tier = input.tier;
-      if (input.status !== undefined) found.status = input.status;
-      if (limit.value !== undefined) found.creditLimit = limit.value;
-      if (input.pricingGroups !== undefined) found.pricingGroups = input.pricingGroups;
+      applyOwnerInput(found, input, limit.value);
       await repo.save(found);
       await this.audit.record(em, caller, {
         action: 'account.updated',

@@ -1,7 +1,8 @@
 // Tier and credit-limit input shared by accounts and organizations.
-import { creditsToMicros, fail, ok, type Result } from '@gw/contracts';
+import { creditsToMicros, fail, ok, type OwnerStatus, type Result } from '@gw/contracts';
 import type { DataSource } from 'typeorm';
 import { PricingGroupEntity, TierEntity } from '../db/entities/index.js';
+import type { OwnerEntity } from '../db/entities/owner-columns.js';
 
 export async function checkTier(ds: DataSource, tier: string | undefined): Promise<Result<void>> {
   if (tier === undefined || (await ds.getRepository(TierEntity).existsBy({ name: tier })))
@@ -27,6 +28,47 @@ export async function checkPricingGroups(
       return fail('invalid_request', `Unknown pricing group "${name}".`, 'pricingGroups');
   }
   return ok(undefined);
+}
+
+interface OwnerInput {
+  name?: string;
+  tier?: string;
+  creditLimit?: number | null;
+  status?: OwnerStatus;
+  pricingGroups?: string[];
+}
+
+/** Tier, pricing groups and credit limit of create/update input, checked; the limit as its column value. */
+export async function checkOwnerInput(
+  ds: DataSource,
+  input: OwnerInput,
+): Promise<Result<string | null | undefined>> {
+  const tier = await checkTier(ds, input.tier);
+  if (!tier.ok) return tier;
+  const groups = await checkPricingGroups(ds, input.pricingGroups);
+  if (!groups.ok) return groups;
+  return creditLimitColumn(input.creditLimit);
+}
+
+/** The columns of a new account or organization. */
+export const newOwnerColumns = (
+  input: OwnerInput & { name: string; tier: string },
+  limit: string | null | undefined,
+) => ({
+  name: input.name,
+  tier: input.tier,
+  creditLimit: limit ?? null,
+  status: 'active' as const,
+  pricingGroups: input.pricingGroups ?? [],
+});
+
+/** Applies update input to an owner row (`limit`: the checked credit-limit column, undefined = unchanged). */
+export function applyOwnerInput(row: OwnerEntity, input: OwnerInput, limit: string | null | undefined) {
+  if (input.name !== undefined) row.name = input.name;
+  if (input.tier !== undefined) row.tier = input.tier;
+  if (input.status !== undefined) row.status = input.status;
+  if (limit !== undefined) row.creditLimit = limit;
+  if (input.pricingGroups !== undefined) row.pricingGroups = input.pricingGroups;
 }
 
 /** The owner fields the audit log records when they change. */

@@ -5,7 +5,7 @@ import { Brackets, DataSource } from 'typeorm';
 import { AccessService } from '../access/access.service.js';
 import { type Caller, canRead } from '../access/caller.js';
 import { AuditEventEntity } from '../db/entities/index.js';
-import { decodeCursor, encodeCursor } from '../keys/key-view.js';
+import { encodeCursor, pageAfter } from '../keys/key-view.js';
 
 /**
  * A tenant does not learn where the operator or a service acted from: their rows show no address or
@@ -34,8 +34,9 @@ export class AuditService {
 
   async list(caller: Caller, query: ListAuditQuery): Promise<Result<Page<AuditEventView>>> {
     if (!canRead(caller)) return fail('insufficient_permissions');
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) return fail('invalid_request', 'Invalid cursor.', 'cursor');
+    const cursor = pageAfter(query.cursor);
+    if (!cursor.ok) return cursor;
+    const after = cursor.value;
     const qb = this.ds.getRepository(AuditEventEntity).createQueryBuilder('a');
     const scope = await this.access.scope(caller);
     if (!scope.all) {

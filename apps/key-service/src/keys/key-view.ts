@@ -1,5 +1,5 @@
 // Entity → the public key object. Never includes the secret or its hash.
-import { type KeyView, microsToCredits } from '@gw/contracts';
+import { fail, type KeyView, microsToCredits, ok, type Result } from '@gw/contracts';
 import type { KeyFormat } from '@gw/key-format';
 import type { ApiKeyEntity } from '../db/entities/index.js';
 import { deriveStatus, type KeySpend, spendPeriod } from './key-state.js';
@@ -40,7 +40,7 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
+function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     // Exactly what encodeCursor writes: anything else would reach Postgres as a bad timestamp or uuid.
@@ -51,4 +51,11 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
   } catch {
     return undefined;
   }
+}
+
+/** The page position a `cursor` query names: none (first page), or 400 naming `cursor`. */
+export function pageAfter(cursor: string | undefined): Result<{ createdAt: string; id: string } | undefined> {
+  if (cursor === undefined) return ok(undefined);
+  const after = decodeCursor(cursor);
+  return after ? ok(after) : fail('invalid_request', 'Invalid cursor.', 'cursor');
 }

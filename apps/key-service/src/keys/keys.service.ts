@@ -28,7 +28,7 @@ import { CLOCK, type Clock, CONFIG, KEY_FORMAT } from '../tokens.js';
 import { KeyEvents } from './key-events.js';
 import { isDuplicateName, quotaColumns } from './key-settings.js';
 import { type KeySpend, spendPeriod } from './key-state.js';
-import { decodeCursor, encodeCursor, toKeyView } from './key-view.js';
+import { encodeCursor, pageAfter, toKeyView } from './key-view.js';
 import { KeysRepository } from './keys.repository.js';
 
 @Injectable()
@@ -264,19 +264,11 @@ export class KeysService {
 
   async list(caller: Caller, query: ListKeysQuery): Promise<Result<Page<KeyView>>> {
     if (!canRead(caller)) return fail('insufficient_permissions');
-    if (!query.ownerType !== !query.ownerId) {
-      return fail(
-        'invalid_request',
-        'ownerType and ownerId go together.',
-        query.ownerType ? 'ownerId' : 'ownerType',
-      );
-    }
-    const requested =
-      query.ownerType && query.ownerId ? { type: query.ownerType, id: query.ownerId } : undefined;
-    const owner = await this.access.resolveOwner(caller, requested, 'ownerId');
+    const owner = await this.access.listedOwner(caller, query);
     if (!owner.ok) return owner;
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) return fail('invalid_request', 'Invalid cursor.', 'cursor');
+    const cursor = pageAfter(query.cursor);
+    if (!cursor.ok) return cursor;
+    const after = cursor.value;
     const rows = await this.keys.listForOwner(owner.value, {
       status: query.status,
       limit: query.limit + 1,

@@ -14,10 +14,10 @@ import { isRestricted } from '../access/key-bounds.js';
 import { OwnersRepository } from '../access/owners.repository.js';
 import { AccountEntity, MembershipEntity, OrganizationEntity } from '../db/entities/index.js';
 import {
+  applyOwnerInput,
   AUDITED_OWNER_FIELDS,
-  checkPricingGroups,
-  checkTier,
-  creditLimitColumn,
+  checkOwnerInput,
+  newOwnerColumns,
 } from '../accounts/owner-settings.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
 import { toOwnerView } from '../accounts/owner-view.js';
@@ -54,23 +54,11 @@ export class OrganizationsService {
     if (!(await this.owners.accounts.existsBy({ id: input.ownerAccountId }))) {
       return fail('not_found', 'Account not found.', 'ownerAccountId');
     }
-    const tierOk = await checkTier(this.ds, input.tier);
-    if (!tierOk.ok) return tierOk;
-    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
-    if (!groups.ok) return groups;
-    const limit = creditLimitColumn(input.creditLimit);
+    const limit = await checkOwnerInput(this.ds, input);
     if (!limit.ok) return limit;
     const org = await this.ds.transaction(async (em) => {
       const repo = em.getRepository(OrganizationEntity);
-      const created = await repo.save(
-        repo.create({
-          name: input.name,
-          tier: input.tier,
-          creditLimit: limit.value ?? null,
-          status: 'active',
-          pricingGroups: input.pricingGroups ?? [],
-        }),
-      );
+      const created = await repo.save(repo.create(newOwnerColumns(input, limit.value)));
       await em.getRepository(MembershipEntity).insert({
         organizationId: created.id,
         accountId: input.ownerAccountId,
@@ -106,19 +94,11 @@ export class OrganizationsService {
     if (!(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
     if (caller.kind !== 'operator')
       return fail('insufficient_permissions', 'Only the operator changes organizations.');
-    const tier = await checkTier(this.ds, input.tier);
-    if (!tier.ok) return tier;
-    const groups = await checkPricingGroups(this.ds, input.pricingGroups);
-    if (!groups.ok) return groups;
-    const limit = creditLimitColumn(input.creditLimit);
+    const limit = await checkOwnerInput(this.ds, input);
     if (!limit.ok) return limit;
     const view = await this.locked(id, async (em, org) => {
       const before = { ...org };
-      if (input.name !== undefined) org.name = input.name;
-      if (input.tier !== undefined) org.tier = input.tier;
-      if (input.status !== undefined) org.status = input.status;
-      if (limit.value !== undefined) org.creditLimit = limit.value;
-      if (input.pricingGroups !== undefined) org.pricingGroups = input.pricingGroups;
+      applyOwnerInput(org, input, limit.value);
       await em.getRepository(OrganizationEntity).save(org);
       await this.audit.record(em, caller, {
         action: 'organization.updated',

@@ -21,7 +21,7 @@ import { AccessService } from '../access/access.service.js';
 import { type Caller, hasPermission, type OwnerScope } from '../access/caller.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
 import { WebhookDeliveryEntity, WebhookEntity } from '../db/entities/index.js';
-import { decodeCursor, encodeCursor } from '../keys/key-view.js';
+import { encodeCursor, pageAfter } from '../keys/key-view.js';
 import { DestinationPolicy } from './destination-policy.js';
 import { SecretBox } from './secret-box.js';
 
@@ -171,19 +171,11 @@ export class WebhooksService {
 
   async list(caller: Caller, query: ListWebhooksQuery): Promise<Result<Page<WebhookView>>> {
     if (!hasPermission(caller, 'webhook')) return fail('insufficient_permissions');
-    if (!query.ownerType !== !query.ownerId) {
-      return fail(
-        'invalid_request',
-        'ownerType and ownerId go together.',
-        query.ownerType ? 'ownerId' : 'ownerType',
-      );
-    }
-    const requested =
-      query.ownerType && query.ownerId ? { type: query.ownerType, id: query.ownerId } : undefined;
-    const owner = await this.access.resolveOwner(caller, requested, 'ownerId');
+    const owner = await this.access.listedOwner(caller, query);
     if (!owner.ok) return owner;
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) return fail('invalid_request', 'Invalid cursor.', 'cursor');
+    const cursor = pageAfter(query.cursor);
+    if (!cursor.ok) return cursor;
+    const after = cursor.value;
     const qb = this.scoped(this.ds.manager, { all: false, owners: [owner.value] });
     if (after) qb.andWhere('(w.created_at, w.id) < (:cAt, :cId)', { cAt: after.createdAt, cId: after.id });
     const rows = await qb
@@ -249,8 +241,9 @@ export class WebhooksService {
   async deliveries(caller: Caller, id: string, query: ListPageQuery): Promise<Result<Page<DeliveryView>>> {
     const found = await this.find(caller, id);
     if (!found.ok) return found;
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) return fail('invalid_request', 'Invalid cursor.', 'cursor');
+    const cursor = pageAfter(query.cursor);
+    if (!cursor.ok) return cursor;
+    const after = cursor.value;
     const qb = this.ds
       .getRepository(WebhookDeliveryEntity)
       .createQueryBuilder('d')

@@ -65,25 +65,43 @@ return after
 
 type SpendRedis = Redis & { gwApplySpend(...args: (string | number)[]): Promise<string[]> };
 
+/** One limit an event counts against: its key's quota in this period, or its owner's credit limit. */
+interface LimitOf {
+  /** One announcement per limit and batch. */
+  id: string;
+  spendKey: string;
+  limitMicros: number;
+  keyId?: string;
+  owner: { type: PricedEvent['owner']['type']; id: string };
+  period: string;
+}
+
+function* limitsOf(e: PricedEvent): Generator<LimitOf> {
+  if (!e.limits) return;
+  const tag = ownerTag(e.owner.type, e.owner.id);
+  const owner = { type: e.owner.type, id: e.owner.id };
+  const key = e.limits.key;
+  if (key) {
+    const period = key.period === 'total' ? 'lifetime' : utcMonthOf(Date.parse(e.at));
+    const spendKey = SPEND_KEYS.key(tag, e.keyId, period);
+    yield { id: `k:${e.keyId}:${period}`, spendKey, limitMicros: key.micros, keyId: e.keyId, owner, period };
+  }
+  if (e.limits.ownerMicros !== undefined) {
+    const spendKey = SPEND_KEYS.owner(tag, 'lifetime');
+    yield { id: `o:${tag}`, spendKey, limitMicros: e.limits.ownerMicros, owner, period: 'lifetime' };
+  }
+}
+
 /** The limits that the counters (spend key → new value) show reached, once each: what to announce. */
 export function reachedLimits(events: PricedEvent[], totals: Map<string, number>): QuotaExhaustedEvent[] {
   const out = new Map<string, QuotaExhaustedEvent>();
   const at = new Date().toISOString();
   for (const e of events) {
-    if (!e.limits) continue;
-    const tag = ownerTag(e.owner.type, e.owner.id);
-    const owner = { type: e.owner.type, id: e.owner.id };
-    const key = e.limits.key;
-    if (key) {
-      const period = key.period === 'total' ? 'lifetime' : utcMonthOf(Date.parse(e.at));
-      const spent = totals.get(SPEND_KEYS.key(tag, e.keyId, period));
-      if (spent !== undefined && spent >= key.micros)
-        out.set(`k:${e.keyId}:${period}`, { keyId: e.keyId, owner, period, at });
+    for (const l of limitsOf(e)) {
+      const spent = totals.get(l.spendKey);
+      if (spent === undefined || spent < l.limitMicros) continue;
+      out.set(l.id, { ...(l.keyId ? { keyId: l.keyId } : {}), owner: l.owner, period: l.period, at });
     }
-    const ownerLimit = e.limits.ownerMicros;
-    const ownerSpent = totals.get(SPEND_KEYS.owner(tag, 'lifetime'));
-    if (ownerLimit !== undefined && ownerSpent !== undefined && ownerSpent >= ownerLimit)
-      out.set(`o:${tag}`, { owner, period: 'lifetime', at });
   }
   return [...out.values()];
 }
@@ -103,44 +121,23 @@ export function crossedThresholds(
 ): QuotaThresholdEvent[] {
   const out = new Map<string, QuotaThresholdEvent>();
   const at = new Date().toISOString();
-  const crossed = (spendKey: string, limit: number) => {
-    const after = totals.get(spendKey);
-    if (after === undefined || limit <= 0) return undefined;
-    const before = after - (added.get(spendKey) ?? 0);
-    const mark = Math.ceil((limit * THRESHOLD_PERCENT) / 100);
-    return before < mark && after >= mark ? after : undefined;
-  };
   for (const e of events) {
-    if (!e.limits) continue;
-    const tag = ownerTag(e.owner.type, e.owner.id);
-    const owner = { type: e.owner.type, id: e.owner.id };
-    const key = e.limits.key;
-    if (key) {
-      const period = key.period === 'total' ? 'lifetime' : utcMonthOf(Date.parse(e.at));
-      const spent = crossed(SPEND_KEYS.key(tag, e.keyId, period), key.micros);
-      if (spent !== undefined)
-        out.set(`k:${e.keyId}:${period}`, {
-          keyId: e.keyId,
-          owner,
-          period,
-          percent: THRESHOLD_PERCENT,
-          limitMicros: key.micros,
-          spentMicros: spent,
-          at,
-        });
-    }
-    const ownerLimit = e.limits.ownerMicros;
-    const spent =
-      ownerLimit === undefined ? undefined : crossed(SPEND_KEYS.owner(tag, 'lifetime'), ownerLimit);
-    if (spent !== undefined)
-      out.set(`o:${tag}`, {
-        owner,
-        period: 'lifetime',
+    for (const l of limitsOf(e)) {
+      const after = totals.get(l.spendKey);
+      if (after === undefined || l.limitMicros <= 0) continue;
+      const before = after - (added.get(l.spendKey) ?? 0);
+      const mark = Math.ceil((l.limitMicros * THRESHOLD_PERCENT) / 100);
+      if (before >= mark || after < mark) continue;
+      out.set(l.id, {
+        ...(l.keyId ? { keyId: l.keyId } : {}),
+        owner: l.owner,
+        period: l.period,
         percent: THRESHOLD_PERCENT,
-        limitMicros: ownerLimit!,
-        spentMicros: spent,
+        limitMicros: l.limitMicros,
+        spentMicros: after,
         at,
       });
+    }
   }
   return [...out.values()];
 }
