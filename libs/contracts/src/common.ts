@@ -17,7 +17,7 @@ export const DisplayName = z
   .max(64)
   .refine((s) => s.trim() === s, 'must not start or end with whitespace')
   // Control characters (NUL among them, which Postgres text refuses) have no place in a name.
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+  .refine((s) => ![...s].some((c) => c < ' ' || c === '\x7f'), 'must not contain control characters');
 
 export const PageLimit = z.coerce.number().int().min(1).max(100).default(20);
 

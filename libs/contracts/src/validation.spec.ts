@@ -16,13 +16,15 @@ describe('input validation', () => {
     if (!res.ok) expect(res.error.param).toBe('quota.limit');
   });
 
-  it('rejects a past expiry, a bad CIDR, an unknown permission and an over-long name', () => {
+  it('rejects a past expiry, a bad CIDR, an unknown permission, an over-long name and control characters', () => {
     const cases: [unknown, string][] = [
       [{ name: 'a', expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
       [{ name: 'a', ipAllowlist: ['10.0.0.1/8'] }, 'ipAllowlist.0'],
       [{ name: 'a', permissions: ['root'] }, 'permissions.0'],
       [{ name: 'x'.repeat(65) }, 'name'],
       [{ name: '' }, 'name'],
+      [{ name: 'a\u0000b' }, 'name'],
+      [{ name: 'a\nb' }, 'name'],
       [{ name: 'a', quota: { type: 'unlimited', limit: 5 } }, 'quota.limit'],
       [{ name: 'a', quota: { type: 'total' } }, 'quota.limit'],
     ];
