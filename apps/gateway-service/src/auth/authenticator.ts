@@ -83,10 +83,7 @@ export class Authenticator implements OnApplicationBootstrap {
   }
 
   /** Resolves the principal of an Authorization header, without I/O when cached. */
-  async authenticate(
-    header: string | undefined,
-    ctx: AccessContext,
-  ): Promise<AuthResult> {
+  async authenticate(header: string | undefined, ctx: AccessContext): Promise<AuthResult> {
     if (header === undefined || header.length < 8) return MISSING;
     if (!header.startsWith('Bearer ') && header.slice(0, 7).toLowerCase() !== 'bearer ') return MISSING;
     const key = header.slice(7).trim();
