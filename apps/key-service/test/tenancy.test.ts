@@ -441,6 +441,14 @@ describe('the audit log', () => {
     expect(operator.body.data.map((e: any) => e.action)).toEqual(['key.created']);
   });
 
+  it('refuses times Postgres cannot hold, and cursors it did not write, with 400', async () => {
+    const forged = Buffer.from(JSON.stringify(['1', '-'.repeat(36)])).toString('base64url');
+    for (const query of ['from=0000-01-01T00:00:00Z', `cursor=${forged}`]) {
+      const res = await ks.call('GET', `/v1/audit-events?${query}`, ks.admin);
+      expect([query, res.status, res.body.error.code]).toEqual([query, 400, 'invalid_request']);
+    }
+  });
+
   it('is append-only in the database itself', async () => {
     const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();

@@ -22,10 +22,10 @@ export type AuditEventView = z.infer<typeof AuditEventView>;
 
 export const AuditPage = z.object({ data: z.array(AuditEventView), nextCursor: z.string().nullable() });
 
-/** ISO 8601 with an offset, between years 1970 and 9999 (Postgres refuses year 0). */
+/** ISO 8601 with an offset, from the year 1970 on (Postgres refuses year 0; years have four digits). */
 const AuditTime = z.iso
   .datetime({ offset: true })
-  .refine((s) => s >= '1970' && s < '10000', 'a time between 1970 and 9999');
+  .refine((s) => s.slice(0, 4) >= '1970', 'a time from 1970 on');
 
 export const ListAuditQuery = z.strictObject({
   limit: PageLimit,
