@@ -340,7 +340,7 @@ it('a client that repeats an x-request-id is billed for every request, and gets 
 it('internal services read usage over NATS keys.usage, with the same rules for the acting principal', async () => {
   const mine = await world.admin.account('pro');
   const k = await world.admin.key(mine);
-  const strangerKey = await world.admin.key(await world.admin.account('pro'));
+  const strangerKey = await world.admin.key(await world.admin.account('pro'), { permissions: ['read'] });
   await client(gw.url, k.key).chat.completions.create({ model: 'gpt-4o-mini', messages });
   await recorded(k.id, 1);
   const nc = await connect({ servers: process.env.NATS_URL });
