@@ -2,8 +2,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { QUEUE_GROUPS, SUBJECTS } from '@gw/contracts';
 import { counter, type Logger, NatsClient } from '@gw/platform';
-import { LOGGER } from '../tokens.js';
+import { CLOCK, type Clock, LOGGER } from '../tokens.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { KeyEvents } from './key-events.js';
 import { KeysRepository } from './keys.repository.js';
 
 /** Exhaustion is announced by metering (and gateways); the audit log names metering as the actor. */
@@ -19,6 +20,8 @@ export class KeyUsageListener implements OnApplicationBootstrap {
     private readonly nats: NatsClient,
     private readonly keys: KeysRepository,
     private readonly audit: AuditLog,
+    private readonly events: KeyEvents,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -46,17 +49,21 @@ export class KeyUsageListener implements OnApplicationBootstrap {
         if (Number.isNaN(at.getTime())) return;
         const marked = await this.keys.transaction(async (em) => {
           const owner = await this.keys.markExhausted(em, event.keyId!, event.period, at);
-          if (owner) {
-            await this.audit.record(em, METERING, {
-              action: 'key.exhausted',
-              target: { type: 'key', id: event.keyId! },
-              owner,
-              changes: { exhaustedPeriod: { after: event.period } },
-            });
-          }
-          return owner !== null;
+          if (!owner) return null;
+          await this.audit.record(em, METERING, {
+            action: 'key.exhausted',
+            target: { type: 'key', id: event.keyId! },
+            owner,
+            changes: { exhaustedPeriod: { after: event.period } },
+          });
+          const key = (await this.keys.lockInScope(em, event.keyId!, { all: true }))!;
+          return { key, hashes: await this.keys.liveHashes(em, key, this.clock.now()) };
         });
-        if (marked) this.logger.info({ keyId: event.keyId, period: event.period }, 'key quota exhausted');
+        if (!marked) return;
+        // Caches evicted the key on metering's event, maybe before this commit: a lookup in between cached
+        // the unmarked row. Announcing the committed change makes them evict it again.
+        this.events.keyChanged(marked.key, marked.hashes, 'updated');
+        this.logger.info({ keyId: event.keyId, period: event.period }, 'key quota exhausted');
       },
       QUEUE_GROUPS.keyService,
     );

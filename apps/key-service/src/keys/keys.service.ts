@@ -191,13 +191,8 @@ export class KeysService {
         'quota',
       );
     }
-    const quota = input.quota
-      ? quotaColumns(input.quota)
-      : ok(
-          parent
-            ? { quotaType: parent.quotaType, quotaLimit: parent.quotaLimit, exhaustedPeriod: null }
-            : { quotaType: 'unlimited' as const, quotaLimit: null, exhaustedPeriod: null },
-        );
+    // (A maker that got here has no quota, rpm or tpm of its own: there is none to inherit.)
+    const quota = quotaColumns(input.quota ?? { type: 'unlimited' });
     if (!quota.ok) return quota;
     const settings = {
       // Management rights are opt-in: without `permissions` a key calls models and nothing else.
@@ -211,8 +206,8 @@ export class KeysService {
             : null
           : (parent?.expiresAt ?? null),
       ...quota.value,
-      rpm: input.rpm !== undefined ? input.rpm : (parent?.rpm ?? null),
-      tpm: input.tpm !== undefined ? input.tpm : (parent?.tpm ?? null),
+      rpm: input.rpm ?? null,
+      tpm: input.tpm ?? null,
     };
     const bounded = this.boundedBy(caller, settings);
     if (!bounded.ok) return bounded;

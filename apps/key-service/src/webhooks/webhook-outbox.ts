@@ -49,7 +49,7 @@ export class WebhookOutbox {
           dedupeKey,
           status: 'pending' as const,
           attempts: 0,
-          nextAttemptAt: now,
+          // next_attempt_at: the column's default, the database's now(), which the sender's claims compare.
         })),
       )
       .orIgnore()
