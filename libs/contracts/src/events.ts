@@ -34,6 +34,9 @@ export interface QuotaExhaustedEvent {
   at: string;
 }
 
+/** The share of a limit (percent) metering announces before it is reached: quota.threshold webhooks. */
+export const QUOTA_THRESHOLD_PERCENT = 80;
+
 export interface QuotaThresholdEvent {
   /** Absent for the owner's own credit limit. */
   keyId?: string;

@@ -11,6 +11,7 @@ import {
   OWNER_TYPES,
   type OwnerRef,
   QUEUE_GROUPS,
+  QUOTA_THRESHOLD_PERCENT,
   type QuotaType,
   SUBJECTS,
   type WebhookEventType,
@@ -31,8 +32,6 @@ import { WebhookOutbox } from './webhook-outbox.js';
  */
 export const WEBHOOK_QUEUE_GROUP = `${QUEUE_GROUPS.keyService}-webhooks`;
 const SCAN_MS = 60_000;
-/** The only share of a limit metering announces (its THRESHOLD_PERCENT); any other is not ours. */
-const THRESHOLD_PERCENT = 80;
 const SCAN_BATCH = 100;
 
 const Owner = z.object({ type: z.enum(OWNER_TYPES), id: z.uuid() });
@@ -112,7 +111,7 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
 
   /**
    * Announced for the limit stored here, not the one the message names: a message whose limit is not the
-   * key's quota (or the owner's credit limit) now, whose percent is not THRESHOLD_PERCENT, or whose period
+   * key's quota (or the owner's credit limit) now, whose percent is not QUOTA_THRESHOLD_PERCENT, or whose period
    * cannot be the limit's, is forged or stale and ignored, so varying them cannot multiply deliveries past
    * the dedupe key.
    */
@@ -120,7 +119,8 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
     const parsed = ThresholdMessage.safeParse(msg);
     if (!parsed.success) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
     const e = parsed.data;
-    if (e.percent !== THRESHOLD_PERCENT) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
+    if (e.percent !== QUOTA_THRESHOLD_PERCENT)
+      return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
     const target = await this.target(e.owner, e.keyId);
     if (
       !target ||
@@ -138,12 +138,12 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
         key: target.key,
         owner: e.owner,
         period: e.period,
-        percent: THRESHOLD_PERCENT,
+        percent: QUOTA_THRESHOLD_PERCENT,
         limit: microsToCredits(limitMicros),
         used: microsToCredits(e.spentMicros),
       },
       // Once per key (or owner), period and stored limit: re-armed when the limit changes.
-      `quota.threshold:${e.keyId ?? 'owner'}:${e.period}:${THRESHOLD_PERCENT}:${target.limitMicros}`,
+      `quota.threshold:${e.keyId ?? 'owner'}:${e.period}:${QUOTA_THRESHOLD_PERCENT}:${target.limitMicros}`,
     );
   }
 

@@ -10,6 +10,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   ownerTag,
+  QUOTA_THRESHOLD_PERCENT,
   type QuotaExhaustedEvent,
   type QuotaThresholdEvent,
   SPEND_KEYS,
@@ -106,11 +107,8 @@ export function reachedLimits(events: PricedEvent[], totals: Map<string, number>
   return [...out.values()];
 }
 
-/** The share of a limit announced before it is reached (quota.threshold webhooks). */
-export const THRESHOLD_PERCENT = 80;
-
 /**
- * The limits this batch carried past THRESHOLD_PERCENT: a counter below it before the batch (its new value
+ * The limits this batch carried past QUOTA_THRESHOLD_PERCENT: a counter below it before the batch (its new value
  * minus what the batch added) and at or above it after. Counters are incremented atomically, so exactly
  * one batch sees each crossing. Once each per key and period, and per owner.
  */
@@ -126,13 +124,13 @@ export function crossedThresholds(
       const after = totals.get(l.spendKey);
       if (after === undefined || l.limitMicros <= 0) continue;
       const before = after - (added.get(l.spendKey) ?? 0);
-      const mark = Math.ceil((l.limitMicros * THRESHOLD_PERCENT) / 100);
+      const mark = Math.ceil((l.limitMicros * QUOTA_THRESHOLD_PERCENT) / 100);
       if (before >= mark || after < mark) continue;
       out.set(l.id, {
         ...(l.keyId ? { keyId: l.keyId } : {}),
         owner: l.owner,
         period: l.period,
-        percent: THRESHOLD_PERCENT,
+        percent: QUOTA_THRESHOLD_PERCENT,
         limitMicros: l.limitMicros,
         spentMicros: after,
         at,
