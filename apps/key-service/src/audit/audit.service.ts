@@ -5,7 +5,7 @@ import { Brackets, DataSource } from 'typeorm';
 import { AccessService } from '../access/access.service.js';
 import { type Caller, canRead } from '../access/caller.js';
 import { AuditEventEntity } from '../db/entities/index.js';
-import { encodeCursor, pageAfter } from '../keys/key-view.js';
+import { newestFirst } from '../pagination.js';
 
 /**
  * A tenant does not learn where the operator or a service acted from: their rows show no address or
@@ -34,9 +34,6 @@ export class AuditService {
 
   async list(caller: Caller, query: ListAuditQuery): Promise<Result<Page<AuditEventView>>> {
     if (!canRead(caller)) return fail('insufficient_permissions');
-    const cursor = pageAfter(query.cursor);
-    if (!cursor.ok) return cursor;
-    const after = cursor.value;
     const qb = this.ds.getRepository(AuditEventEntity).createQueryBuilder('a');
     const scope = await this.access.scope(caller);
     if (!scope.all) {
@@ -55,15 +52,9 @@ export class AuditService {
     if (query.action) qb.andWhere('a.action = :action', { action: query.action });
     if (query.from) qb.andWhere('a.at >= :from', { from: query.from });
     if (query.to) qb.andWhere('a.at < :to', { to: query.to });
-    if (after) qb.andWhere('(a.at, a.id) < (:cAt, :cId)', { cAt: after.createdAt, cId: after.id });
-    const rows = await qb
-      .orderBy('a.at', 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .limit(query.limit + 1)
-      .getMany();
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    const nextCursor = rows.length > query.limit ? encodeCursor({ createdAt: last.at, id: last.id }) : null;
-    return ok({ data: page.map((e) => toView(e, caller.kind === 'operator')), nextCursor });
+    const page = await newestFirst(qb, { time: 'a.at', id: 'a.id' }, query, (e) => e.at);
+    if (!page.ok) return page;
+    const operator = caller.kind === 'operator';
+    return ok({ data: page.value.data.map((e) => toView(e, operator)), nextCursor: page.value.nextCursor });
   }
 }

@@ -21,7 +21,7 @@ import { AccessService } from '../access/access.service.js';
 import { type Caller, hasPermission, type OwnerScope } from '../access/caller.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
 import { WebhookDeliveryEntity, WebhookEntity } from '../db/entities/index.js';
-import { encodeCursor, pageAfter } from '../keys/key-view.js';
+import { newestFirst } from '../pagination.js';
 import { DestinationPolicy } from './destination-policy.js';
 import { SecretBox } from './secret-box.js';
 
@@ -173,19 +173,10 @@ export class WebhooksService {
     if (!hasPermission(caller, 'webhook')) return fail('insufficient_permissions');
     const owner = await this.access.listedOwner(caller, query);
     if (!owner.ok) return owner;
-    const cursor = pageAfter(query.cursor);
-    if (!cursor.ok) return cursor;
-    const after = cursor.value;
     const qb = this.scoped(this.ds.manager, { all: false, owners: [owner.value] });
-    if (after) qb.andWhere('(w.created_at, w.id) < (:cAt, :cId)', { cAt: after.createdAt, cId: after.id });
-    const rows = await qb
-      .orderBy('w.created_at', 'DESC')
-      .addOrderBy('w.id', 'DESC')
-      .limit(query.limit + 1)
-      .getMany();
-    const page = rows.slice(0, query.limit);
-    const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]) : null;
-    return ok({ data: page.map(toWebhookView), nextCursor });
+    const page = await newestFirst(qb, { time: 'w.created_at', id: 'w.id' }, query, (w) => w.createdAt);
+    if (!page.ok) return page;
+    return ok({ data: page.value.data.map(toWebhookView), nextCursor: page.value.nextCursor });
   }
 
   async get(caller: Caller, id: string): Promise<Result<WebhookView>> {
@@ -241,21 +232,12 @@ export class WebhooksService {
   async deliveries(caller: Caller, id: string, query: ListPageQuery): Promise<Result<Page<DeliveryView>>> {
     const found = await this.find(caller, id);
     if (!found.ok) return found;
-    const cursor = pageAfter(query.cursor);
-    if (!cursor.ok) return cursor;
-    const after = cursor.value;
     const qb = this.ds
       .getRepository(WebhookDeliveryEntity)
       .createQueryBuilder('d')
       .where('d.webhook_id = :id', { id });
-    if (after) qb.andWhere('(d.created_at, d.id) < (:cAt, :cId)', { cAt: after.createdAt, cId: after.id });
-    const rows = await qb
-      .orderBy('d.created_at', 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(query.limit + 1)
-      .getMany();
-    const page = rows.slice(0, query.limit);
-    const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]) : null;
-    return ok({ data: page.map(toDeliveryView), nextCursor });
+    const page = await newestFirst(qb, { time: 'd.created_at', id: 'd.id' }, query, (d) => d.createdAt);
+    if (!page.ok) return page;
+    return ok({ data: page.value.data.map(toDeliveryView), nextCursor: page.value.nextCursor });
   }
 }
