@@ -1,9 +1,10 @@
 // Reads the audit log: the operator everything, an owner's key with read what happened to its owners.
 import { Injectable } from '@nestjs/common';
 import { type AuditEventView, fail, type ListAuditQuery, ok, type Page, type Result } from '@gw/contracts';
-import { Brackets, DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AccessService } from '../access/access.service.js';
 import { type Caller, canRead } from '../access/caller.js';
+import { inScope } from '../access/in-scope.js';
 import { AuditEventEntity } from '../db/entities/index.js';
 import { newestFirst } from '../pagination.js';
 
@@ -35,19 +36,7 @@ export class AuditService {
   async list(caller: Caller, query: ListAuditQuery): Promise<Result<Page<AuditEventView>>> {
     if (!canRead(caller)) return fail('insufficient_permissions');
     const qb = this.ds.getRepository(AuditEventEntity).createQueryBuilder('a');
-    const scope = await this.access.scope(caller);
-    if (!scope.all) {
-      qb.andWhere(
-        new Brackets((or) =>
-          scope.owners.forEach((o, i) =>
-            or.orWhere(`(a.owner_type = :t${i} AND a.owner_id = :o${i})`, {
-              [`t${i}`]: o.type,
-              [`o${i}`]: o.id,
-            }),
-          ),
-        ),
-      );
-    }
+    inScope(qb, 'a', await this.access.scope(caller));
     if (query.targetId) qb.andWhere('a.target_id = :targetId', { targetId: query.targetId });
     if (query.action) qb.andWhere('a.action = :action', { action: query.action });
     if (query.from) qb.andWhere('a.at >= :from', { from: query.from });

@@ -1,15 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { KeyStatus, OwnerRef } from '@gw/contracts';
-import {
-  Brackets,
-  DataSource,
-  type EntityManager,
-  LessThan,
-  MoreThan,
-  type SelectQueryBuilder,
-} from 'typeorm';
+import { DataSource, type EntityManager, LessThan, MoreThan, type SelectQueryBuilder } from 'typeorm';
 import { ApiKeyEntity, RetiredSecretEntity } from '../db/entities/index.js';
 import type { OwnerScope } from '../access/caller.js';
+import { inScope } from '../access/in-scope.js';
 import { utcMonth } from '../tokens.js';
 
 export interface PageCursor {
@@ -28,18 +22,7 @@ export class KeysRepository {
 
   private scoped(scope: OwnerScope, em: EntityManager = this.ds.manager): SelectQueryBuilder<ApiKeyEntity> {
     const qb = em.getRepository(ApiKeyEntity).createQueryBuilder('k').where('k.deleted_at IS NULL');
-    if (scope.all) return qb;
-    if (!scope.owners.length) return qb.andWhere('false');
-    return qb.andWhere(
-      new Brackets((or) =>
-        scope.owners.forEach((o, i) =>
-          or.orWhere(`(k.owner_type = :t${i} AND k.owner_id = :o${i})`, {
-            [`t${i}`]: o.type,
-            [`o${i}`]: o.id,
-          }),
-        ),
-      ),
-    );
+    return inScope(qb, 'k', scope);
   }
 
   findInScope(id: string, scope: OwnerScope): Promise<ApiKeyEntity | null> {

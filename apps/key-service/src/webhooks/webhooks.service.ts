@@ -16,9 +16,10 @@ import {
   type WebhookView,
   type WebhookWithSecret,
 } from '@gw/contracts';
-import { Brackets, DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { AccessService } from '../access/access.service.js';
 import { type Caller, hasPermission, type OwnerScope } from '../access/caller.js';
+import { inScope } from '../access/in-scope.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
 import { WebhookDeliveryEntity, WebhookEntity } from '../db/entities/index.js';
 import { newestFirst } from '../pagination.js';
@@ -95,19 +96,7 @@ export class WebhooksService {
   ) {}
 
   private scoped(em: EntityManager, scope: OwnerScope): SelectQueryBuilder<WebhookEntity> {
-    const qb = em.getRepository(WebhookEntity).createQueryBuilder('w');
-    if (scope.all) return qb;
-    if (!scope.owners.length) return qb.where('false');
-    return qb.where(
-      new Brackets((or) =>
-        scope.owners.forEach((o, i) =>
-          or.orWhere(`(w.owner_type = :t${i} AND w.owner_id = :o${i})`, {
-            [`t${i}`]: o.type,
-            [`o${i}`]: o.id,
-          }),
-        ),
-      ),
-    );
+    return inScope(em.getRepository(WebhookEntity).createQueryBuilder('w'), 'w', scope);
   }
 
   /** A webhook the caller may manage (locked for a change when `em` is a transaction's); else 403/404. */
