@@ -1,4 +1,5 @@
 // Limits across replicas, revocation everywhere, upstream failover and timeouts, client aborts.
+import { connect } from '@nats-io/transport-node';
 import type OpenAI from 'openai';
 import { pollUntil, type RunningService, startService } from '@gw/testing';
 import {
@@ -77,6 +78,52 @@ describe('rate limits across two gateway processes sharing Redis', () => {
 });
 
 describe('revocation', () => {
+  it('garbage on every event subject first, and a revocation still reaches both gateways', async () => {
+    const k = await newKey();
+    const sdks = [client(gw.url, k.key), client(second.url, k.key)];
+    for (const sdk of sdks) await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const nc = await connect({ servers: process.env.NATS_URL });
+    try {
+      const garbage = [
+        'null',
+        '"x"',
+        '[]',
+        '{}',
+        'not json',
+        '{"scope":"key"}',
+        '{"scope":"owner","owner":null}',
+      ];
+      const subjects = [
+        'keys.events.changed',
+        'keys.events.deleted',
+        'keys.events.quota_exhausted',
+        'keys.events.unknown',
+        'metering.events.quota_threshold',
+        'pricing.events.changed',
+        'keys.touch',
+      ];
+      for (const subject of subjects) for (const body of garbage) nc.publish(subject, body);
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    await world.admin.must('DELETE', `/v1/keys/${k.id}`);
+    for (const sdk of sdks) {
+      const { value } = await pollUntil(
+        () => outcome(sdk.models.list()),
+        (c) => c !== 'ok',
+        2000,
+        1,
+      );
+      expect(value).toBe('key_revoked');
+    }
+    // New keys still authenticate (before, a throwing handler stopped the connection for ~30 s).
+    const fresh = await newKey();
+    expect(
+      (await client(gw.url, fresh.key).chat.completions.create({ model: 'gpt-4o-mini', messages })).choices,
+    ).toHaveLength(1);
+  });
+
   it('delete and disable through key-service reach both gateways; the delay is measured', async () => {
     for (const action of ['delete', 'disable'] as const) {
       const k = await newKey();

@@ -16,3 +16,4 @@ export * from './usage.js';
 export * from './usage-query.js';
 export * from './audit.js';
 export * from './webhooks.js';
+export * from './event-schemas.js';

@@ -3,6 +3,7 @@ import {
   apiError,
   type EventPayloads,
   type EventSubject,
+  parseEvent,
   type Result,
   type RpcReply,
   RpcRequests,
@@ -14,6 +15,13 @@ import {
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
+import { counter } from './metrics.js';
+
+const invalidMessages = counter(
+  'nats_invalid_messages_total',
+  'Event messages dropped: not JSON, an unknown subject, or not the shape of its contract',
+  ['subject'],
+);
 
 type RpcHandler<S extends RpcSubject> = (
   req: z.output<(typeof RpcRequests)[S]>,
@@ -127,11 +135,16 @@ export class NatsClient {
       queue,
       callback: (err, msg) => {
         if (err) return this.logger.error({ err, subject }, 'NATS subscription error');
-        const payload = parseJson(msg.string());
-        if (payload === undefined)
-          return this.logger.warn({ subject: msg.subject }, 'ignored a malformed event');
-        Promise.resolve(handler(payload as EventPayloads[S], msg.subject)).catch((e: unknown) =>
-          this.logger.error({ err: e, subject: msg.subject }, 'event handler failed'),
+        // Parsed with the subject's contract schema: a bad message is counted and dropped here.
+        const payload = parseEvent(msg.subject, parseJson(msg.string()));
+        if (payload === undefined) {
+          // Labelled by the subscription's subject (a wildcard's messages could name unbounded subjects).
+          invalidMessages.inc({ subject });
+          return this.logger.warn({ subject: msg.subject }, 'ignored an invalid event');
+        }
+        // Neither a throw nor a rejection of the handler may reach the client's read loop.
+        new Promise<void>((resolve) => resolve(handler(payload as EventPayloads[S], msg.subject))).catch(
+          (e: unknown) => this.logger.error({ err: e, subject: msg.subject }, 'event handler failed'),
         );
       },
     });
