@@ -11,7 +11,6 @@ import { KeysRepository } from './keys.repository.js';
 const METERING = { kind: 'system', service: 'metering-service' } as const;
 
 const touched = counter('keys_last_used_updates_total', 'Key rows whose last_used_at was advanced');
-const PERIOD = /^(lifetime|\d{4}-(0[1-9]|1[0-2]))$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
@@ -44,7 +43,8 @@ export class KeyUsageListener implements OnApplicationBootstrap {
       SUBJECTS.events.quotaExhausted,
       async (event) => {
         // Owner-wide exhaustion (no keyId) needs no row: key views derive it from the owner's spend.
-        if (!event?.keyId || !UUID.test(event.keyId) || !PERIOD.test(event.period)) return;
+        // Shape and period were checked against the contract before this handler (NatsClient.subscribe).
+        if (!event.keyId) return;
         const at = new Date(event.at);
         if (Number.isNaN(at.getTime())) return;
         const marked = await this.keys.transaction(async (em) => {

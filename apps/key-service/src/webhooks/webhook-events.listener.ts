@@ -8,17 +8,17 @@ import {
 } from '@nestjs/common';
 import {
   microsToCredits,
-  OWNER_TYPES,
   type OwnerRef,
   QUEUE_GROUPS,
   QUOTA_THRESHOLD_PERCENT,
+  type QuotaExhaustedEvent,
+  type QuotaThresholdEvent,
   type QuotaType,
   SUBJECTS,
   type WebhookEventType,
 } from '@gw/contracts';
 import { counter, type Logger, NatsClient } from '@gw/platform';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { OwnersRepository } from '../access/owners.repository.js';
 import type { KeyServiceConfig } from '../config.js';
 import { ApiKeyEntity } from '../db/entities/index.js';
@@ -34,21 +34,16 @@ export const WEBHOOK_QUEUE_GROUP = `${QUEUE_GROUPS.keyService}-webhooks`;
 const SCAN_MS = 60_000;
 const SCAN_BATCH = 100;
 
-const Owner = z.object({ type: z.enum(OWNER_TYPES), id: z.uuid() });
-const Period = z.string().regex(/^(lifetime|\d{4}-(0[1-9]|1[0-2]))$/);
-const ExhaustedMessage = z.object({ keyId: z.uuid().optional(), owner: Owner, period: Period });
-const ThresholdMessage = ExhaustedMessage.extend({
-  percent: z.number().int().min(1).max(100),
-  limitMicros: z.number().int().min(0),
-  spentMicros: z.number().int().min(0),
-});
+// Payloads arrive parsed with the contract's schemas (NatsClient.subscribe): no second shape check here.
 
 const queued = counter('webhook_events_total', 'Events turned into webhook deliveries (rows queued)', [
   'type',
 ]);
-const ignored = counter('webhook_events_ignored_total', 'Event messages ignored (malformed or unknown key)', [
-  'subject',
-]);
+const ignored = counter(
+  'webhook_events_ignored_total',
+  'Event messages ignored (an unknown key or owner, or a stale or foreign limit)',
+  ['subject'],
+);
 
 @Injectable()
 export class WebhookEventsListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -94,10 +89,7 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
     }
   }
 
-  private async onExhausted(msg: unknown) {
-    const parsed = ExhaustedMessage.safeParse(msg);
-    if (!parsed.success) return void ignored.inc({ subject: SUBJECTS.events.quotaExhausted });
-    const e = parsed.data;
+  private async onExhausted(e: QuotaExhaustedEvent) {
     const target = await this.target(e.owner, e.keyId);
     if (!target) return void ignored.inc({ subject: SUBJECTS.events.quotaExhausted });
     await this.enqueue(
@@ -115,10 +107,7 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
    * cannot be the limit's, is forged or stale and ignored, so varying them cannot multiply deliveries past
    * the dedupe key.
    */
-  private async onThreshold(msg: unknown) {
-    const parsed = ThresholdMessage.safeParse(msg);
-    if (!parsed.success) return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
-    const e = parsed.data;
+  private async onThreshold(e: QuotaThresholdEvent) {
     if (e.percent !== QUOTA_THRESHOLD_PERCENT)
       return void ignored.inc({ subject: SUBJECTS.events.quotaThreshold });
     const target = await this.target(e.owner, e.keyId);
