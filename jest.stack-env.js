@@ -1,5 +1,6 @@
 // Tests talk to the real servers `npm start`/`npm test` bring up: load .stack/env for a bare `npx jest` too.
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
 const file = new URL('./.stack/env', import.meta.url);
 if (existsSync(file)) {
@@ -8,4 +9,17 @@ if (existsSync(file)) {
     if (i > 0 && process.env[line.slice(0, i)] === undefined)
       process.env[line.slice(0, i)] = line.slice(i + 1);
   }
+}
+
+// A service started in-process by its own workspace's tests connects to NATS as that service's identity
+// (deploy/nats/auth.conf), as `npm start` would run it.
+const identity = {
+  'key-service': 'KEY_SERVICE',
+  'auth-service': 'AUTH',
+  'gateway-service': 'GATEWAY',
+  'metering-service': 'METERING',
+}[basename(process.cwd())];
+if (identity && process.env.NATS_USER === undefined) {
+  process.env.NATS_USER = process.env[`NATS_${identity}_USER`];
+  process.env.NATS_PASSWORD = process.env[`NATS_${identity}_PASSWORD`];
 }

@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { ensureUsageStream } from '@gw/platform';
 import pg from 'pg';
 
 const BACKLOG = Number(process.env.BENCH_METERING_EVENTS ?? 50_000);
@@ -35,11 +34,16 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 export async function benchMetering(startMetering) {
   const name = `bench-${randomUUID().slice(0, 8)}`;
   const subject = `usage.${name}`;
-  const nc = await connect({ servers: process.env.NATS_URL });
+  // Publishes as a gateway would; the private consumer is metering's to remove (NATS identities, .stack/env).
+  const as = (name, envName) => ({
+    servers: process.env.NATS_URL,
+    user: process.env[`NATS_${envName}_USER`],
+    pass: process.env[`NATS_${envName}_PASSWORD`],
+    inboxPrefix: `_INBOX.${name}`,
+  });
+  const nc = await connect(as('gateway', 'GATEWAY'));
   const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
-  // The stream exists once a gateway or metering has started; make sure before the backlog goes in.
-  await ensureUsageStream(nc);
   const js = jetstream(nc);
   const count = async (keyId) =>
     Number(
@@ -101,8 +105,10 @@ export async function benchMetering(startMetering) {
       lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags[lags.length - 1] },
     };
   } finally {
-    const jsm = await jetstreamManager(nc);
+    const owner = await connect(as('metering', 'METERING'));
+    const jsm = await jetstreamManager(owner);
     await jsm.consumers.delete('USAGE', name).catch(() => undefined);
+    await owner.close();
     await db.end();
     await nc.close();
   }

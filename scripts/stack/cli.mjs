@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENV_FILE, HOST, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
+import { ENV_FILE, HOST, NATS_IDENTITIES, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
 import { run } from './proc.mjs';
 import { ensureBinaries, SERVER_NAMES, startServers, stopServer } from './servers.mjs';
-import { SERVICES, startServices, stopServices } from './services.mjs';
+import { natsCredentials, SERVICES, startServices, stopServices } from './services.mjs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -28,12 +28,20 @@ function ensureDependencies() {
   run('npm', ['install', ...quietNpm], { cwd: ROOT });
 }
 
+/** Generated once per clone; a secret added by a newer version is generated on the next start. */
 function loadSecrets() {
-  if (existsSync(SECRETS_FILE)) return JSON.parse(readFileSync(SECRETS_FILE, 'utf8'));
+  const kept = existsSync(SECRETS_FILE) ? JSON.parse(readFileSync(SECRETS_FILE, 'utf8')) : {};
   const secrets = {
     adminToken: 'gw-admin-' + randomBytes(24).toString('base64url'),
     pgPassword: randomBytes(18).toString('base64url'),
+    natsPasswords: {},
+    ...kept,
   };
+  // nats-server parses an environment variable's value as a config value: a letter first, then hex, keeps it
+  // an unquoted string (a leading digit would read as a number).
+  for (const { envName } of NATS_IDENTITIES)
+    if (!/^n[0-9a-f]{48}$/.test(secrets.natsPasswords[envName] ?? ''))
+      secrets.natsPasswords[envName] = 'n' + randomBytes(24).toString('hex');
   writeFileSync(SECRETS_FILE, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -63,6 +71,9 @@ const STACK_DEFAULTS = {
   WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
   WEBHOOK_RETRY_SCHEDULE_MS: '300,600,1200,2400,4800',
   WEBHOOK_POLL_MS: '100',
+  // A day of usage, at most 1 GiB, on a developer's disk (benchmarks publish hundreds of thousands).
+  USAGE_STREAM_MAX_AGE_HOURS: '24',
+  USAGE_STREAM_MAX_BYTES: String(1 << 30),
 };
 
 function baseEnv(secrets) {
@@ -77,6 +88,13 @@ function baseEnv(secrets) {
     REDIS_URL: `redis://${HOST}:${PORTS.redis}`,
     NATS_URL: `nats://${HOST}:${PORTS.nats}`,
     ADMIN_TOKEN: secrets.adminToken,
+    // Each NATS identity's credentials, so tests and operators can act as it (deploy/nats/auth.conf).
+    ...Object.fromEntries(
+      NATS_IDENTITIES.flatMap(({ name, envName }) => [
+        [`NATS_${envName}_USER`, name],
+        [`NATS_${envName}_PASSWORD`, secrets.natsPasswords[envName]],
+      ]),
+    ),
   };
 }
 
@@ -96,9 +114,14 @@ async function bootstrap() {
     const migrate = join(ROOT, 'apps', app, 'dist/cli/migrate.js');
     if (existsSync(migrate)) run(process.execPath, [migrate], { cwd: ROOT, env: childEnv });
   }
+  // The usage streams brought to the configured retention (services only create them when missing).
+  run(process.execPath, [join(ROOT, 'apps/metering-service/dist/cli/streams.js')], {
+    cwd: ROOT,
+    env: { ...childEnv, ...natsCredentials(env, 'METERING') },
+  });
   const seeded = spawnSync(process.execPath, [join(ROOT, 'apps/key-service/dist/cli/seed-demo.js')], {
     cwd: ROOT,
-    env: childEnv,
+    env: { ...childEnv, ...natsCredentials(env, 'KEY_SERVICE') },
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });

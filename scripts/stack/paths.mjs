@@ -1,5 +1,6 @@
 // Where the local stack keeps its state, and the fixed ports of DESIGN "Public surfaces".
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,3 +23,15 @@ export const PORTS = {
 };
 
 export const HOST = '127.0.0.1';
+
+export const NATS_CONFIG = join(ROOT, 'deploy', 'nats', 'nats-server.conf');
+
+/**
+ * The NATS identities of deploy/nats/auth.conf (rendered from libs/contracts' table): each user's name and the
+ * NAME of its NATS_<NAME>_PASSWORD. Read from the file because the stack runs before anything is built.
+ */
+export const NATS_IDENTITIES = [
+  ...readFileSync(join(ROOT, 'deploy', 'nats', 'auth.conf'), 'utf8').matchAll(
+    /user: "([^"]+)"\s+password: \$NATS_([A-Z_]+)_PASSWORD/g,
+  ),
+].map(([, name, envName]) => ({ name, envName }));

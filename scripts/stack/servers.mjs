@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HOST, PORTS, STACK } from './paths.mjs';
+import { HOST, NATS_CONFIG, NATS_IDENTITIES, PORTS, STACK } from './paths.mjs';
 import { portOpen, readPid, run, startDetached, stopDetached, waitFor } from './proc.mjs';
 
 const PACKAGES = 'postgresql redis-server nats-server';
@@ -160,21 +160,32 @@ async function startRedis(bin, onStart) {
   await waitFor(() => portOpen(PORTS.redis), 'Redis');
 }
 
-async function startNats(bin, onStart) {
+/** nats-server from deploy/nats/nats-server.conf (identities, no anonymous access) on this stack's ports. */
+async function startNats(bin, natsPasswords, onStart) {
   if (await portOpen(PORTS.nats)) return;
   const dir = join(STACK, 'nats');
   mkdirSync(dir, { recursive: true });
-  startDetached('nats', bin, [
-    '-a',
-    HOST,
-    '-p',
-    String(PORTS.nats),
-    '-m',
-    String(PORTS.natsMonitor),
-    '-js',
-    '-sd',
-    dir,
-  ]);
+  const passwords = Object.fromEntries(
+    NATS_IDENTITIES.map(({ envName }) => [`NATS_${envName}_PASSWORD`, natsPasswords[envName]]),
+  );
+  startDetached(
+    'nats',
+    bin,
+    [
+      '-c',
+      NATS_CONFIG,
+      '-a',
+      HOST,
+      '-p',
+      String(PORTS.nats),
+      '-m',
+      String(PORTS.natsMonitor),
+      '-js',
+      '-sd',
+      dir,
+    ],
+    { env: { ...process.env, ...passwords } },
+  );
   onStart('nats');
   await waitFor(() => portOpen(PORTS.nats), 'nats-server');
 }
@@ -184,7 +195,7 @@ export async function startServers(bins, secrets, onStart) {
   // onStart is told before each wait, so a server that fails to come up is still stopped by the caller.
   await startPostgres(bins.pgBin, secrets.pgPassword, onStart);
   await startRedis(bins.redis, onStart);
-  await startNats(bins.nats, onStart);
+  await startNats(bins.nats, secrets.natsPasswords, onStart);
 }
 
 export async function stopServer(name) {

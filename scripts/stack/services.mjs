@@ -3,14 +3,36 @@ import { join } from 'node:path';
 import { HOST, PORTS, ROOT } from './paths.mjs';
 import { readPid, sleep, startDetached, stopDetached } from './proc.mjs';
 
-/** Order matters: key-service first (others ask it), gateway last. */
+/**
+ * Order matters: key-service first (others ask it), gateway last. `nats`: the NAME of the NATS identity
+ * (NATS_<NAME>_USER and _PASSWORD in .stack/env) the service connects as.
+ */
 export const SERVICES = [
   { name: 'demo-upstream', port: PORTS.demoUpstream, entry: 'apps/demo-upstream/dist/main.js' },
-  { name: 'key-service', port: PORTS.keyService, entry: 'apps/key-service/dist/main.js' },
-  { name: 'auth-service', port: PORTS.authService, entry: 'apps/auth-service/dist/main.js' },
-  { name: 'metering-service', port: PORTS.meteringService, entry: 'apps/metering-service/dist/main.js' },
-  { name: 'gateway-service', port: PORTS.gateway, entry: 'apps/gateway-service/dist/main.js' },
+  {
+    name: 'key-service',
+    port: PORTS.keyService,
+    entry: 'apps/key-service/dist/main.js',
+    nats: 'KEY_SERVICE',
+  },
+  { name: 'auth-service', port: PORTS.authService, entry: 'apps/auth-service/dist/main.js', nats: 'AUTH' },
+  {
+    name: 'metering-service',
+    port: PORTS.meteringService,
+    entry: 'apps/metering-service/dist/main.js',
+    nats: 'METERING',
+  },
+  {
+    name: 'gateway-service',
+    port: PORTS.gateway,
+    entry: 'apps/gateway-service/dist/main.js',
+    nats: 'GATEWAY',
+  },
 ];
+
+/** A service's own NATS credentials, picked from the stack's environment. */
+export const natsCredentials = (env, name) =>
+  name ? { NATS_USER: env[`NATS_${name}_USER`], NATS_PASSWORD: env[`NATS_${name}_PASSWORD`] } : {};
 
 async function healthy(port) {
   try {
@@ -40,6 +62,7 @@ export async function startServices(env, onStart) {
       env: {
         ...process.env,
         ...env,
+        ...natsCredentials(env, svc.nats),
         PORT: String(svc.port),
         HOST,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',

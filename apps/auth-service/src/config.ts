@@ -1,11 +1,11 @@
-import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
+import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
     ...serviceEnv(8082),
     REDIS_URL: env.redisUrl,
-    NATS_URL: env.natsUrl,
+    ...natsEnv,
     KEY_PREFIX: env.keyPrefix,
     /** How long a key record stays in Redis without an event evicting it. */
     AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
@@ -13,10 +13,10 @@ const Schema = z
     AUTH_NEGATIVE_TTL_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
     KEY_LOOKUP_TIMEOUT_MS: env.durationMs(1000),
   })
-  .transform((e) => ({
+  .transform((e, ctx) => ({
     ...serviceConfig(e),
     redisUrl: e.REDIS_URL,
-    natsUrl: e.NATS_URL,
+    nats: natsConnection(e, 'auth-service', ctx),
     keyPrefix: e.KEY_PREFIX,
     cacheTtlSeconds: e.AUTH_CACHE_TTL_SECONDS,
     negativeTtlSeconds: e.AUTH_NEGATIVE_TTL_SECONDS,

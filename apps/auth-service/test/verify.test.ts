@@ -21,8 +21,9 @@ beforeAll(async () => {
   keyService = await startService('key-service');
   admin = adminClient(keyService.url);
   auth = await bootstrap({ overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' } });
-  bus = await collect('keys.events.>');
-  lookups = await collect('keys.lookup');
+  // As a gateway (asks auth.verify, reads key events) and as key-service (sees keys.lookup).
+  bus = await collect('keys.events.>', 'gateway');
+  lookups = await collect('keys.lookup', 'key-service');
   redis = new Redis(process.env.REDIS_URL!);
   account = await admin.account('basic');
 }, 30000);

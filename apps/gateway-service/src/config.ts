@@ -1,14 +1,14 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIpRange } from '@gw/contracts';
-import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
+import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
     ...serviceEnv(8080),
     REDIS_URL: env.redisUrl,
-    NATS_URL: env.natsUrl,
+    ...natsEnv,
     KEY_PREFIX: env.keyPrefix,
     /** Providers file (JSON, see README "Upstreams"). Without it: the demo upstream at DEMO_UPSTREAM_URL. */
     UPSTREAMS_FILE: z.string().min(1).optional(),
@@ -85,10 +85,10 @@ const Schema = z
     message: 'must be below QUOTA_RESERVATION_TTL_MS',
     path: ['REQUEST_MAX_MS'],
   })
-  .transform((e) => ({
+  .transform((e, ctx) => ({
     ...serviceConfig(e),
     redisUrl: e.REDIS_URL,
-    natsUrl: e.NATS_URL,
+    nats: natsConnection(e, 'gateway', ctx),
     keyPrefix: e.KEY_PREFIX,
     upstreamsFile: e.UPSTREAMS_FILE,
     demoUpstreamUrl: e.DEMO_UPSTREAM_URL,

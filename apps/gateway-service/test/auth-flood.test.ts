@@ -25,8 +25,8 @@ beforeAll(async () => {
   [world, upstream, verifies, keyLookups] = await Promise.all([
     startWorld(),
     startUpstream(),
-    collect('auth.verify'),
-    collect('keys.lookup'),
+    collect('auth.verify', 'auth-service'),
+    collect('keys.lookup', 'key-service'),
   ]);
   file = upstreamsFile([{ name: 'demo', url: upstream.url }]);
 }, 60_000);

@@ -1,9 +1,8 @@
 // Money end to end: requests through the real gateway, priced and counted by a real metering-service,
 // quotas reserved in Redis and enforced, usage read back from key-service.
 import { costMicros, type ModelPrice, ownerTag, SPEND_KEYS } from '@gw/contracts';
-import { pollUntil, type RunningService, startService } from '@gw/testing';
+import { connectAs, pollUntil, type RunningService, startService } from '@gw/testing';
 import { countChatTokens } from '@gw/tokenizer';
-import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type OpenAI from 'openai';
 import {
@@ -343,7 +342,7 @@ it('internal services read usage over NATS keys.usage, with the same rules for t
   const strangerKey = await world.admin.key(await world.admin.account('pro'), { permissions: ['read'] });
   await client(gw.url, k.key).chat.completions.create({ model: 'gpt-4o-mini', messages });
   await recorded(k.id, 1);
-  const nc = await connect({ servers: process.env.NATS_URL });
+  const nc = await connectAs('internal');
   try {
     const ask = async (payload: unknown) =>
       (await nc.request('keys.usage', JSON.stringify(payload), { timeout: 5000 })).json<any>();

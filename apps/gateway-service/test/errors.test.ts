@@ -184,7 +184,8 @@ describe('error codes', () => {
     const k = await world.admin.key(account, { quota: { type: 'total', limit: 1 } });
     const sdk = client(gw.url, k.key);
     await chat(sdk);
-    const bus = await import('@gw/testing').then((t) => t.collect('keys.events.>'));
+    // As a gateway: one of the identities that announce exhaustion (metering is the other).
+    const bus = await import('@gw/testing').then((t) => t.collect('keys.events.>', 'gateway'));
     try {
       bus.nc.publish(
         'keys.events.quota_exhausted',

@@ -4,8 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { adminClient, type RunningService, startService } from '@gw/testing';
+import { adminClient, connectAs, type RunningService, startService } from '@gw/testing';
 import OpenAI from 'openai';
 import { bootstrap } from '../src/bootstrap.js';
 import type { GatewayConfig } from '../src/config.js';
@@ -62,8 +61,8 @@ export function client(
 }
 
 /** The USAGE stream's messages published since `since`, by request id. */
-export async function usageSince(since: Date, natsUrl = process.env.NATS_URL!): Promise<Map<string, any>> {
-  const nc = await connect({ servers: natsUrl });
+export async function usageSince(since: Date, natsUrl?: string): Promise<Map<string, any>> {
+  const nc = await connectAs('metering', natsUrl); // the USAGE stream's owner: it may read it
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info('USAGE');

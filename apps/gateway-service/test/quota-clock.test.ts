@@ -16,7 +16,11 @@ let limiter: Limiter;
 const config = { replicas: 1, reservationTtlMs: 60_000, settledTtlMs: 60_000 } as GatewayConfig;
 const logger = createLogger('test', 'silent');
 // Never connected: a metering that cannot be asked (the fallback's own failure case).
-const noNats = new NatsClient('nats://127.0.0.1:1', 'test', logger);
+const noNats = new NatsClient(
+  { servers: ['nats://127.0.0.1:1'], inboxPrefix: '_INBOX.test' },
+  'test',
+  logger,
+);
 
 beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL!);

@@ -5,7 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, pollUntil } from '@gw/testing';
+import { fileURLToPath } from 'node:url';
+import { ensureUsageStreams } from '@gw/platform';
+import { connectAs, freePort, natsIdentityConfig, pollUntil } from '@gw/testing';
 import {
   client,
   startGateway,
@@ -26,9 +28,10 @@ let upstream: Upstream;
 let gw: Awaited<ReturnType<typeof startGateway>>;
 
 async function startNats() {
-  nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', storeDir], {
-    stdio: 'ignore',
-  });
+  // The stack's configuration (identities, no anonymous access), passwords from .stack/env.
+  const config = fileURLToPath(new URL('../../../deploy/nats/nats-server.conf', import.meta.url));
+  const args = ['-c', config, '-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', storeDir];
+  nats = spawn('nats-server', args, { stdio: 'ignore', env: process.env });
   await pollUntil(
     () =>
       fetch(`http://127.0.0.1:${natsPort}`).then(
@@ -53,8 +56,15 @@ beforeAll(async () => {
   natsPort = await freePort();
   natsUrl = `nats://127.0.0.1:${natsPort}`;
   await startNats();
+  // The USAGE stream, as metering creates it (gateways may only publish to it).
+  const nc = await connectAs('metering', natsUrl);
+  await ensureUsageStreams(nc);
+  await nc.close();
   [world, upstream] = await Promise.all([startWorld({ NATS_URL: natsUrl }), startUpstream()]);
-  gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]), natsUrl });
+  gw = await startGateway({
+    upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]),
+    nats: natsIdentityConfig('gateway', natsUrl),
+  });
 }, 60_000);
 afterAll(async () => {
   await gw.close();

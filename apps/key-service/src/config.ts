@@ -1,5 +1,5 @@
 import { creditsToMicros, parseIpRange } from '@gw/contracts';
-import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
+import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const splitList = (s: string) =>
@@ -20,7 +20,7 @@ const Schema = z
   .object({
     ...serviceEnv(8081),
     DATABASE_URL: env.databaseUrl,
-    NATS_URL: env.natsUrl,
+    ...natsEnv,
     ADMIN_TOKEN: env.secret(16),
     KEY_PREFIX: env.keyPrefix,
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
@@ -72,10 +72,10 @@ const Schema = z
      */
     WEBHOOK_ENCRYPTION_KEY: env.secret(32).optional(),
   })
-  .transform((e) => ({
+  .transform((e, ctx) => ({
     ...serviceConfig(e),
     databaseUrl: e.DATABASE_URL,
-    natsUrl: e.NATS_URL,
+    nats: natsConnection(e, 'key-service', ctx),
     adminToken: e.ADMIN_TOKEN,
     keyPrefix: e.KEY_PREFIX,
     dbPoolSize: e.DB_POOL_SIZE,

@@ -1,26 +1,34 @@
 // NATS request/reply (keys.*) with the same rules as REST, keys.lookup by hash, events on every change,
 // and last-used times applied in bulk.
 import { hashKey } from '@gw/key-format';
+import { connectAs } from '@gw/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { collect, type KeyService, sleep, startKeyService } from './harness.js';
 
 let ks: KeyService;
+/** As the internal identity: keys.* management calls and key events. */
 let bus: Awaited<ReturnType<typeof collect>>;
+/** keys.lookup is auth-service's, keys.touch the gateways'. */
+let auth: NatsConnection;
+let gateway: NatsConnection;
 let accountA: string;
 let accountB: string;
 
 async function rpc(subject: string, payload: unknown): Promise<any> {
-  const msg = await bus.nc.request(subject, JSON.stringify(payload), { timeout: 3000 });
+  const nc = subject === 'keys.lookup' ? auth : bus.nc;
+  const msg = await nc.request(subject, JSON.stringify(payload), { timeout: 3000 });
   return msg.json();
 }
 
 beforeAll(async () => {
   ks = await startKeyService();
   bus = await collect('keys.events.>');
+  [auth, gateway] = await Promise.all([connectAs('auth-service'), connectAs('gateway')]);
   accountA = await ks.newAccount();
   accountB = await ks.newAccount();
 });
 afterAll(async () => {
-  await bus.close();
+  await Promise.all([bus.close(), auth.close(), gateway.close()]);
   await ks.close();
 });
 
@@ -167,7 +175,7 @@ describe('keys.touch', () => {
     const b = await ks.newKey({ type: 'account', id: accountA });
     const t1 = new Date(Date.now() - 60_000).toISOString();
     const t2 = new Date(Date.now() - 30_000).toISOString();
-    bus.nc.publish(
+    gateway.publish(
       'keys.touch',
       JSON.stringify({
         touches: [
@@ -186,8 +194,8 @@ describe('keys.touch', () => {
     expect(lastA).toBe(t2);
     expect((await ks.call('GET', `/v1/keys/${b.id}`, ks.admin)).body.lastUsedAt).toBe(t1);
     // An older time does not move it back.
-    bus.nc.publish('keys.touch', JSON.stringify({ touches: [{ keyId: a.id, at: t1 }] }));
-    await bus.nc.flush();
+    gateway.publish('keys.touch', JSON.stringify({ touches: [{ keyId: a.id, at: t1 }] }));
+    await gateway.flush();
     await sleep(200);
     expect((await ks.call('GET', `/v1/keys/${a.id}`, ks.admin)).body.lastUsedAt).toBe(t2);
   });
@@ -195,7 +203,7 @@ describe('keys.touch', () => {
 
 describe('owner, tier and pricing events', () => {
   it('publishes owner-scoped, tier-scoped and pricing events', async () => {
-    const pricing = await collect('pricing.events.>');
+    const pricing = await collect('pricing.events.changed', 'gateway');
     try {
       await ks.call('PATCH', `/v1/accounts/${accountB}`, ks.admin, { tier: 'basic' });
       await bus.waitFor((m) => m.data.scope === 'owner' && m.data.owner.id === accountB);

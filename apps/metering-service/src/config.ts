@@ -1,16 +1,19 @@
 import { USAGE_SUBJECT } from '@gw/contracts';
-import { env, loadConfig, serviceConfig, serviceEnv } from '@gw/platform';
+import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
     ...serviceEnv(8083),
     DATABASE_URL: env.databaseUrl,
-    NATS_URL: env.natsUrl,
+    ...natsEnv,
     REDIS_URL: env.redisUrl,
     /** Events fetched and written per transaction. */
     METERING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
-    /** Deliveries before a message that keeps failing goes to the dead-letter subject. */
+    /**
+     * Deliveries before a valid message whose write keeps failing for a reason other than the database being
+     * unreachable goes to USAGE_DEADLETTER. Outages never count: the batch waits and retries.
+     */
     METERING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
     METERING_ACK_WAIT_MS: env.durationMs(30_000),
     /** The durable consumer every replica shares. Another name (with another subject) is another pipeline. */
@@ -23,17 +26,28 @@ const Schema = z
       .string()
       .regex(/^usage\.[A-Za-z0-9_.>*-]+$/, 'a subject of the USAGE stream (usage.…)')
       .default(USAGE_SUBJECT),
+    /** USAGE: replicas (JetStream cluster), and how long and how much it keeps (0: no limit). */
+    USAGE_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    USAGE_STREAM_MAX_AGE_HOURS: z.coerce.number().int().min(0).max(87_600).default(168),
+    USAGE_STREAM_MAX_BYTES: z.coerce.number().int().min(0).default(0),
+    USAGE_DEADLETTER_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(87_600).default(720),
   })
-  .transform((e) => ({
+  .transform((e, ctx) => ({
     ...serviceConfig(e),
     databaseUrl: e.DATABASE_URL,
-    natsUrl: e.NATS_URL,
+    nats: natsConnection(e, 'metering', ctx),
     redisUrl: e.REDIS_URL,
     batchSize: e.METERING_BATCH_SIZE,
     maxDeliver: e.METERING_MAX_DELIVER,
     ackWaitMs: e.METERING_ACK_WAIT_MS,
     consumer: e.METERING_CONSUMER,
     filterSubject: e.METERING_FILTER_SUBJECT,
+    streams: {
+      replicas: e.USAGE_STREAM_REPLICAS,
+      maxAgeMs: e.USAGE_STREAM_MAX_AGE_HOURS * 3_600_000,
+      maxBytes: e.USAGE_STREAM_MAX_BYTES,
+      deadLetterMaxAgeMs: e.USAGE_DEADLETTER_MAX_AGE_HOURS * 3_600_000,
+    },
   }));
 
 export type ServiceConfig = z.output<typeof Schema>;

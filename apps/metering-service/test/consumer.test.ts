@@ -2,15 +2,17 @@
 // once whatever the duplicates, unpriced events flagged, invalid events dead-lettered.
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
-import { collect, pollUntil, type RunningService, startService } from '@gw/testing';
+import { collect, connectAs, pollUntil, type RunningService, startService } from '@gw/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { bootstrap } from '../src/bootstrap.js';
 import { UsagePricer } from '../src/usage/usage-pricer.js';
-import { event, miniCost, privatePipeline, publish } from './events.js';
+import { deadLettersSince, event, miniCost, privatePipeline, publish } from './events.js';
 
 let metering: Awaited<ReturnType<typeof bootstrap>>;
 let db: pg.Client;
-let bus: Awaited<ReturnType<typeof collect>>;
+/** As a gateway: the only identity that may publish usage. */
+let gw: NatsConnection;
 let keyService: RunningService;
 
 beforeAll(async () => {
@@ -19,10 +21,10 @@ beforeAll(async () => {
   metering = await bootstrap({ overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' } });
   db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
-  bus = await collect('metering.deadletter');
+  gw = await connectAs('gateway');
 });
 afterAll(async () => {
-  await bus.close();
+  await gw.close();
   await db.end();
   await metering.app.close();
   await keyService.stop();
@@ -41,7 +43,7 @@ const totals = async (scope: string, id: string) =>
 it('records each request once and keeps exact totals per key and owner, lifetime and month', async () => {
   const keyId = randomUUID();
   const ownerId = randomUUID();
-  const js = jetstream(bus.nc);
+  const js = jetstream(gw);
   const events = Array.from({ length: 40 }, (_, i) => event(keyId, ownerId, i));
   for (const e of events) await js.publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
   // Duplicates: the same message id again (JetStream drops it) and under new ids (the database drops it).
@@ -82,7 +84,7 @@ it("announces a key's and an owner's limit passing 80 % once each, on metering.e
     env: { ...process.env, ...pipeline.env },
     overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' },
   });
-  const thresholds = await collect('metering.events.quota_threshold');
+  const thresholds = await collect('metering.events.quota_threshold', 'key-service');
   try {
     const keyId = randomUUID();
     const ownerId = randomUUID();
@@ -91,7 +93,7 @@ it("announces a key's and an owner's limit passing 80 % once each, on metering.e
     const limit = miniCost(plain);
     const limits = { key: { micros: limit, period: 'total' as const }, ownerMicros: limit };
     await publish(
-      bus.nc,
+      gw,
       plain.map((e) => ({ ...e, limits })),
       pipeline.subject,
     );
@@ -114,17 +116,26 @@ it("announces a key's and an owner's limit passing 80 % once each, on metering.e
   } finally {
     await thresholds.close();
     await own.app.close();
-    await pipeline.remove(bus.nc);
+    await pipeline.remove();
   }
 });
 
-it('sends an invalid event to the dead-letter subject and keeps going', async () => {
-  const js = jetstream(bus.nc);
-  await js.publish('usage.events', JSON.stringify({ requestId: 'broken', promptTokens: -1 }), {
+it('keeps an invalid event in USAGE_DEADLETTER with the reason, and keeps going', async () => {
+  const js = jetstream(gw);
+  const since = new Date();
+  const requestId = `broken-${randomUUID()}`;
+  await js.publish('usage.events', JSON.stringify({ requestId, promptTokens: -1 }), {
     msgID: `bad-${randomUUID()}`,
   });
-  const dead = await bus.waitFor(() => true, 10_000);
-  expect(dead.subject).toBe('metering.deadletter');
+  const { value: dead } = await pollUntil(
+    () => deadLettersSince(since),
+    (all) => all.some((d) => d.body.requestId === requestId),
+    10_000,
+    50,
+  );
+  const mine = dead.find((d) => d.body.requestId === requestId)!;
+  expect(mine.reason).toMatch(/^invalid event: /);
+  expect(mine.source).toMatch(/^USAGE\/\d+$/);
   const good = event(randomUUID(), randomUUID(), 1);
   await js.publish('usage.events', JSON.stringify(good), { msgID: good.requestId });
   await pollUntil(
@@ -141,7 +152,7 @@ it('counts by the calendar month of each request, in UTC', async () => {
   const late = event(keyId, ownerId, 1, new Date('2026-10-31T23:59:59.999Z'));
   // Another offset: 20:00 on 31 October in New York is already November in UTC.
   const early = { ...event(keyId, ownerId, 2), at: '2026-10-31T20:00:00.000-04:00' };
-  const js = jetstream(bus.nc);
+  const js = jetstream(gw);
   for (const e of [late, early]) await js.publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
   const { value } = await pollUntil(
     () => totals('key', keyId),
@@ -175,7 +186,7 @@ it('flags and counts an event for a model without a price, with cost 0, never dr
     unpriced: false,
   });
   // Through the stream: recorded, flagged.
-  await jetstream(bus.nc).publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
+  await jetstream(gw).publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
   const { value } = await pollUntil(
     () =>
       db.query(

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { costMicros, type ModelPrice, type UsageEvent } from '@gw/contracts';
-import { ensureUsageStream } from '@gw/platform';
+import { connectAs } from '@gw/testing';
 import type pg from 'pg';
 
 /** gpt-4o-mini as seeded by the bootstrap (micro-credits per 1M tokens). */
@@ -37,9 +37,8 @@ export function event(
 export const miniCost = (events: UsageEvent[]) =>
   events.reduce((s, e) => s + costMicros(e.promptTokens, e.completionTokens, MINI, 1_000_000), 0);
 
+/** `nc` as the gateway identity (only gateways may publish usage). */
 export async function publish(nc: NatsConnection, events: UsageEvent[], subject = 'usage.events') {
-  // On a fresh NATS nothing may have created the stream yet (gateways and metering do at start).
-  await ensureUsageStream(nc);
   const js = jetstream(nc);
   // Pipelined: every ack awaited together.
   await Promise.all(events.map((e) => js.publish(subject, JSON.stringify(e), { msgID: e.requestId })));
@@ -54,9 +53,15 @@ export function privatePipeline() {
   return {
     subject: `usage.${name}`,
     env: { METERING_CONSUMER: name, METERING_FILTER_SUBJECT: `usage.${name}` },
-    remove: async (nc: NatsConnection) => {
-      const jsm = await jetstreamManager(nc);
-      await jsm.consumers.delete('USAGE', name).catch(() => undefined);
+    /** As metering, the stream's owner. */
+    remove: async () => {
+      const nc = await connectAs('metering');
+      try {
+        const jsm = await jetstreamManager(nc);
+        await jsm.consumers.delete('USAGE', name).catch(() => undefined);
+      } finally {
+        await nc.close();
+      }
     },
   };
 }
@@ -69,4 +74,37 @@ export async function keyTotals(db: pg.Client, keyId: string) {
     [keyId],
   );
   return rows.map((r) => ({ ...r, cost: Number(r.cost) }));
+}
+
+/** USAGE_DEADLETTER's messages stored since `since`, read as metering (the stream's owner). */
+export async function deadLettersSince(since: Date) {
+  const nc = await connectAs('metering');
+  try {
+    const consumer = await jetstream(nc).consumers.get('USAGE_DEADLETTER', {
+      opt_start_time: since.toISOString(),
+    });
+    const out: { body: any; reason: string | undefined; source: string | undefined }[] = [];
+    for (let done = false; !done;) {
+      const batch = await consumer.fetch({ max_messages: 100, expires: 1000 });
+      done = true;
+      for await (const m of batch) {
+        let body: unknown;
+        try {
+          body = m.json();
+        } catch {
+          body = m.string();
+        }
+        out.push({
+          body,
+          reason: m.headers?.get('Metering-Error'),
+          source: m.headers?.get('Metering-Source'),
+        });
+        done = m.info.pending === 0;
+        if (done) break;
+      }
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
 }

@@ -1,12 +1,12 @@
 // metering-service as real processes: killed in the middle of its work and restarted, and two replicas
 // sharing one durable consumer. Either way every request counts exactly once, in Postgres and in Redis.
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { ownerTag, SPEND_KEYS } from '@gw/contracts';
-import { pollUntil, type RunningService, startService } from '@gw/testing';
+import { connectAs, pollUntil, type RunningService, startService, tcpProxy } from '@gw/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { event, keyTotals, miniCost, privatePipeline, publish } from './events.js';
+import { deadLettersSince, event, keyTotals, miniCost, privatePipeline, publish } from './events.js';
 
 let keyService: RunningService;
 let db: pg.Client;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   keyService = await startService('key-service');
   db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
-  nc = await connect({ servers: process.env.NATS_URL });
+  nc = await connectAs('gateway'); // publishes usage as gateways do
   redis = new Redis(process.env.REDIS_URL!);
 }, 30_000);
 afterAll(async () => {
@@ -31,11 +31,13 @@ const recordedOf = async (keyId: string) =>
   Number(
     (await db.query('SELECT count(*) AS n FROM metering.usage_records WHERE key_id = $1', [keyId])).rows[0].n,
   );
-const recordedMetric = async (svc: RunningService) => {
+const metric = async (svc: RunningService, series: string) => {
   const text = await (await fetch(`${svc.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('metering_usage_events_total{outcome="recorded"}'));
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.split(' ').pop()) : 0;
 };
+const recordedMetric = (svc: RunningService) =>
+  metric(svc, 'metering_usage_events_total{outcome="recorded"}');
 
 async function expectExact(keyId: string, ownerId: string, events: ReturnType<typeof event>[]) {
   const lifetime = (await keyTotals(db, keyId)).find((r) => r.period === 'lifetime');
@@ -84,7 +86,7 @@ it('killed in the middle of its work and restarted: totals exact, nothing lost o
     await expectExact(keyId, ownerId, events);
   } finally {
     await metering?.stop();
-    await pipeline.remove(nc);
+    await pipeline.remove();
   }
 }, 120_000);
 
@@ -115,6 +117,56 @@ it('two replicas share the work with no double count', async () => {
     expect(doneA - beforeA + (doneB - beforeB)).toBe(events.length);
   } finally {
     await Promise.all([a.stop(), b.stop()]);
-    await pipeline.remove(nc);
+    await pipeline.remove();
+  }
+}, 120_000);
+
+it('Postgres unreachable for 30 s while usage flows: afterwards every event counted once, none dead-lettered', async () => {
+  // Postgres goes away for this replica only (a relay in front of the stack's server is cut), so the other
+  // test files keep their database.
+  const dbUrl = new URL(process.env.DATABASE_URL!);
+  const relay = await tcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port) });
+  dbUrl.port = String(relay.port);
+  const pipeline = privatePipeline();
+  const env = { DATABASE_URL: dbUrl.toString(), METERING_BATCH_SIZE: '20', ...pipeline.env };
+  const keyId = randomUUID();
+  const ownerId = randomUUID();
+  const events = Array.from({ length: 50 }, (_, i) => event(keyId, ownerId, i));
+  const metering = await startService('metering-service', env);
+  const since = new Date();
+  try {
+    await publish(nc, events.slice(0, 5), pipeline.subject);
+    await pollUntil(
+      () => recordedOf(keyId),
+      (n) => n === 5,
+      10_000,
+      20,
+    );
+    await relay.cut();
+    const outageEnds = Date.now() + 30_000;
+    // 45 events spread over the outage, as requests would keep arriving.
+    for (let i = 5; i < events.length; i++) {
+      await publish(nc, [events[i]], pipeline.subject);
+      await new Promise((r) => setTimeout(r, 600));
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, outageEnds - Date.now())));
+    expect(await recordedOf(keyId)).toBe(5);
+    expect(await metric(metering, 'metering_write_retries_total')).toBeGreaterThan(0);
+    await relay.restore();
+    await pollUntil(
+      () => recordedOf(keyId),
+      (n) => n >= events.length,
+      30_000,
+      50,
+    );
+    expect(await recordedOf(keyId)).toBe(events.length);
+    await expectExact(keyId, ownerId, events);
+    expect(await metric(metering, 'metering_usage_events_total{outcome="dead_letter"}')).toBe(0);
+    const dead = await deadLettersSince(since);
+    expect(dead.filter((d) => d.body?.keyId === keyId)).toEqual([]);
+  } finally {
+    await metering.stop();
+    await relay.close();
+    await pipeline.remove();
   }
 }, 120_000);

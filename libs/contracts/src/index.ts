@@ -17,3 +17,4 @@ export * from './usage-query.js';
 export * from './audit.js';
 export * from './webhooks.js';
 export * from './event-schemas.js';
+export * from './nats-identities.js';

@@ -22,7 +22,7 @@ export const SUBJECTS = {
     usageQuery: 'metering.usage.query',
     /** Spent micro-credits of an owner and some of its keys in given periods (for key views). */
     spend: 'metering.spend',
-    /** Usage messages that kept failing (or were invalid), with the reason in the `Metering-Error` header. */
+    /** Usage messages that can never succeed, with the reason in the `Metering-Error` header (stored). */
     deadLetter: 'metering.deadletter',
   },
   events: {
@@ -47,3 +47,9 @@ export const QUEUE_GROUPS = {
 } as const;
 
 export const USAGE_STREAM = { name: 'USAGE', subjects: ['usage.>'] } as const;
+
+/** Usage messages that can never be processed, kept with the reason (header `Metering-Error`). */
+export const USAGE_DEADLETTER_STREAM = {
+  name: 'USAGE_DEADLETTER',
+  subjects: [SUBJECTS.metering.deadLetter],
+} as const;

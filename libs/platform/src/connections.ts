@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { NatsClient } from './nats-client.js';
+import type { NatsConnectionConfig } from './nats-config.js';
 import { Readiness } from './readiness.js';
 import { createRedis, redisReady } from './redis.js';
 import { CONFIG, LOGGER, REDIS } from './tokens.js';
@@ -19,8 +20,8 @@ export function natsProvider(serviceName: string): Provider {
   return {
     provide: NatsClient,
     inject: [CONFIG, LOGGER],
-    useFactory: async (config: { natsUrl: string }, logger: Logger) => {
-      const nats = new NatsClient(config.natsUrl, serviceName, logger);
+    useFactory: async (config: { nats: NatsConnectionConfig }, logger: Logger) => {
+      const nats = new NatsClient(config.nats, serviceName, logger);
       await nats.connect();
       return nats;
     },

@@ -8,6 +8,7 @@ export * from './http-app.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './nats-client.js';
+export * from './nats-config.js';
 export * from './openapi.js';
 export * from './readiness.js';
 export * from './redis.js';

@@ -16,6 +16,7 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import { counter } from './metrics.js';
+import { type NatsConnectionConfig, natsConnectOptions } from './nats-config.js';
 
 const invalidMessages = counter(
   'nats_invalid_messages_total',
@@ -37,14 +38,14 @@ export class NatsClient {
   private readonly reconnectListeners: (() => void)[] = [];
 
   constructor(
-    private readonly url: string,
+    private readonly options: NatsConnectionConfig,
     private readonly name: string,
     private readonly logger: Logger,
   ) {}
 
   async connect(): Promise<void> {
     this.nc = await connect({
-      servers: this.url.split(',').map((s) => s.trim()),
+      ...natsConnectOptions(this.options),
       name: this.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,

@@ -2,3 +2,5 @@ export * from './admin-client.js';
 export * from './nats-collector.js';
 export * from './processes.js';
 export * from './health-suite.js';
+export * from './nats-identities.js';
+export * from './tcp-proxy.js';

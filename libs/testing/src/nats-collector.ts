@@ -1,8 +1,10 @@
 // Subscribes to a NATS subject and keeps what arrives, so tests can wait for an event.
-import { connect } from '@nats-io/transport-node';
+import type { NatsIdentityName } from '@gw/contracts';
+import { connectAs } from './nats-identities.js';
 
-export async function collect(subject: string) {
-  const nc = await connect({ servers: process.env.NATS_URL });
+/** As `as`, which must be allowed to subscribe to the subject (default: internal, which reads key events). */
+export async function collect(subject: string, as: NatsIdentityName = 'internal') {
+  const nc = await connectAs(as);
   const seen: { subject: string; data: any }[] = [];
   nc.subscribe(subject, {
     callback: (_e, m) => {

@@ -1,13 +1,11 @@
 // Step 7: one usage event per request to JetStream, message id = request id. Never on the request's
-// critical path. Events are gathered for a couple of milliseconds and sent as one burst on the same
-// connection: each its own message with its own Nats-Msg-Id, and only the burst's last one asks for an ack.
-// NATS keeps a connection's messages in order, so that ack means the stream has processed the whole burst;
-// a missing ack sends the whole burst to the spool (replays are deduplicated by message id).
+// critical path. Events are gathered for a couple of milliseconds and sent together, pipelined: each message
+// asks for its own ack and all acks are awaited at once, so one lost ack spools that event only (replays are
+// deduplicated by message id).
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { headers } from '@nats-io/nats-core';
 import { USAGE_SUBJECT, type UsageEvent } from '@gw/contracts';
-import { counter, ensureUsageStream, gauge, type Logger, NatsClient } from '@gw/platform';
+import { counter, gauge, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { UsageSpool } from './spool.js';
 
@@ -38,12 +36,8 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationBootstrap() {
+    // The stream is metering's (a gateway may only publish to it): until it exists, events spool.
     this.js = jetstream(this.nats.connection, { timeout: ACK_TIMEOUT_MS });
-    try {
-      await ensureUsageStream(this.nats.connection);
-    } catch (err) {
-      this.logger.warn({ err }, 'could not ensure the USAGE stream yet; events spool until it exists');
-    }
     this.nats.onReconnect(() => void this.drainSpool());
     // Also on a timer: a spool left by a previous process, or a publish that timed out while connected.
     this.timer = setInterval(() => void this.drainSpool(), DRAIN_EVERY_MS).unref();
@@ -67,22 +61,14 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
     const burst = this.burst;
     this.burst = [];
     if (!burst.length) return;
-    const nc = this.nats.connection;
-    try {
-      for (let i = 0; i < burst.length - 1; i++) {
-        const h = headers();
-        h.set('Nats-Msg-Id', burst[i].requestId);
-        nc.publish(USAGE_SUBJECT, JSON.stringify(burst[i]), { headers: h });
-      }
-    } catch {
-      void this.toSpool(burst);
-      return;
+    for (const event of burst) {
+      this.track(
+        this.send(event).then(
+          () => void published.inc({ outcome: 'acked' }),
+          () => this.toSpool([event]),
+        ),
+      );
     }
-    const p = this.send(burst[burst.length - 1]).then(
-      () => void published.inc({ outcome: 'acked' }, burst.length),
-      () => this.toSpool(burst),
-    );
-    this.track(p);
   }
 
   private send(event: UsageEvent): Promise<void> {

@@ -1,24 +1,35 @@
 // Reads USAGE with one durable pull consumer shared by every replica, in batches: each batch is written in
-// one transaction and acked only after commit. A message that is invalid, or keeps failing, goes to the
-// dead-letter subject after a bounded number of deliveries. Consumer lag is a metric.
+// one transaction and acked only after commit. While the database is unreachable the batch stays in hand
+// (its ack deadline extended) and is retried with backoff, however long the outage: outages never lead to
+// dead-lettering. Only a message that can never succeed (invalid, or a write that keeps failing for another
+// reason) goes to the USAGE_DEADLETTER stream, with the reason. Consumer lag is a metric.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   AckPolicy,
   type Consumer,
   type ConsumerMessages,
   jetstream,
+  type JetStreamClient,
   jetstreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
 import { headers, nanos } from '@nats-io/nats-core';
 import { parseInput, SUBJECTS, USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@gw/contracts';
-import { counter, ensureUsageStream, gauge, type Logger, NatsClient } from '@gw/platform';
+import { counter, ensureUsageStreams, gauge, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, LOGGER, type ServiceConfig } from '../config.js';
+import { isTransientDbError } from './transient.js';
 import { type PricedEvent, UsagePricer } from './usage-pricer.js';
 import { UsageWriter } from './usage-writer.js';
 
 const consumed = counter('metering_usage_events_total', 'Usage events consumed', ['outcome']);
 const lag = gauge('metering_consumer_lag', 'Messages in USAGE not yet acked by metering');
+const outageRetries = counter(
+  'metering_write_retries_total',
+  'Batch writes retried because the database was unreachable or busy (never counted toward dead-lettering)',
+);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Held = { msg: JsMsg; event: PricedEvent };
 
 @Injectable()
 export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -26,6 +37,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
   private loop?: Promise<void>;
   private lagTimer?: NodeJS.Timeout;
   private messages?: ConsumerMessages;
+  private js!: JetStreamClient;
 
   constructor(
     private readonly nats: NatsClient,
@@ -37,7 +49,9 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap() {
     const nc = this.nats.connection;
-    await ensureUsageStream(nc);
+    this.js = jetstream(nc);
+    for (const d of await ensureUsageStreams(nc, this.config.streams))
+      this.logger.warn(`left as it runs (apply settings with dist/cli/streams.js): ${d}`);
     const jsm = await jetstreamManager(nc);
     const config = {
       durable_name: this.config.consumer,
@@ -95,7 +109,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async handle(batch: JsMsg[]) {
-    const valid: { msg: JsMsg; event: PricedEvent }[] = [];
+    const valid: Held[] = [];
     for (const msg of batch) {
       let body: unknown;
       try {
@@ -104,38 +118,72 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
         body = undefined;
       }
       const parsed = parseInput(UsageEventSchema, body);
-      if (!parsed.ok) this.deadLetter(msg, `invalid event: ${parsed.error.message}`);
+      if (!parsed.ok) await this.deadLetter(msg, `invalid event: ${parsed.error.message}`);
       else valid.push({ msg, event: this.pricer.price(parsed.value as UsageEvent) });
     }
+    if (!valid.length) return;
     try {
-      const fresh = (await this.writer.write(valid.map((v) => v.event))).length;
+      const fresh = (await this.writeOutlasting(valid)).length;
       for (const v of valid) v.msg.ack();
       consumed.inc({ outcome: 'recorded' }, fresh);
       consumed.inc({ outcome: 'duplicate' }, valid.length - fresh);
     } catch (err) {
-      // One bad event must not hold the batch hostage: retry them one by one.
+      // Stopping: left unacked, redelivered after ack_wait (to another replica).
+      if (!this.running) return;
+      // Not an outage: one by one, so one bad event does not hold the batch hostage.
       this.logger.warn({ err, size: valid.length }, 'batch write failed; retrying events one by one');
-      for (const v of valid) await this.one(v.msg, v.event);
+      for (const v of valid) await this.one(v);
     }
   }
 
-  private async one(msg: JsMsg, event: PricedEvent) {
+  /** Writes, waiting out database outages with the messages in hand (their ack deadline extended). */
+  private async writeOutlasting(held: Held[]): Promise<PricedEvent[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.writer.write(held.map((h) => h.event));
+      } catch (err) {
+        if (!isTransientDbError(err) || !this.running) throw err;
+        outageRetries.inc();
+        if (attempt % 20 === 0)
+          this.logger.warn(
+            { err: String(err), attempt },
+            'database unreachable: holding the batch, retrying',
+          );
+        for (const h of held) h.msg.working();
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+      }
+    }
+  }
+
+  private async one({ msg, event }: Held) {
     try {
-      const fresh = (await this.writer.write([event])).length;
+      const fresh = (await this.writeOutlasting([{ msg, event }])).length;
       msg.ack();
       consumed.inc({ outcome: fresh ? 'recorded' : 'duplicate' });
     } catch (err) {
+      if (!this.running) return;
       if (msg.info.deliveryCount >= this.config.maxDeliver)
-        this.deadLetter(msg, String((err as Error).message));
+        await this.deadLetter(msg, String((err as Error).message));
       else msg.nak(1000);
     }
   }
 
-  private deadLetter(msg: JsMsg, reason: string) {
+  /** Kept in USAGE_DEADLETTER with the reason; only once it is stored does USAGE let the message go. */
+  private async deadLetter(msg: JsMsg, reason: string) {
     const h = headers();
     h.set('Metering-Error', reason.slice(0, 500));
-    this.nats.connection.publish(SUBJECTS.metering.deadLetter, msg.data, { headers: h });
-    msg.term();
+    h.set('Metering-Source', `${msg.info.stream}/${msg.seq}`);
+    try {
+      await this.js.publish(SUBJECTS.metering.deadLetter, msg.data, {
+        headers: h,
+        msgID: `${this.config.consumer}-${msg.seq}`,
+      });
+    } catch (err) {
+      this.logger.warn({ err, seq: msg.seq }, 'could not store a dead letter; the message is retried');
+      msg.nak(1000);
+      return;
+    }
+    msg.term(reason.slice(0, 200));
     consumed.inc({ outcome: 'dead_letter' });
     this.logger.error({ seq: msg.seq, reason }, 'usage event dead-lettered');
   }
