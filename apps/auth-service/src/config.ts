@@ -1,10 +1,19 @@
-import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
+import {
+  env,
+  loadConfig,
+  natsConnection,
+  natsEnv,
+  redisConnection,
+  redisEnv,
+  serviceConfig,
+  serviceEnv,
+} from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
     ...serviceEnv(8082),
-    REDIS_URL: env.redisUrl,
+    ...redisEnv,
     ...natsEnv,
     KEY_PREFIX: env.keyPrefix,
     /** How long a key record stays in Redis without an event evicting it. */
@@ -15,7 +24,7 @@ const Schema = z
   })
   .transform((e, ctx) => ({
     ...serviceConfig(e),
-    redisUrl: e.REDIS_URL,
+    redis: redisConnection(e, ctx),
     nats: natsConnection(e, 'auth-service', ctx),
     keyPrefix: e.KEY_PREFIX,
     cacheTtlSeconds: e.AUTH_CACHE_TTL_SECONDS,

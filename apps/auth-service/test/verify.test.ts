@@ -142,7 +142,7 @@ describe('eviction on key events', () => {
 describe('when Redis is down', () => {
   it('still answers, from key-service', async () => {
     const degraded = await bootstrap({
-      overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent', redisUrl: 'redis://127.0.0.1:1' },
+      overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent', redis: { url: 'redis://127.0.0.1:1' } },
     });
     try {
       const ready: any = await (await fetch(`${degraded.url}/readyz`)).json();

@@ -1,13 +1,22 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIpRange } from '@gw/contracts';
-import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
+import {
+  env,
+  loadConfig,
+  natsConnection,
+  natsEnv,
+  redisConnection,
+  redisEnv,
+  serviceConfig,
+  serviceEnv,
+} from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
   .object({
     ...serviceEnv(8080),
-    REDIS_URL: env.redisUrl,
+    ...redisEnv,
     ...natsEnv,
     KEY_PREFIX: env.keyPrefix,
     /** Providers file (JSON, see README "Upstreams"). Without it: the demo upstream at DEMO_UPSTREAM_URL. */
@@ -87,7 +96,7 @@ const Schema = z
   })
   .transform((e, ctx) => ({
     ...serviceConfig(e),
-    redisUrl: e.REDIS_URL,
+    redis: redisConnection(e, ctx),
     nats: natsConnection(e, 'gateway', ctx),
     keyPrefix: e.KEY_PREFIX,
     upstreamsFile: e.UPSTREAMS_FILE,

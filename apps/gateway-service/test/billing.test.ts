@@ -393,7 +393,7 @@ it("usage is each tenant's own: another account's key gets 404, bad ranges get 4
 });
 
 it("with Redis down, quotas are checked against metering's totals and still cannot be overspent", async () => {
-  const noRedis = await startGateway({ upstreamsFile: file, redisUrl: 'redis://127.0.0.1:1' });
+  const noRedis = await startGateway({ upstreamsFile: file, redis: { url: 'redis://127.0.0.1:1' } });
   try {
     const each = worstCase(5);
     const k = await world.admin.key(await world.admin.account('pro'), {

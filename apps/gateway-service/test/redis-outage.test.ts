@@ -64,7 +64,7 @@ const status = (p: Promise<unknown>) =>
 
 it('a frozen Redis (SIGSTOP) leaves cached keys served, each request bounded by the command timeout', async () => {
   await startRedis();
-  const gw = await startGateway({ upstreamsFile: file, redisUrl });
+  const gw = await startGateway({ upstreamsFile: file, redis: { url: redisUrl } });
   try {
     const account = await world.admin.account('pro');
     const k = await world.admin.key(account, { rpm: 1000 });
@@ -90,10 +90,10 @@ it('a frozen Redis (SIGSTOP) leaves cached keys served, each request bounded by 
 it('a gateway that started while Redis was down uses Redis once it is back: limits stay global', async () => {
   redisPort = await freePort();
   redisUrl = `redis://127.0.0.1:${redisPort}`;
-  const early = await startGateway({ upstreamsFile: file, redisUrl });
+  const early = await startGateway({ upstreamsFile: file, redis: { url: redisUrl } });
   try {
     await startRedis();
-    const late = await startGateway({ upstreamsFile: file, redisUrl });
+    const late = await startGateway({ upstreamsFile: file, redis: { url: redisUrl } });
     try {
       // Readiness of the early gateway turns true once its Redis client has connected.
       await pollUntil(

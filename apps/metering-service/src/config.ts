@@ -1,5 +1,14 @@
 import { USAGE_SUBJECT } from '@gw/contracts';
-import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
+import {
+  env,
+  loadConfig,
+  natsConnection,
+  natsEnv,
+  redisConnection,
+  redisEnv,
+  serviceConfig,
+  serviceEnv,
+} from '@gw/platform';
 import { z } from 'zod';
 
 const Schema = z
@@ -7,7 +16,7 @@ const Schema = z
     ...serviceEnv(8083),
     DATABASE_URL: env.databaseUrl,
     ...natsEnv,
-    REDIS_URL: env.redisUrl,
+    ...redisEnv,
     /** Events fetched and written per transaction. */
     METERING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
     /**
@@ -36,7 +45,7 @@ const Schema = z
     ...serviceConfig(e),
     databaseUrl: e.DATABASE_URL,
     nats: natsConnection(e, 'metering', ctx),
-    redisUrl: e.REDIS_URL,
+    redis: redisConnection(e, ctx),
     batchSize: e.METERING_BATCH_SIZE,
     maxDeliver: e.METERING_MAX_DELIVER,
     ackWaitMs: e.METERING_ACK_WAIT_MS,

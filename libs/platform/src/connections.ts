@@ -7,13 +7,12 @@ import {
   Optional,
   type Provider,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { NatsClient } from './nats-client.js';
 import type { NatsConnectionConfig } from './nats-config.js';
 import { Readiness } from './readiness.js';
-import { createRedis, redisReady } from './redis.js';
+import { createRedis, type RedisClient, type RedisConnectionConfig, redisReady } from './redis.js';
 import { CONFIG, LOGGER, REDIS } from './tokens.js';
 
 export function natsProvider(serviceName: string): Provider {
@@ -33,8 +32,8 @@ export function redisProvider(serviceName: string): Provider {
   return {
     provide: REDIS,
     inject: [CONFIG, LOGGER],
-    useFactory: async (config: { redisUrl: string }, logger: Logger) => {
-      const redis = createRedis(config.redisUrl, serviceName);
+    useFactory: async (config: { redis: RedisConnectionConfig }, logger: Logger) => {
+      const redis = createRedis(config.redis, serviceName);
       redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis error'));
       if (!(await redisReady(redis, 2000))) logger.warn('Redis is not reachable yet; starting without it');
       return redis;
@@ -48,7 +47,7 @@ export class Connections implements OnModuleInit, OnApplicationShutdown {
     private readonly readiness: Readiness,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() private readonly nats?: NatsClient,
-    @Optional() @Inject(REDIS) private readonly redis?: Redis,
+    @Optional() @Inject(REDIS) private readonly redis?: RedisClient,
     @Optional() private readonly ds?: DataSource,
   ) {}
 

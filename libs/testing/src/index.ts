@@ -4,3 +4,4 @@ export * from './processes.js';
 export * from './health-suite.js';
 export * from './nats-identities.js';
 export * from './tcp-proxy.js';
+export * from './redis-cluster.js';

@@ -2,8 +2,7 @@
 // A Redis failure is a cache miss, never an error: key-service is still there behind it.
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyRecord, OwnerRef } from '@gw/contracts';
-import { counter, type Logger, REDIS } from '@gw/platform';
-import type { Redis } from 'ioredis';
+import { counter, type Logger, REDIS, type RedisClient } from '@gw/platform';
 import { type AuthConfig, CONFIG, LOGGER } from '../config.js';
 
 const UNKNOWN = '0';
@@ -21,7 +20,7 @@ export type Cached = { kind: 'record'; record: KeyRecord } | { kind: 'unknown' }
 @Injectable()
 export class RecordCache {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(CONFIG) private readonly config: AuthConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -43,15 +42,19 @@ export class RecordCache {
     if (record.secretValidUntil) {
       ttl = Math.max(1, Math.min(ttl, Math.ceil((Date.parse(record.secretValidUntil) - Date.now()) / 1000)));
     }
+    // The record and its index sets live in different slots (a Redis Cluster takes no MULTI across them):
+    // index first, so a record in the cache is always reachable by an owner or tier eviction.
+    const indexTtl = this.config.cacheTtlSeconds * 2;
     try {
-      await this.redis
-        .multi()
-        .set(recordKey(hash), JSON.stringify(record), 'EX', ttl)
-        .sadd(ownerSet(record.owner), hash)
-        .expire(ownerSet(record.owner), this.config.cacheTtlSeconds * 2)
-        .sadd(tierSet(record.tier.name), hash)
-        .expire(tierSet(record.tier.name), this.config.cacheTtlSeconds * 2)
-        .exec();
+      await Promise.all([
+        this.redis
+          .sadd(ownerSet(record.owner), hash)
+          .then(() => this.redis.expire(ownerSet(record.owner), indexTtl)),
+        this.redis
+          .sadd(tierSet(record.tier.name), hash)
+          .then(() => this.redis.expire(tierSet(record.tier.name), indexTtl)),
+      ]);
+      await this.redis.set(recordKey(hash), JSON.stringify(record), 'EX', ttl);
     } catch (err) {
       this.failed(err);
     }
@@ -68,7 +71,8 @@ export class RecordCache {
   async evict(hashes: string[]): Promise<void> {
     if (!hashes.length) return;
     try {
-      await this.redis.del(...hashes.map(recordKey));
+      // One DEL per key: on a Redis Cluster the records live in different slots.
+      await Promise.all(hashes.map((h) => this.redis.del(recordKey(h))));
     } catch (err) {
       this.failed(err);
     }
@@ -85,11 +89,8 @@ export class RecordCache {
   private async evictSet(set: string): Promise<void> {
     try {
       const hashes = await this.redis.smembers(set);
-      // One key per DEL keeps this valid on Redis Cluster, where the records live in different slots.
-      const pipeline = this.redis.pipeline();
-      for (const h of hashes) pipeline.del(recordKey(h));
-      pipeline.del(set);
-      await pipeline.exec();
+      // One DEL per key, not a pipeline: on a Redis Cluster the records live in different slots and nodes.
+      await Promise.all([...hashes.map((h) => this.redis.del(recordKey(h))), this.redis.del(set)]);
     } catch (err) {
       this.failed(err);
     }

@@ -4,8 +4,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { CreditLimits, Principal } from '@gw/access';
 import { ownerTag, SPEND_KEYS } from '@gw/contracts';
-import { counter, type Logger, REDIS } from '@gw/platform';
-import type { Redis } from 'ioredis';
+import { counter, type Logger, REDIS, type RedisClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { LIMITS_LUA, SETTLE_LUA } from './limits.lua.js';
 import { LocalWindows } from './local-window.js';
@@ -46,7 +45,7 @@ export function formatReset(ms: number): string {
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
-type LimitsRedis = Redis & {
+type LimitsRedis = RedisClient & {
   gwLimits(...args: (string | number)[]): Promise<number[]>;
   gwSettle(...args: (string | number)[]): Promise<number>;
 };
@@ -57,7 +56,7 @@ export class Limiter implements OnModuleDestroy {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly fallback: QuotaFallback,

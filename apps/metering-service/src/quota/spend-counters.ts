@@ -17,8 +17,14 @@ import {
   SUBJECTS,
   utcMonthOf,
 } from '@gw/contracts';
-import { counter, type Logger, NatsClient, REDIS, RELEASE_RESERVATION_LUA } from '@gw/platform';
-import type { Redis } from 'ioredis';
+import {
+  counter,
+  type Logger,
+  NatsClient,
+  REDIS,
+  type RedisClient,
+  RELEASE_RESERVATION_LUA,
+} from '@gw/platform';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { LOGGER } from '../config.js';
 import type { PricedEvent } from '../usage/usage-pricer.js';
@@ -43,6 +49,8 @@ export const SPEND_LOCK = 0x73706e64;
 /** Month counters outlive their month long enough for late events; then Redis forgets them. */
 const MONTH_TTL_S = 62 * 86_400;
 const CHECK_MS = 5000;
+/** Counters set concurrently per round of the rebuild. */
+const REBUILD_ROUND = 1000;
 
 const rebuilds = counter(
   'metering_spend_rebuilds_total',
@@ -64,7 +72,7 @@ for i = 1, n do after[i] = redis.call('GET', KEYS[i + 2]) end
 return after
 `;
 
-type SpendRedis = Redis & { gwApplySpend(...args: (string | number)[]): Promise<string[]> };
+type SpendRedis = RedisClient & { gwApplySpend(...args: (string | number)[]): Promise<string[]> };
 
 /** One limit an event counts against: its key's quota in this period, or its owner's credit limit. */
 interface LimitOf {
@@ -148,7 +156,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
   private rebuilding?: Promise<void>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly ds: DataSource,
     private readonly nats: NatsClient,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -262,16 +270,19 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
              FROM metering.usage_totals WHERE period IN ('lifetime', $1) AND owner_id IS NOT NULL`,
           [month],
         );
-        const pipe = this.redis.pipeline();
-        for (const row of rows) {
-          const key = counterOf({ ...row, scopeId: row.scope_id, ownerType: row.ot, ownerId: row.oid });
-          if (row.period === 'lifetime') pipe.set(key, row.cost);
-          else pipe.set(key, row.cost, 'EX', MONTH_TTL_S);
+        // Single-key SETs in bounded rounds, not one pipeline: on a Redis Cluster the owners' counters live in
+        // different slots and nodes (ioredis sends each to its node; a failure rejects and the rebuild retries).
+        for (let i = 0; i < rows.length; i += REBUILD_ROUND) {
+          await Promise.all(
+            rows.slice(i, i + REBUILD_ROUND).map((row) => {
+              const key = counterOf({ ...row, scopeId: row.scope_id, ownerType: row.ot, ownerId: row.oid });
+              return row.period === 'lifetime'
+                ? this.redis.set(key, row.cost)
+                : this.redis.set(key, row.cost, 'EX', MONTH_TTL_S);
+            }),
+          );
         }
-        pipe.set(SPEND_KEYS.rebuilt, new Date().toISOString());
-        const results = await pipe.exec();
-        const failed = results?.find(([err]) => err);
-        if (!results || failed) throw failed?.[0] ?? new Error('pipeline failed');
+        await this.redis.set(SPEND_KEYS.rebuilt, new Date().toISOString());
         this.stale = false;
         rebuilds.inc();
         this.logger.info({ counters: rows.length }, 'spend counters rebuilt from Postgres');

@@ -1,0 +1,75 @@
+// Spend counters on a real Redis Cluster (three nodes): metering rebuilds them from Postgres at start and adds
+// each batch's costs per owner in one script call (the owner's keys share its hash tag), releasing the
+// gateways' reservations of the counted requests in the same call.
+import { randomUUID } from 'node:crypto';
+import { ownerTag, SPEND_KEYS } from '@gw/contracts';
+import { createRedis, redisReady } from '@gw/platform';
+import { connectAs, pollUntil, type RunningService, startRedisCluster, startService } from '@gw/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Cluster } from 'ioredis';
+import { event, miniCost, privatePipeline, publish } from './events.js';
+
+let cluster: Awaited<ReturnType<typeof startRedisCluster>>;
+let redis: Cluster;
+let keyService: RunningService;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  [cluster, keyService, nc] = await Promise.all([
+    startRedisCluster(),
+    startService('key-service'),
+    connectAs('gateway'),
+  ]);
+  redis = createRedis({ clusterNodes: cluster.nodes.split(',') }, 'test') as Cluster;
+  if (!(await redisReady(redis, 10_000))) throw new Error('the test cluster is not ready');
+}, 30_000);
+afterAll(async () => {
+  redis?.disconnect();
+  await nc?.close();
+  await keyService?.stop();
+  await cluster?.stop();
+});
+
+it('counts each owner and key on the cluster and releases their reservations', async () => {
+  const pipeline = privatePipeline();
+  const metering = await startService('metering-service', {
+    REDIS_URL: '',
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    ...pipeline.env,
+  });
+  try {
+    await pollUntil(
+      () => redis.exists(SPEND_KEYS.rebuilt),
+      (n) => n === 1,
+      10_000,
+      50,
+    );
+    const owners = Array.from({ length: 8 }, () => ({ owner: randomUUID(), key: randomUUID() }));
+    const events = owners.flatMap(({ owner, key }) => [0, 1, 2].map((i) => event(key, owner, i)));
+    // The gateways' reservations for these requests, as their script leaves them.
+    for (const e of events) {
+      const tag = ownerTag('account', e.owner.id);
+      await redis.hset(SPEND_KEYS.reservations(tag), `r:${e.requestId}`, `500:${e.keyId}`);
+      await redis.hincrby(SPEND_KEYS.reservations(tag), `k:${e.keyId}`, 500);
+      await redis.hincrby(SPEND_KEYS.reservations(tag), 'o', 500);
+      await redis.zadd(SPEND_KEYS.reservationExpiry(tag), Date.now() + 60_000, e.requestId);
+    }
+    await publish(nc, events, pipeline.subject);
+    for (const { owner, key } of owners) {
+      const tag = ownerTag('account', owner);
+      const mine = events.filter((e) => e.keyId === key);
+      await pollUntil(
+        () => redis.get(SPEND_KEYS.key(tag, key, 'lifetime')),
+        (v) => Number(v) === miniCost(mine),
+        10_000,
+        20,
+      );
+      expect(Number(await redis.get(SPEND_KEYS.owner(tag, 'lifetime')))).toBe(miniCost(mine));
+      expect(Number(await redis.hget(SPEND_KEYS.reservations(tag), 'o'))).toBe(0);
+      expect(await redis.zcard(SPEND_KEYS.reservationExpiry(tag))).toBe(0);
+    }
+  } finally {
+    await metering.stop();
+    await pipeline.remove();
+  }
+}, 60_000);
