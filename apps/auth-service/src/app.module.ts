@@ -14,6 +14,7 @@ export class AuthServiceModule {
     return {
       module: AuthServiceModule,
       imports: [HealthModule],
+      controllers: [CacheEvictionListener],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -24,7 +25,6 @@ export class AuthServiceModule {
         RecordCache,
         VerifyService,
         VerifyRpc,
-        CacheEvictionListener,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { createHttpApp, createLogger, listeningUrl } from '@gw/platform';
 import { AuthServiceModule } from './app.module.js';
 import { type AuthConfig, loadAuthConfig } from './config.js';
+import { VerifyRpc } from './verify/verify.rpc.js';
 
 export async function bootstrap({
   env = process.env,
@@ -13,6 +14,7 @@ export async function bootstrap({
     logger,
     port: config.port,
     host: config.host,
+    natsHandlers: { direct: (app) => app.get(VerifyRpc).handlers() },
   });
   return { app, config, logger, url: listeningUrl(app) };
 }

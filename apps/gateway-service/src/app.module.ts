@@ -7,9 +7,11 @@ import {
   natsProvider,
   PreRouter,
   priceBookProvider,
+  PricingEventsController,
   redisProvider,
 } from '@gw/platform';
 import { Authenticator, KEY_FORMAT } from './auth/authenticator.js';
+import { KeyEventsController } from './auth/key-events.controller.js';
 import { CONFIG, type GatewayConfig, LOGGER } from './config.js';
 import { HotRoutes } from './http/hot-routes.js';
 import { ExhaustionNotice } from './limits/exhaustion-notice.js';
@@ -34,6 +36,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [HealthModule],
+      controllers: [KeyEventsController, PricingEventsController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

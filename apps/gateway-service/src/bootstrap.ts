@@ -27,6 +27,7 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
     // docs, 404) take none, so Fastify's JSON parser never sees more than this.
     bodyLimit: 16 * 1024,
     preRouter,
+    natsHandlers: true,
     swagger: {
       title: 'AI Gateway — OpenAI-compatible API',
       description: "Call with the official `openai` SDK and a `gw-sk-…` key. Errors use OpenAI's envelope.",

@@ -20,6 +20,8 @@ import { KeyUsageListener } from './keys/key-usage.listener.js';
 import { KeysController } from './keys/keys.controller.js';
 import { KeysRepository } from './keys/keys.repository.js';
 import { KeysRpc } from './keys/keys.rpc.js';
+import { KeyLookupRpc } from './keys/key-lookup.rpc.js';
+import { IncomingEventsController } from './events/incoming-events.controller.js';
 import { KeysService } from './keys/keys.service.js';
 import { OrganizationsController } from './organizations/organizations.controller.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
@@ -51,6 +53,10 @@ export class KeyServiceModule {
         UsageController,
         AuditController,
         WebhooksController,
+        // NATS handlers (@MessagePattern / @EventPattern).
+        KeysRpc,
+        PricingRpc,
+        IncomingEventsController,
       ],
       providers: [
         { provide: CONFIG, useValue: config },
@@ -70,12 +76,11 @@ export class KeyServiceModule {
         ...webhookProviders,
         KeysService,
         KeyLookupService,
-        KeysRpc,
+        KeyLookupRpc,
         KeyUsageListener,
         AccountsService,
         OrganizationsService,
         PricingService,
-        PricingRpc,
         MeteringClient,
         UsageService,
       ],

@@ -1,6 +1,7 @@
 // Builds and starts key-service; main.ts and the integration tests both call this.
 import { createHttpApp, createLogger, listeningUrl, type Logger } from '@gw/platform';
 import { KeyServiceModule } from './app.module.js';
+import { KeyLookupRpc } from './keys/key-lookup.rpc.js';
 import { type KeyServiceConfig, loadKeyServiceConfig } from './config.js';
 import type { Clock } from './tokens.js';
 
@@ -26,6 +27,7 @@ export async function bootstrap({
     port: config.port,
     host: config.host,
     logRequests: true,
+    natsHandlers: { direct: (app) => app.get(KeyLookupRpc).handlers() },
     trustedProxies: config.trustedProxies,
     swagger: {
       title: 'AI Gateway — key management',

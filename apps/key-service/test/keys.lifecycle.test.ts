@@ -210,7 +210,8 @@ describe('expiry', () => {
 describe('exhaustion', () => {
   it('derives status exhausted from keys.events.quota_exhausted; a raised limit reactivates', async () => {
     const k = await ks.newKey({ type: 'account', id: accountId }, { quota: { type: 'total', limit: 1 } });
-    const bus = await collect('keys.events.>');
+    // As a gateway: it may announce exhaustion (so may metering).
+    const bus = await collect('keys.events.>', 'gateway');
     try {
       bus.nc.publish(
         'keys.events.quota_exhausted',

@@ -143,7 +143,8 @@ describe('monthly quota and the calendar month', () => {
   it('an exhausted monthly quota is active again when the UTC month turns, with no job', async () => {
     const clock = new TestClock();
     const local = await startKeyService({ clock });
-    const bus = await collect('keys.events.>');
+    // As a gateway: it may announce exhaustion (so may metering).
+    const bus = await collect('keys.events.>', 'gateway');
     try {
       const account = await local.newAccount();
       const k = await local.newKey(

@@ -10,7 +10,8 @@ let account: string;
 
 beforeAll(async () => {
   ks = await startKeyService();
-  bus = await collect('keys.events.>');
+  // As auth-service: it reads key events and may ask keys.lookup.
+  bus = await collect('keys.events.>', 'auth-service');
   account = await ks.newAccount('pro');
 });
 afterAll(async () => {

@@ -8,6 +8,8 @@ import { Webhook } from 'standardwebhooks';
 import { loadKeyServiceConfig } from '../src/config.js';
 import { WebhookEventsListener } from '../src/webhooks/webhook-events.listener.js';
 import { collect, type KeyService, sleep, startKeyService } from './harness.js';
+import { connectAs } from '@gw/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 // The same settings as the local stack's defaults (scripts/stack/cli.mjs), which every key-service sharing
 // this database's outbox must agree on: loopback receivers over http, retries 300 ms, 600 ms, …
@@ -31,6 +33,7 @@ type Answer = { status: number; headers?: Record<string, string>; body?: string 
 
 let ks: KeyService;
 let bus: Awaited<ReturnType<typeof collect>>;
+let metering: NatsConnection;
 let db: pg.Client;
 let receiver: Server;
 let receiverUrl: string;
@@ -95,9 +98,10 @@ async function createHook(token: string, url: string, events: string[], extra: R
 const deliveries = async (id: string, token: string) =>
   (await ks.call('GET', `/v1/webhooks/${id}/deliveries`, token)).body.data as any[];
 
+/** As metering, which announces quota exhaustion and thresholds. */
 const publish = async (subject: string, payload: unknown) => {
-  bus.nc.publish(subject, typeof payload === 'string' ? payload : JSON.stringify(payload));
-  await bus.nc.flush();
+  metering.publish(subject, typeof payload === 'string' ? payload : JSON.stringify(payload));
+  await metering.flush();
 };
 
 /** The Standard Webhooks signature, computed here independently of the service's signing code. */
@@ -126,6 +130,7 @@ beforeAll(async () => {
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   ks = await startKeyService({ overrides: { webhooks: LOCAL } });
   bus = await collect('keys.events.>');
+  metering = await connectAs('metering');
   db = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
   accountA = await ks.newAccount();
@@ -141,6 +146,7 @@ afterAll(async () => {
   await db?.end();
   releaseHung();
   await bus?.close();
+  await metering?.close();
   await ks?.close();
   await new Promise((r) => receiver?.close(r));
 });

@@ -5,6 +5,7 @@ import {
   type Logger,
   natsProvider,
   priceBookProvider,
+  PricingEventsController,
   redisProvider,
 } from '@gw/platform';
 import { DataSource } from 'typeorm';
@@ -14,6 +15,7 @@ import { SpendCounters } from './quota/spend-counters.js';
 import { UsageConsumer } from './usage/usage-consumer.js';
 import { UsagePricer } from './usage/usage-pricer.js';
 import { UsageQueries } from './usage/usage-queries.js';
+import { UsageQueriesRpc } from './usage/usage-queries.rpc.js';
 import { UsageWriter } from './usage/usage-writer.js';
 
 const database: Provider = {
@@ -29,6 +31,7 @@ export class MeteringModule {
     return {
       module: MeteringModule,
       imports: [HealthModule],
+      controllers: [PricingEventsController, UsageQueriesRpc],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

@@ -13,6 +13,7 @@ export async function bootstrap({
     logger,
     port: config.port,
     host: config.host,
+    natsHandlers: true,
   });
   return { app, config, logger, url: listeningUrl(app) };
 }

@@ -78,3 +78,5 @@ export interface RpcResponses {
 
 export type RpcSubject = keyof typeof RpcRequests;
 export type RpcRequest<S extends RpcSubject> = z.input<(typeof RpcRequests)[S]>;
+/** What a handler of S receives: the request after its schema's parse. */
+export type RpcPayload<S extends RpcSubject> = z.output<(typeof RpcRequests)[S]>;

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { clientErrorHandler } from './client-error.js';
 import { ApiExceptionFilter } from './exception-filter.js';
 import { NestPinoLogger } from './logger.js';
+import { type DirectHandlers, startNatsHandlers } from './nats-handlers.js';
 import { collectProcessMetrics, histogram } from './metrics.js';
 import { guardProcess } from './process-guard.js';
 import { Readiness } from './readiness.js';
@@ -35,6 +36,8 @@ export interface HttpAppOptions {
   logRequests?: boolean;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For sets `request.ip`; none: the socket address. */
   trustedProxies?: string[];
+  /** Runs the app's @MessagePattern / @EventPattern handlers on NATS (needs natsProvider), and `direct` ones. */
+  natsHandlers?: boolean | { direct: DirectHandlers };
 }
 
 /**
@@ -132,6 +135,12 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   }
 
+  if (opts.natsHandlers)
+    await startNatsHandlers(
+      app,
+      opts.logger,
+      opts.natsHandlers === true ? undefined : opts.natsHandlers.direct,
+    );
   await app.listen(opts.port, opts.host);
   return app;
 }

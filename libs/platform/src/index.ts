@@ -9,6 +9,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './nats-client.js';
 export * from './nats-config.js';
+export * from './nats-handlers.js';
 export * from './openapi.js';
 export * from './readiness.js';
 export * from './redis.js';

@@ -1,6 +1,7 @@
 // Model prices and pricing groups from key-service, cached in-process: loaded on first use, reloaded when
 // pricing.events.changed says they changed or after a NATS reconnect (an event may have been missed).
-import type { Provider } from '@nestjs/common';
+import { Controller, type Provider } from '@nestjs/common';
+import { EventPattern } from '@nestjs/microservices';
 import { type ModelPrice, PPM, SUBJECTS } from '@gw/contracts';
 import type { Logger } from 'pino';
 import { NatsClient } from './nats-client.js';
@@ -19,9 +20,8 @@ export class PriceBook {
     private readonly logger: Logger,
   ) {}
 
-  /** Subscribes to changes; call once the NATS connection is up. */
+  /** Reloads after a NATS reconnect (a change event may have been missed); events: PricingEventsController. */
   watch() {
-    this.nats.subscribe(SUBJECTS.events.pricingChanged, () => this.invalidate());
     this.nats.onReconnect(() => this.invalidate());
   }
 
@@ -66,6 +66,17 @@ export class PriceBook {
   /** Parts per million; undefined: no such group. */
   multiplierPpm(group: string): number | undefined {
     return this.groups.get(group);
+  }
+}
+
+/** pricing.events.changed reaches every replica's book (no queue group). Listed in the app's controllers. */
+@Controller()
+export class PricingEventsController {
+  constructor(private readonly book: PriceBook) {}
+
+  @EventPattern<string>(SUBJECTS.events.pricingChanged)
+  changed() {
+    this.book.invalidate();
   }
 }
 

@@ -1,25 +1,24 @@
 // Every auth-service replica evicts on every key event (fan-out, no queue group): Redis DELs are idempotent.
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, type NatsContext, Payload } from '@nestjs/microservices';
 import {
   type KeyChangedEvent,
   type KeyDeletedEvent,
   type QuotaExhaustedEvent,
   SUBJECTS,
 } from '@gw/contracts';
-import { counter, NatsClient } from '@gw/platform';
+import { counter } from '@gw/platform';
 import { RecordCache } from './record-cache.js';
 
 const evictions = counter('auth_cache_evictions_total', 'Evictions from key events', ['scope']);
 
-@Injectable()
-export class CacheEvictionListener implements OnApplicationBootstrap {
-  constructor(
-    private readonly nats: NatsClient,
-    private readonly cache: RecordCache,
-  ) {}
+@Controller()
+export class CacheEvictionListener {
+  constructor(private readonly cache: RecordCache) {}
 
-  onApplicationBootstrap() {
-    this.nats.subscribe(SUBJECTS.events.allKeyEvents, (payload, subject) => this.onEvent(subject, payload));
+  @EventPattern<string>(SUBJECTS.events.allKeyEvents)
+  handle(@Payload() payload: unknown, @Ctx() ctx: NatsContext) {
+    return this.onEvent(ctx.getSubject(), payload);
   }
 
   private async onEvent(subject: string, payload: unknown) {

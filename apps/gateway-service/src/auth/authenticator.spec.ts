@@ -13,7 +13,8 @@ class FakeNats {
   readonly asked: string[] = [];
   readonly records = new Map<string, KeyRecord>();
   readonly refusals = new Map<string, ErrorCode>();
-  private handler?: (payload: unknown, subject: string) => void;
+  /** Key events reach the authenticator from KeyEventsController; here, straight. */
+  target?: Authenticator;
   private reconnect?: () => void;
   private held?: Promise<void>;
   private release?: () => void;
@@ -35,16 +36,12 @@ class FakeNats {
     return { ok: false, error: apiError(this.refusals.get(payload.hash) ?? 'invalid_api_key') };
   }
 
-  subscribe(_subject: string, handler: (payload: unknown, subject: string) => void) {
-    this.handler = handler;
-  }
-
   onReconnect(fn: () => void) {
     this.reconnect = fn;
   }
 
   emit(subject: string, payload: unknown) {
-    this.handler!(payload, subject);
+    this.target!.onKeyEvent(subject, payload);
   }
 
   reconnected() {
@@ -86,6 +83,7 @@ function setup(config: Partial<GatewayConfig> = {}) {
     { info() {}, warn() {} } as unknown as Logger,
   );
   auth.onApplicationBootstrap();
+  nats.target = auth;
   /** A key auth-service knows. */
   const realKey = (id: string, owner?: string) => {
     const key = format.generate();
@@ -154,6 +152,29 @@ describe('one lookup in flight per hash', () => {
     expect(nats.asked).toHaveLength(2);
     await call(key);
     expect(nats.asked).toHaveLength(2);
+  });
+
+  it("an event about another key neither splits this key's lookup nor keeps its answer out of the cache", async () => {
+    const { nats, call, realKey } = setup();
+    const key = realKey('k1');
+    const other = realKey('k2');
+    const release = nats.hold();
+    const first = call(key);
+    for (const subject of [SUBJECTS.events.keyChanged, SUBJECTS.events.keyDeleted])
+      nats.emit(subject, {
+        scope: 'key',
+        keyId: 'k2',
+        owner: { type: 'account', id: 'acc-1' },
+        hashes: [hashKey(other)],
+        reason: 'updated',
+        at: new Date().toISOString(),
+      });
+    const second = call(key);
+    release();
+    expect([codeOf(await first), codeOf(await second)]).toEqual(['ok', 'ok']);
+    expect(nats.asked).toHaveLength(1);
+    await call(key);
+    expect(nats.asked).toHaveLength(1);
   });
 });
 

@@ -18,6 +18,9 @@ import { PrincipalCache } from './principal-cache.js';
 
 export const KEY_FORMAT = Symbol('KEY_FORMAT');
 
+/** An auth.verify in flight; `stale` once an event that may concern its key arrived. */
+type Lookup = { stale: boolean; answer: Promise<Principal | ErrorCode> };
+
 const lookups = counter('gateway_principal_lookups_total', 'Principal cache lookups', ['result']);
 // Children bound once: the hit path pays for no label lookup.
 const hit = lookups.labels('hit');
@@ -50,11 +53,9 @@ export class Authenticator implements OnApplicationBootstrap {
   readonly negative: NegativeCache;
   readonly limiter: FailedAuthLimiter;
   /** One auth.verify per hash at a time: concurrent misses share its answer. */
-  private readonly inflight = new Map<string, Promise<Principal | ErrorCode>>();
+  private readonly inflight = new Map<string, Lookup>();
   private readonly known = new KnownKeys();
   private freshUntil = 0;
-  /** Bumped by every key event and reconnect: an answer to a lookup that started before is not cached. */
-  private generation = 0;
 
   constructor(
     private readonly nats: NatsClient,
@@ -68,9 +69,6 @@ export class Authenticator implements OnApplicationBootstrap {
   }
 
   onApplicationBootstrap() {
-    this.nats.subscribe(SUBJECTS.events.allKeyEvents, (payload, subject) =>
-      this.onKeyEvent(subject, payload),
-    );
     this.nats.onReconnect(() => {
       this.logger.info(
         { dropped: this.cache.size, droppedNegative: this.negative.size },
@@ -123,7 +121,7 @@ export class Authenticator implements OnApplicationBootstrap {
         ? this.failed(address, 'unknown', now)
         : { ok: false, code: refused };
     }
-    let lookup = this.inflight.get(hash);
+    let lookup = this.inflight.get(hash)?.answer;
     let started: ClientWindow | undefined;
     if (lookup !== undefined) shared.inc();
     else {
@@ -152,21 +150,22 @@ export class Authenticator implements OnApplicationBootstrap {
   }
 
   private lookup(hash: string): Promise<Principal | ErrorCode> {
-    const p = this.verify(hash, Date.now() < this.freshUntil, this.generation);
-    this.inflight.set(hash, p);
+    const lookup: Lookup = { stale: false, answer: undefined! };
+    lookup.answer = this.verify(hash, Date.now() < this.freshUntil, lookup);
+    this.inflight.set(hash, lookup);
     const forget = () => {
-      if (this.inflight.get(hash) === p) this.inflight.delete(hash);
+      if (this.inflight.get(hash) === lookup) this.inflight.delete(hash);
     };
-    p.then(forget, forget);
-    return p;
+    lookup.answer.then(forget, forget);
+    return lookup.answer;
   }
 
-  private async verify(hash: string, fresh: boolean, generation: number): Promise<Principal | ErrorCode> {
+  private async verify(hash: string, fresh: boolean, lookup: Lookup): Promise<Principal | ErrorCode> {
     miss.inc();
     const reply = await this.nats.request('auth.verify', { hash, fresh }, this.config.authTimeoutMs);
-    // A key event arrived meanwhile: the answer may predate it, so it serves the requests that asked
-    // but is not cached.
-    const current = generation === this.generation;
+    // An event that may concern this key arrived meanwhile: the answer may predate it, so it serves the
+    // requests that asked but is not cached.
+    const current = !lookup.stale;
     const now = Date.now();
     if (reply.ok) {
       const principal = compilePrincipal(reply.data.principal);
@@ -182,15 +181,26 @@ export class Authenticator implements OnApplicationBootstrap {
     return code;
   }
 
-  /** Lookups in flight may answer from before a change: later requests must not join them. */
-  private forgetLookups() {
-    this.generation++;
-    this.inflight.clear();
+  /**
+   * Lookups in flight may answer from before a change: later requests must not join them, and their answers
+   * are not cached. With `hashes`, only those keys' lookups (an event about one key says nothing of others).
+   */
+  private forgetLookups(hashes?: readonly string[]) {
+    const forget = (hash: string) => {
+      const l = this.inflight.get(hash);
+      if (l) l.stale = true;
+      this.inflight.delete(hash);
+    };
+    for (const hash of hashes ?? [...this.inflight.keys()]) forget(hash);
   }
 
-  private onKeyEvent(subject: string, payload: unknown) {
+  /** Every key event (KeyEventsController; fan-out: every replica gets each). */
+  onKeyEvent(subject: string, payload: unknown) {
     this.freshUntil = Date.now() + FRESH_WINDOW_MS;
-    this.forgetLookups();
+    const keyScoped =
+      subject === SUBJECTS.events.keyDeleted ||
+      (subject === SUBJECTS.events.keyChanged && (payload as KeyChangedEvent).scope === 'key');
+    this.forgetLookups(keyScoped ? ((payload as { hashes?: string[] }).hashes ?? []) : undefined);
     if (subject === SUBJECTS.events.keyChanged) {
       const e = payload as KeyChangedEvent;
       if (e.scope === 'key') {

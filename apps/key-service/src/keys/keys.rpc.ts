@@ -1,20 +1,21 @@
 // NATS request/reply for internal services: the same service methods, the caller from the passed actor.
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { type Actor, QUEUE_GROUPS, type Result, SUBJECTS } from '@gw/contracts';
-import { NatsClient } from '@gw/platform';
+// Each payload was checked against its subject's contract before it reaches a handler here.
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { type Actor, QUEUE_GROUPS, type Result, type RpcPayload, SUBJECTS } from '@gw/contracts';
 import { AccessService } from '../access/access.service.js';
 import type { Caller } from '../access/caller.js';
-import { KeyLookupService } from './key-lookup.service.js';
 import { UsageService } from '../usage/usage.service.js';
 import { KeysService } from './keys.service.js';
 
-@Injectable()
-export class KeysRpc implements OnApplicationBootstrap {
+const s = SUBJECTS.keys;
+const queue = QUEUE_GROUPS.keyService;
+
+@Controller()
+export class KeysRpc {
   constructor(
-    private readonly nats: NatsClient,
     private readonly access: AccessService,
     private readonly keys: KeysService,
-    private readonly lookup: KeyLookupService,
     private readonly usage: UsageService,
   ) {}
 
@@ -23,20 +24,40 @@ export class KeysRpc implements OnApplicationBootstrap {
     return caller.ok ? work(caller.value) : caller;
   }
 
-  onApplicationBootstrap() {
-    const q = QUEUE_GROUPS.keyService;
-    const s = SUBJECTS.keys;
-    this.nats.serve(s.create, q, (r) => this.as(r.actor, (c) => this.keys.create(c, r.input)));
-    this.nats.serve(s.get, q, (r) => this.as(r.actor, (c) => this.keys.get(c, r.id)));
-    this.nats.serve(s.list, q, (r) => this.as(r.actor, (c) => this.keys.list(c, r.query)));
-    this.nats.serve(s.update, q, (r) => this.as(r.actor, (c) => this.keys.update(c, r.id, r.input)));
-    this.nats.serve(s.regenerate, q, (r) => this.as(r.actor, (c) => this.keys.regenerate(c, r.id, r.input)));
-    this.nats.serve(s.delete, q, (r) => this.as(r.actor, (c) => this.keys.delete(c, r.id)));
-    this.nats.serve(s.lookup, q, async (r) => ({ ok: true, value: await this.lookup.lookup(r.hash) }));
-    this.nats.serve(s.usage, q, (r) =>
-      this.as(r.actor, (c) =>
-        r.keyId ? this.usage.forKey(c, r.keyId, r.query) : this.usage.forOwner(c, r.owner!, r.query),
-      ),
+  @MessagePattern(s.create, { queue })
+  create(@Payload() r: RpcPayload<'keys.create'>) {
+    return this.as(r.actor, (c) => this.keys.create(c, r.input));
+  }
+
+  @MessagePattern(s.get, { queue })
+  get(@Payload() r: RpcPayload<'keys.get'>) {
+    return this.as(r.actor, (c) => this.keys.get(c, r.id));
+  }
+
+  @MessagePattern(s.list, { queue })
+  list(@Payload() r: RpcPayload<'keys.list'>) {
+    return this.as(r.actor, (c) => this.keys.list(c, r.query));
+  }
+
+  @MessagePattern(s.update, { queue })
+  update(@Payload() r: RpcPayload<'keys.update'>) {
+    return this.as(r.actor, (c) => this.keys.update(c, r.id, r.input));
+  }
+
+  @MessagePattern(s.regenerate, { queue })
+  regenerate(@Payload() r: RpcPayload<'keys.regenerate'>) {
+    return this.as(r.actor, (c) => this.keys.regenerate(c, r.id, r.input));
+  }
+
+  @MessagePattern(s.delete, { queue })
+  delete(@Payload() r: RpcPayload<'keys.delete'>) {
+    return this.as(r.actor, (c) => this.keys.delete(c, r.id));
+  }
+
+  @MessagePattern(s.usage, { queue })
+  usageOf(@Payload() r: RpcPayload<'keys.usage'>) {
+    return this.as(r.actor, (c) =>
+      r.keyId ? this.usage.forKey(c, r.keyId, r.query) : this.usage.forOwner(c, r.owner!, r.query),
     );
   }
 }

@@ -9,7 +9,6 @@ import {
 import {
   microsToCredits,
   type OwnerRef,
-  QUEUE_GROUPS,
   QUOTA_THRESHOLD_PERCENT,
   type QuotaExhaustedEvent,
   type QuotaThresholdEvent,
@@ -17,7 +16,7 @@ import {
   SUBJECTS,
   type WebhookEventType,
 } from '@gw/contracts';
-import { counter, type Logger, NatsClient } from '@gw/platform';
+import { counter, type Logger } from '@gw/platform';
 import { DataSource } from 'typeorm';
 import { OwnersRepository } from '../access/owners.repository.js';
 import type { KeyServiceConfig } from '../config.js';
@@ -25,16 +24,10 @@ import { ApiKeyEntity } from '../db/entities/index.js';
 import { CLOCK, type Clock, CONFIG, LOGGER } from '../tokens.js';
 import { WebhookOutbox } from './webhook-outbox.js';
 
-/**
- * Its own queue group: KeyUsageListener already consumes keys.events.quota_exhausted in the key-service
- * group, and two subscriptions in one group would split the messages between them instead of both getting
- * each. Replicas still share: one replica per group handles each message.
- */
-export const WEBHOOK_QUEUE_GROUP = `${QUEUE_GROUPS.keyService}-webhooks`;
 const SCAN_MS = 60_000;
 const SCAN_BATCH = 100;
 
-// Payloads arrive parsed with the contract's schemas (NatsClient.subscribe): no second shape check here.
+// Payloads arrive parsed with the contract's schemas (before IncomingEventsController): no second shape check.
 
 const queued = counter('webhook_events_total', 'Events turned into webhook deliveries (rows queued)', [
   'type',
@@ -51,7 +44,6 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
   private scanning?: Promise<number>;
 
   constructor(
-    private readonly nats: NatsClient,
     private readonly ds: DataSource,
     private readonly outbox: WebhookOutbox,
     private readonly owners: OwnersRepository,
@@ -60,17 +52,17 @@ export class WebhookEventsListener implements OnApplicationBootstrap, BeforeAppl
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** quota.exhausted webhooks (received by IncomingEventsController); never throws. */
+  exhausted(e: QuotaExhaustedEvent) {
+    return this.safely(SUBJECTS.events.quotaExhausted, () => this.onExhausted(e));
+  }
+
+  /** quota.threshold webhooks; never throws. */
+  threshold(e: QuotaThresholdEvent) {
+    return this.safely(SUBJECTS.events.quotaThreshold, () => this.onThreshold(e));
+  }
+
   onApplicationBootstrap() {
-    this.nats.subscribe(
-      SUBJECTS.events.quotaExhausted,
-      (msg, subject) => this.safely(subject, () => this.onExhausted(msg)),
-      WEBHOOK_QUEUE_GROUP,
-    );
-    this.nats.subscribe(
-      SUBJECTS.events.quotaThreshold,
-      (msg, subject) => this.safely(subject, () => this.onThreshold(msg)),
-      WEBHOOK_QUEUE_GROUP,
-    );
     void this.scanExpiring();
     this.timer = setInterval(() => void this.scanExpiring(), SCAN_MS).unref();
   }

@@ -1,16 +1,7 @@
-// NATS metering.usage.query and metering.spend, read from Postgres (the truth). Every query is bounded by
+// metering.usage.query and metering.spend (UsageQueriesRpc), read from Postgres (the truth). Every query is bounded by
 // an owner, so a key id of another owner finds nothing; key-service checks the actor before asking.
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  ok,
-  QUEUE_GROUPS,
-  type Result,
-  SUBJECTS,
-  type SpendReply,
-  type UsageNumbers,
-  type UsageQueryReply,
-} from '@gw/contracts';
-import { NatsClient } from '@gw/platform';
+import { Injectable } from '@nestjs/common';
+import { ok, type Result, type SpendReply, type UsageNumbers, type UsageQueryReply } from '@gw/contracts';
 import { DataSource } from 'typeorm';
 
 interface Row {
@@ -40,19 +31,8 @@ function add(into: UsageNumbers, r: Row) {
 }
 
 @Injectable()
-export class UsageQueries implements OnApplicationBootstrap {
-  constructor(
-    private readonly ds: DataSource,
-    private readonly nats: NatsClient,
-  ) {}
-
-  onApplicationBootstrap() {
-    const q = QUEUE_GROUPS.meteringService;
-    this.nats.serve(SUBJECTS.metering.usageQuery, q, (r) =>
-      this.usage(r.owner, r.keyId, new Date(r.from), new Date(r.to)),
-    );
-    this.nats.serve(SUBJECTS.metering.spend, q, (r) => this.spend(r.owner, r.keys));
-  }
+export class UsageQueries {
+  constructor(private readonly ds: DataSource) {}
 
   async usage(
     owner: { type: string; id: string },
