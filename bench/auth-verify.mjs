@@ -19,7 +19,9 @@ export async function benchAuthVerify(n = N, rounds = ROUNDS) {
     const times = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const reply = (await nc.request('auth.verify', JSON.stringify({ hash, fresh }), { timeout: 2000 })).json();
+      const reply = (
+        await nc.request('auth.verify', JSON.stringify({ hash, fresh }), { timeout: 2000 })
+      ).json();
       times.push(performance.now() - t0);
       if (!reply.ok) throw new Error(`auth.verify: ${JSON.stringify(reply)}`);
     }
@@ -43,5 +45,6 @@ export async function benchAuthVerify(n = N, rounds = ROUNDS) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const res = await benchAuthVerify();
   const fmt = (r) => `p50 ${r.p50.toFixed(3)} p90 ${r.p90.toFixed(3)} p99 ${r.p99.toFixed(3)} ms`;
-  for (const kind of ['miss', 'hit']) res[kind].forEach((r, i) => console.log(`auth.verify ${kind} round ${i + 1}: ${fmt(r)}`));
+  for (const kind of ['miss', 'hit'])
+    res[kind].forEach((r, i) => console.log(`auth.verify ${kind} round ${i + 1}: ${fmt(r)}`));
 }
