@@ -1,6 +1,7 @@
 // Tests talk to the real servers `npm start`/`npm test` bring up: load .stack/env for a bare `npx jest` too.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { NATS_IDENTITY_OF } from './scripts/stack/services.mjs';
 
 const file = new URL('./.stack/env', import.meta.url);
 if (existsSync(file)) {
@@ -13,12 +14,7 @@ if (existsSync(file)) {
 
 // A service started in-process by its own workspace's tests connects to NATS as that service's identity
 // (deploy/nats/auth.conf), as `npm start` would run it.
-const identity = {
-  'key-service': 'KEY_SERVICE',
-  'auth-service': 'AUTH',
-  'gateway-service': 'GATEWAY',
-  'metering-service': 'METERING',
-}[basename(process.cwd())];
+const identity = NATS_IDENTITY_OF[basename(process.cwd())];
 if (identity && process.env.NATS_USER === undefined) {
   process.env.NATS_USER = process.env[`NATS_${identity}_USER`];
   process.env.NATS_PASSWORD = process.env[`NATS_${identity}_PASSWORD`];

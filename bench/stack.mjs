@@ -6,6 +6,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NATS_IDENTITY_OF, withoutNatsCredentials } from '../scripts/stack/services.mjs';
 
 /** The checkout this file lives in: bench/.. (a copy in another worktree benchmarks that worktree). */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -36,13 +37,30 @@ export function createStack(root = ROOT) {
   const logDir = join(root, '.stack/logs/bench');
   mkdirSync(logDir, { recursive: true });
 
-  /** Starts `cmd args` on a free port (env(port) adds settings) and resolves with its URL once healthy. */
+  /**
+   * Starts `cmd args` on a free port (env(port) adds settings) and resolves with its URL once healthy. A
+   * service connects to NATS as its own identity (by its name), given only its own credentials.
+   */
   async function start(name, cmd, args, env, healthPath = '/healthz') {
     const port = await freePort();
     const log = openSync(join(logDir, `${name}.log`), 'w');
+    const identity = Object.entries(NATS_IDENTITY_OF).find(([app]) => name.includes(app))?.[1];
+    const own = identity
+      ? {
+          NATS_USER: process.env[`NATS_${identity}_USER`],
+          NATS_PASSWORD: process.env[`NATS_${identity}_PASSWORD`],
+        }
+      : {};
     const child = spawn(cmd, args, {
       cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env(port), PORT: String(port) },
+      env: {
+        ...withoutNatsCredentials(process.env),
+        ...own,
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        ...env(port),
+        PORT: String(port),
+      },
       stdio: ['ignore', log, log],
     });
     children.push(child);

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { ENV_FILE, HOST, NATS_IDENTITIES, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
 import { run } from './proc.mjs';
 import { ensureBinaries, SERVER_NAMES, startServers, stopServer } from './servers.mjs';
-import { natsCredentials, SERVICES, startServices, stopServices } from './services.mjs';
+import {
+  natsCredentials,
+  SERVICES,
+  startServices,
+  stopServices,
+  withoutNatsCredentials,
+} from './services.mjs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -117,11 +123,11 @@ async function bootstrap() {
   // The usage streams brought to the configured retention (services only create them when missing).
   run(process.execPath, [join(ROOT, 'apps/metering-service/dist/cli/streams.js')], {
     cwd: ROOT,
-    env: { ...childEnv, ...natsCredentials(env, 'METERING') },
+    env: { ...withoutNatsCredentials(childEnv), ...natsCredentials(env, 'METERING') },
   });
   const seeded = spawnSync(process.execPath, [join(ROOT, 'apps/key-service/dist/cli/seed-demo.js')], {
     cwd: ROOT,
-    env: { ...childEnv, ...natsCredentials(env, 'KEY_SERVICE') },
+    env: { ...withoutNatsCredentials(childEnv), ...natsCredentials(env, 'KEY_SERVICE') },
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });

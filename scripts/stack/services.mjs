@@ -30,6 +30,15 @@ export const SERVICES = [
   },
 ];
 
+/** App name → the NAME of its NATS identity (the benchmark and the test setup start apps too). */
+export const NATS_IDENTITY_OF = Object.fromEntries(
+  SERVICES.filter((s) => s.nats).map((s) => [s.name, s.nats]),
+);
+
+/** Every identity's credentials out: a service is given its own only (a compromised gateway holds no other). */
+export const withoutNatsCredentials = (env) =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => !/^NATS_[A-Z_]+_(USER|PASSWORD)$/.test(k)));
+
 /** A service's own NATS credentials, picked from the stack's environment. */
 export const natsCredentials = (env, name) =>
   name ? { NATS_USER: env[`NATS_${name}_USER`], NATS_PASSWORD: env[`NATS_${name}_PASSWORD`] } : {};
@@ -60,8 +69,7 @@ export async function startServices(env, onStart) {
     startDetached(svc.name, process.execPath, ['--enable-source-maps', join(ROOT, svc.entry)], {
       cwd: ROOT,
       env: {
-        ...process.env,
-        ...env,
+        ...withoutNatsCredentials({ ...process.env, ...env }),
         ...natsCredentials(env, svc.nats),
         PORT: String(svc.port),
         HOST,

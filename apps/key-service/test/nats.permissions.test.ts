@@ -50,10 +50,10 @@ async function publishRefused(name: NatsIdentityName, subject: string, body = '{
   await within(refused);
 }
 
-async function subscribeRefused(name: NatsIdentityName, subject: string) {
+async function subscribeRefused(name: NatsIdentityName, subject: string, queue?: string) {
   const nc = await as(name);
   const refused = new Promise<Error>((resolve) => {
-    nc.subscribe(subject, { callback: (err) => void (err && resolve(err)) });
+    nc.subscribe(subject, { queue, callback: (err) => void (err && resolve(err)) });
   });
   await nc.flush();
   const err = await within(refused);
@@ -128,6 +128,11 @@ describe('refused subscriptions', () => {
     ['gateway', '_INBOX.internal.>'],
     ['metering', '>'],
   ] as const)("%s may not read others' replies on %s", (name, subject) => subscribeRefused(name, subject));
+
+  it.each(['internal', 'gateway', 'auth-service'] as const)(
+    "%s may read quota exhaustion but not join key-service's queue group and take its events",
+    (name) => subscribeRefused(name, 'keys.events.quota_exhausted', 'key-service'),
+  );
 
   it.each([
     ['internal', 'keys.create'],

@@ -12,6 +12,8 @@ export interface NatsIdentity {
   description: string;
   publish: readonly string[];
   subscribe: readonly string[];
+  /** `subject queue` pairs it may not join although `subscribe` allows the subject. */
+  denySubscribe?: readonly string[];
   /** May answer requests it received (a temporary right to publish once to each request's reply subject). */
   allowResponses: boolean;
 }
@@ -43,6 +45,12 @@ const streamOwner = (stream: string) => [
   `$JS.ACK.${stream}.>`,
 ];
 
+/**
+ * key-service consumes quota exhaustion in its queue group; anyone else allowed `keys.events.>` could join
+ * that group and take most of the events (keys never marked, no webhooks). They may subscribe, not join.
+ */
+const NO_KEY_SERVICE_QUEUE = [`${E.quotaExhausted} key-service`];
+
 /** RPCs an internal caller may make: key management (acting as the actor it names) and usage reads. */
 const MANAGEMENT_RPCS = [K.create, K.get, K.list, K.update, K.regenerate, K.delete, K.usage] as const;
 
@@ -69,6 +77,7 @@ export const NATS_IDENTITIES: readonly NatsIdentity[] = [
     description: 'answers auth.verify; looks keys up by hash; evicts its cache on key events',
     publish: [K.lookup],
     subscribe: [SUBJECTS.auth.verify, E.allKeyEvents, inbox('auth-service')],
+    denySubscribe: NO_KEY_SERVICE_QUEUE,
     allowResponses: true,
   },
   {
@@ -85,6 +94,7 @@ export const NATS_IDENTITIES: readonly NatsIdentity[] = [
       ...USAGE_STREAM.subjects,
     ],
     subscribe: [E.allKeyEvents, E.pricingChanged, inbox('gateway')],
+    denySubscribe: NO_KEY_SERVICE_QUEUE,
     allowResponses: false,
   },
   {
@@ -109,6 +119,7 @@ export const NATS_IDENTITIES: readonly NatsIdentity[] = [
     description: 'other internal services: key management over NATS, usage reads, key events (read only)',
     publish: [...MANAGEMENT_RPCS, M.usageQuery],
     subscribe: [E.allKeyEvents, inbox('internal')],
+    denySubscribe: NO_KEY_SERVICE_QUEUE,
     allowResponses: false,
   },
 ];
@@ -132,7 +143,7 @@ export function renderNatsAuthorization(): string {
       `      password: $NATS_${i.envName}_PASSWORD`,
       `      permissions: {`,
       `        publish: { allow: [${quoted(i.publish)}] }`,
-      `        subscribe: { allow: [${quoted(i.subscribe)}] }`,
+      `        subscribe: { allow: [${quoted(i.subscribe)}]${i.denySubscribe ? `, deny: [${quoted(i.denySubscribe)}]` : ''} }`,
       ...(i.allowResponses ? [`        allow_responses: true`] : []),
       `      }`,
       `    }`,

@@ -80,10 +80,13 @@ export class ContractNatsServer extends ServerNats {
   }
 
   private async handleDirect(d: DirectHandler, msg: Msg) {
-    const packet = (this.deserializer as ContractDeserializer).deserialize(msg, { channel: d.subject });
+    const packet = (this.deserializer as ContractDeserializer).deserialize(msg, {
+      channel: d.subject,
+      kind: 'request',
+    });
     if ('invalid' in packet) {
       this.contract.onInvalid?.(d.subject, msg.subject, packet.invalid);
-      if (msg.reply) msg.respond(JSON.stringify({ ok: false, error: packet.invalid }));
+      if (packet.id !== undefined) msg.respond(JSON.stringify({ ok: false, error: packet.invalid }));
       return;
     }
     let reply;
@@ -93,14 +96,15 @@ export class ContractNatsServer extends ServerNats {
       this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err), d.subject);
       reply = replyOf({ err });
     }
-    if (msg.reply) msg.respond(JSON.stringify(reply));
+    msg.respond(JSON.stringify(reply));
   }
 
   override async handleMessage(channel: string, msg: Msg): Promise<unknown> {
     const ctx = new NatsContext([msg.subject, msg.headers]);
+    const handler = this.getHandlerByPattern(channel);
     const packet = (this.deserializer as ContractDeserializer).deserialize(msg, {
       channel,
-      replyTo: msg.reply,
+      kind: handler?.isEventHandler ? 'event' : 'request',
     });
     if ('invalid' in packet) {
       this.contract.onInvalid?.(channel, msg.subject, packet.invalid);
@@ -110,7 +114,6 @@ export class ContractNatsServer extends ServerNats {
     if (packet.id === undefined)
       return this.handleEvent(channel, { pattern: channel, data: packet.data }, ctx);
     const publish = this.getPublisher(msg, packet.id, ctx);
-    const handler = this.getHandlerByPattern(channel);
     if (!handler) return publish({ err: new Error(`no handler for ${channel}`) });
     let answered!: () => void;
     const replied = new Promise<void>((resolve) => (answered = resolve));

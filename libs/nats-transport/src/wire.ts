@@ -4,6 +4,7 @@
 import {
   apiError,
   type ApiError,
+  ERROR_CATALOGUE,
   parseEvent,
   parseInput,
   RpcRequests,
@@ -29,11 +30,20 @@ export function parseJson(data: Uint8Array): unknown {
   }
 }
 
+/** An error of the catalogue, as a handler returns it; anything else (a thrown driver error) is not. */
 const isApiError = (e: unknown): e is ApiError =>
   !!e &&
   typeof e === 'object' &&
-  typeof (e as ApiError).code === 'string' &&
+  Object.getPrototypeOf(e) === Object.prototype &&
+  Object.hasOwn(ERROR_CATALOGUE, (e as ApiError).code) &&
   typeof (e as ApiError).message === 'string';
+
+/**
+ * A reply subject a requester may give: its own inbox. Anything else is refused unanswered: with
+ * `allow_responses` a responder may publish once to whatever reply subject it is handed, so answering
+ * `$JS.API.STREAM.PURGE.USAGE` would let any requester purge a stream through the responder.
+ */
+export const INBOX_REPLY = /^_INBOX\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /** What arrived, checked against the subject's contract before any handler sees it. */
 export type ContractPacket =
@@ -42,14 +52,17 @@ export type ContractPacket =
   | { pattern: string; id?: string; data?: undefined; invalid: ApiError };
 
 /**
- * Server side. Requests (a message with a reply subject) are parsed with their subject's request schema;
- * events with the schema of the subject they were published on (a wildcard subscription sees several).
+ * Server side. What a handler serves decides what arrives: a request is parsed with its subject's request
+ * schema and answered only at an inbox; an event with the schema of the subject it was published on (a
+ * wildcard subscription sees several), and never answered, whatever reply subject it carries.
  */
 export class ContractDeserializer implements Deserializer<NatsMsgLike, ContractPacket> {
-  deserialize(msg: NatsMsgLike, options?: { channel?: string; replyTo?: string }): ContractPacket {
+  deserialize(msg: NatsMsgLike, options?: { channel?: string; kind?: 'request' | 'event' }): ContractPacket {
     const pattern = options?.channel ?? msg.subject;
     const body = parseJson(msg.data);
-    if (msg.reply) {
+    if (options?.kind === 'request') {
+      if (!msg.reply || !INBOX_REPLY.test(msg.reply))
+        return { pattern, invalid: apiError('invalid_request', 'A request needs an _INBOX reply subject.') };
       const schema = (RpcRequests as Record<string, Parameters<typeof parseInput>[0]>)[pattern];
       if (!schema)
         return {
@@ -69,10 +82,19 @@ export class ContractDeserializer implements Deserializer<NatsMsgLike, ContractP
   }
 }
 
+/** A reply as read by a caller: `{ok: true, data}`, or `{ok: false, error}` with a catalogue error, else internal_error. */
+export function parseReply(data: Uint8Array): RpcReply<unknown> {
+  const reply = parseJson(data) as RpcReply<unknown> | undefined;
+  if (reply && typeof reply === 'object' && reply.ok === true && 'data' in reply) return reply;
+  if (reply && typeof reply === 'object' && reply.ok === false && isApiError(reply.error)) return reply;
+  return { ok: false, error: apiError('internal_error', 'The reply was not understood.') };
+}
+
 /** A handler's Result (or a thrown error) as the reply callers read. */
 export function replyOf(packet: { response?: unknown; err?: unknown }): RpcReply<unknown> {
+  // A thrown error is internal_error, never its details (a driver error carries queries and addresses).
   if (packet.err !== undefined && packet.err !== null)
-    return { ok: false, error: isApiError(packet.err) ? packet.err : apiError('internal_error') };
+    return { ok: false, error: apiError('internal_error') };
   const r = packet.response as Result<unknown> | undefined;
   if (r && typeof r === 'object' && 'ok' in r)
     return r.ok
@@ -106,13 +128,9 @@ export class RemoteError extends Error {
 /** Client side: `{ok, data}` → the response; `{ok: false, error}` → a RemoteError. */
 export class RpcReplyDeserializer implements Deserializer<NatsMsgLike, IncomingResponse> {
   deserialize(msg: NatsMsgLike): IncomingResponse {
-    const reply = parseJson(msg.data) as RpcReply<unknown> | undefined;
-    if (reply && typeof reply === 'object' && reply.ok === true)
-      return { id: undefined as unknown as string, response: reply.data, isDisposed: true };
-    const error =
-      reply && typeof reply === 'object' && reply.ok === false && isApiError(reply.error)
-        ? reply.error
-        : apiError('internal_error', 'The reply was not understood.');
-    return { id: undefined as unknown as string, err: new RemoteError(error), isDisposed: true };
+    const reply = parseReply(msg.data);
+    return reply.ok
+      ? { id: undefined as unknown as string, response: reply.data, isDisposed: true }
+      : { id: undefined as unknown as string, err: new RemoteError(reply.error), isDisposed: true };
   }
 }

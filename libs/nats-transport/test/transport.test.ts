@@ -16,6 +16,7 @@ import {
   type RunningService,
   startService,
 } from '@gw/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ContractNatsServer, InternalNatsClient, RemoteError } from '../src/index.js';
 import { main as createKeyExample } from '../example/create-key.js';
@@ -99,10 +100,40 @@ it('refuses a request that breaks its contract before the handler, naming the fi
   expect(seen.length).toBe(before);
 });
 
-it('answers internal_error, as a value, when a handler throws', async () => {
-  const reply = await ask(JSON.stringify({ hash: 'e'.repeat(64) }));
-  // The stack's key-service may answer first (found: false); ours answers internal_error.
-  expect([reply.ok === false && reply.error.code === 'internal_error', reply.ok === true]).toContain(true);
+/** Every reply to one request within `ms` (a key-service may answer beside the test's handler). */
+async function allReplies(body: string, ms = 500) {
+  const inbox = `_INBOX.auth-service.${randomUUID().replace(/-/g, '')}`;
+  const got: any[] = [];
+  const sub = auth.subscribe(inbox, { callback: (_e, m) => void got.push(m.json()) });
+  auth.publish('keys.lookup', body, { reply: inbox });
+  await new Promise((r) => setTimeout(r, ms));
+  sub.unsubscribe();
+  return got;
+}
+
+it('answers internal_error, as a value and without the error, when a handler throws', async () => {
+  const replies = await allReplies(JSON.stringify({ hash: 'e'.repeat(64) }));
+  expect(replies).toContainEqual({ ok: false, error: expect.objectContaining({ code: 'internal_error' }) });
+  expect(JSON.stringify(replies)).not.toContain('boom');
+});
+
+it('answers nothing to a reply subject that is not an inbox (it would publish there on the requester behalf)', async () => {
+  // With allow_responses a responder may publish once to any reply subject it is handed: here `usage.…`,
+  // which only gateways may publish and USAGE stores. Neither a request nor an event is answered there.
+  const subject = `usage.inject-${randomUUID().slice(0, 8)}`;
+  auth.publish('keys.lookup', JSON.stringify({ hash: 'a'.repeat(64) }), { reply: subject });
+  auth.publish('keys.lookup', 'not json', { reply: subject });
+  gateway.publish('keys.events.quota_exhausted', '{}', { reply: subject });
+  await Promise.all([auth.flush(), gateway.flush()]);
+  await new Promise((r) => setTimeout(r, 300));
+  const metering = await connectAs('metering');
+  try {
+    const info = await (await jetstreamManager(metering)).streams.info('USAGE', { subjects_filter: subject });
+    expect(info.state.subjects?.[subject] ?? 0).toBe(0);
+  } finally {
+    await metering.close();
+  }
+  expect(invalid.some((i) => i.error.message.includes('_INBOX'))).toBe(true);
 });
 
 it('delivers valid events to fan-out handlers and drops invalid ones before them', async () => {

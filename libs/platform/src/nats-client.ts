@@ -9,6 +9,7 @@ import {
   type RpcResponses,
   type RpcSubject,
 } from '@gw/contracts';
+import { parseReply } from '@gw/nats-transport';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { type NatsConnectionConfig, natsConnectOptions } from './nats-config.js';
@@ -69,7 +70,8 @@ export class NatsClient {
   ): Promise<RpcReply<RpcResponses[S]>> {
     try {
       const msg = await this.connection.request(subject, JSON.stringify(payload), { timeout: timeoutMs });
-      return msg.json<RpcReply<RpcResponses[S]>>();
+      // Shape-checked: an error code outside the catalogue (or no reply shape at all) is internal_error.
+      return parseReply(msg.data) as RpcReply<RpcResponses[S]>;
     } catch (err) {
       this.logger.warn({ err, subject }, 'NATS request failed');
       return { ok: false, error: apiError('service_unavailable', `${subject} did not answer.`) };

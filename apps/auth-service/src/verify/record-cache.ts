@@ -90,7 +90,9 @@ export class RecordCache {
     try {
       const hashes = await this.redis.smembers(set);
       // One DEL per key, not a pipeline: on a Redis Cluster the records live in different slots and nodes.
-      await Promise.all([...hashes.map((h) => this.redis.del(recordKey(h))), this.redis.del(set)]);
+      // SREM what was read, not DEL: a record indexed meanwhile keeps its index entry.
+      await Promise.all(hashes.map((h) => this.redis.del(recordKey(h))));
+      if (hashes.length) await this.redis.srem(set, ...hashes);
     } catch (err) {
       this.failed(err);
     }

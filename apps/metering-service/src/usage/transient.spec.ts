@@ -15,6 +15,7 @@ it('tells an unreachable or busy database from a failure retrying cannot fix', (
     Object.assign(new Error('numeric field overflow'), { code: '22003' }),
     Object.assign(new Error('invalid input syntax for type uuid'), { code: '22P02' }),
     Object.assign(new Error('violates check constraint'), { code: '23514' }),
+    Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
     new TypeError('cannot read properties of undefined'),
     undefined,
   ];

@@ -17,6 +17,9 @@ const TRANSIENT_ERRNO = new Set([
 const TRANSIENT_MESSAGE =
   /connection terminated|connection timeout|timeout exceeded when trying to connect|cannot use a pool after|client has encountered a connection error|connection (is )?closed|not connected/i;
 
+/** Class 57 but about the query, not the server: a statement timeout repeats for the same batch. */
+const NOT_TRANSIENT = new Set(['57014']);
+
 export function isTransientDbError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
     const { code, message, driverError, cause } = e as {
@@ -27,7 +30,8 @@ export function isTransientDbError(err: unknown): boolean {
     };
     if (
       typeof code === 'string' &&
-      (TRANSIENT_ERRNO.has(code) || (code.length === 5 && TRANSIENT_SQLSTATE.test(code)))
+      (TRANSIENT_ERRNO.has(code) ||
+        (code.length === 5 && TRANSIENT_SQLSTATE.test(code) && !NOT_TRANSIENT.has(code)))
     )
       return true;
     if (typeof message === 'string' && TRANSIENT_MESSAGE.test(message)) return true;

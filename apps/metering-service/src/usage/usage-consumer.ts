@@ -170,13 +170,16 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Kept in USAGE_DEADLETTER with the reason; only once it is stored does USAGE let the message go. */
   private async deadLetter(msg: JsMsg, reason: string) {
-    const h = headers();
-    h.set('Metering-Error', reason.slice(0, 500));
-    h.set('Metering-Source', `${msg.info.stream}/${msg.seq}`);
     try {
+      const h = headers();
+      // Header values are single lines.
+      h.set('Metering-Error', reason.replace(/[\r\n]+/g, ' ').slice(0, 500));
+      h.set('Metering-Source', `${msg.info.stream}/${msg.seq}`);
       await this.js.publish(SUBJECTS.metering.deadLetter, msg.data, {
         headers: h,
-        msgID: `${this.config.consumer}-${msg.seq}`,
+        // Unique per stored message (a recreated USAGE reuses sequence numbers), so a redelivery of this
+        // message deduplicates and nothing else does.
+        msgID: `${this.config.consumer}-${msg.seq}-${msg.info.timestampNanos}`,
       });
     } catch (err) {
       this.logger.warn({ err, seq: msg.seq }, 'could not store a dead letter; the message is retried');
