@@ -1,7 +1,7 @@
 // The usage consumer on the real USAGE stream and Postgres: exact totals and costs, each request counted
 // once whatever the duplicates, unpriced events flagged, invalid events dead-lettered.
 import { randomUUID } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { collect, connectAs, pollUntil, type RunningService, startService } from '@gw/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -144,6 +144,34 @@ it('keeps an invalid event in USAGE_DEADLETTER with the reason, and keeps going'
     10_000,
     50,
   );
+});
+
+it('lets a dead-lettered message go from USAGE: it is not delivered again', async () => {
+  const pipeline = privatePipeline();
+  const own = await bootstrap({
+    env: { ...process.env, ...pipeline.env, METERING_ACK_WAIT_MS: '500' },
+    overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' },
+  });
+  const nc = await connectAs('metering');
+  try {
+    const since = new Date();
+    const requestId = `broken-${randomUUID()}`;
+    await jetstream(gw).publish(pipeline.subject, JSON.stringify({ requestId }), { msgID: requestId });
+    await pollUntil(
+      () => deadLettersSince(since),
+      (all) => all.some((d) => d.body.requestId === requestId),
+      10_000,
+      50,
+    );
+    // Well past ack_wait: a message terminated for good has nothing pending and was never redelivered.
+    await new Promise((r) => setTimeout(r, 2000));
+    const info = await (await jetstreamManager(nc)).consumers.info('USAGE', pipeline.env.METERING_CONSUMER);
+    expect([info.num_ack_pending, info.num_redelivered]).toEqual([0, 0]);
+  } finally {
+    await nc.close();
+    await own.app.close();
+    await pipeline.remove();
+  }
 });
 
 it('counts by the calendar month of each request, in UTC', async () => {

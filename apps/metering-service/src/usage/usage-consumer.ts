@@ -186,7 +186,8 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
       msg.nak(1000);
       return;
     }
-    msg.term(reason.slice(0, 200));
+    // No reason text: nats-server 2.9 takes only a bare +TERM (a reason would leave it unacked, redelivered).
+    msg.term();
     consumed.inc({ outcome: 'dead_letter' });
     this.logger.error({ seq: msg.seq, reason }, 'usage event dead-lettered');
   }
