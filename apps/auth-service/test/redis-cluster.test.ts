@@ -1,9 +1,8 @@
 // The auth record cache on a real Redis Cluster (three nodes): a record and its owner and tier index sets
 // live in different slots, so nothing may write or delete them in one multi-key command.
 import { randomUUID } from 'node:crypto';
-import type { KeyRecord } from '@gw/contracts';
 import { createLogger, createRedis, type RedisClient, redisReady } from '@gw/platform';
-import { startRedisCluster } from '@gw/testing';
+import { keyRecord, startRedisCluster } from '@gw/testing';
 import type { AuthConfig } from '../src/config.js';
 import { RecordCache } from '../src/verify/record-cache.js';
 
@@ -24,21 +23,11 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-const record = (owner: string, tier: string): KeyRecord => ({
-  id: randomUUID(),
-  state: 'active',
-  owner: { type: 'account', id: owner, status: 'active', creditLimitMicros: null },
-  tier: { name: tier, rpm: null, priority: false, models: ['*'] },
-  expiresAt: null,
-  permissions: [],
-  allowedModels: [],
-  ipAllowlist: [],
-  quota: { type: 'unlimited', limitMicros: null, exhaustedPeriod: null },
-  group: { name: 'default', multiplierPpm: 1_000_000 },
-  rpm: null,
-  tpm: null,
-  secretValidUntil: null,
-});
+const record = (owner: string, tier: string) =>
+  keyRecord({
+    owner: { type: 'account', id: owner, status: 'active', creditLimitMicros: null },
+    tier: { name: tier, rpm: null, priority: false, models: ['*'] },
+  });
 const hash = () => randomUUID().replace(/-/g, '').repeat(2);
 
 it('caches records across slots and evicts them by key, by owner and by tier', async () => {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { compilePrincipal, creditLimits, type Principal } from '@gw/access';
 import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { createLogger, createRedis, NatsClient, redisReady } from '@gw/platform';
-import { startRedisCluster } from '@gw/testing';
+import { keyRecord, startRedisCluster } from '@gw/testing';
 import type { Cluster } from 'ioredis';
 import type { GatewayConfig } from '../src/config.js';
 import { Limiter } from '../src/limits/limiter.js';
@@ -35,24 +35,7 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-function principal(over: Partial<KeyRecord> = {}, creditLimitMicros: number | null = null): Principal {
-  return compilePrincipal({
-    id: randomUUID(),
-    state: 'active',
-    owner: { type: 'account', id: randomUUID(), status: 'active', creditLimitMicros },
-    tier: { name: 'pro', rpm: null, priority: false, models: ['*'] },
-    expiresAt: null,
-    permissions: [],
-    allowedModels: [],
-    ipAllowlist: [],
-    quota: { type: 'unlimited', limitMicros: null, exhaustedPeriod: null },
-    group: { name: 'default', multiplierPpm: 1_000_000 },
-    rpm: null,
-    tpm: null,
-    secretValidUntil: null,
-    ...over,
-  });
-}
+const principal = (over: Partial<KeyRecord> = {}): Principal => compilePrincipal(keyRecord(over));
 const reserve = (p: Principal, now: number, micros: number) => ({
   requestId: randomUUID(),
   micros,

@@ -46,7 +46,11 @@ afterEach(() => upstream.control({ reset: true, resetStats: true }));
 const events = async (since: Date, n: number) =>
   (
     await pollUntil(
-      async () => [...(await usageSince(since)).values()].filter((e) => e.keyId === key.id),
+      // By the request's own arrival time too: an earlier request's event may be stored after `since`.
+      async () =>
+        [...(await usageSince(since)).values()].filter(
+          (e) => e.keyId === key.id && Date.parse(e.at) >= since.getTime(),
+        ),
       (list) => list.length >= n,
       10_000,
       100,

@@ -1,4 +1,7 @@
 // Accounts, organizations, pricing and tiers; Swagger; the monthly quota month boundary (injected clock).
+import { randomUUID } from 'node:crypto';
+import { apiError } from '@gw/contracts';
+import { connectAs } from '@gw/testing';
 import { collect, type KeyService, sleep, startKeyService, TestClock } from './harness.js';
 
 let ks: KeyService;
@@ -177,6 +180,26 @@ describe('monthly quota and the calendar month', () => {
     } finally {
       await bus.close();
       await local.close();
+    }
+  });
+});
+
+describe('usage when metering fails', () => {
+  it('answers 503 service_unavailable, not 500, when metering answers with an internal error', async () => {
+    // A metering replica whose database is down answers internal_error; key-service must not pass it on.
+    const metering = await connectAs('metering');
+    try {
+      metering.subscribe('metering.usage.query', {
+        queue: `q-${randomUUID()}`,
+        callback: (_e, m) => void m.respond(JSON.stringify({ ok: false, error: apiError('internal_error') })),
+      });
+      await metering.flush();
+      const account = await ks.newAccount();
+      const res = await ks.call('GET', `/v1/accounts/${account}/usage`, ks.admin);
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('service_unavailable');
+    } finally {
+      await metering.close();
     }
   });
 });

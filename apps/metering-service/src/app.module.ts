@@ -31,7 +31,7 @@ export class MeteringModule {
     return {
       module: MeteringModule,
       imports: [HealthModule],
-      controllers: [PricingEventsController, UsageQueriesRpc],
+      controllers: [PricingEventsController, ...(config.queries ? [UsageQueriesRpc] : [])],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

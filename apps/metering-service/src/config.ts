@@ -35,6 +35,8 @@ const Schema = z
       .string()
       .regex(/^usage\.[A-Za-z0-9_.>*-]+$/, 'a subject of the USAGE stream (usage.…)')
       .default(USAGE_SUBJECT),
+    /** false: a worker replica that consumes usage and answers no queries (metering.usage.query, .spend). */
+    METERING_QUERIES: z.enum(['true', 'false']).default('true'),
     /** USAGE: replicas (JetStream cluster), and how long and how much it keeps (0: no limit). */
     USAGE_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     USAGE_STREAM_MAX_AGE_HOURS: z.coerce.number().int().min(0).max(87_600).default(168),
@@ -51,6 +53,7 @@ const Schema = z
     ackWaitMs: e.METERING_ACK_WAIT_MS,
     consumer: e.METERING_CONSUMER,
     filterSubject: e.METERING_FILTER_SUBJECT,
+    queries: e.METERING_QUERIES === 'true',
     streams: {
       replicas: e.USAGE_STREAM_REPLICAS,
       maxAgeMs: e.USAGE_STREAM_MAX_AGE_HOURS * 3_600_000,

@@ -5,3 +5,4 @@ export * from './health-suite.js';
 export * from './nats-identities.js';
 export * from './tcp-proxy.js';
 export * from './redis-cluster.js';
+export * from './key-record.js';

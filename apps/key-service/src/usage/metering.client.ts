@@ -1,6 +1,7 @@
 // key-service's questions to metering-service over NATS: spend per period (key views) and usage reports.
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  fail,
   type OwnerRef,
   type Result,
   type RpcReply,
@@ -33,13 +34,15 @@ export class MeteringClient {
     from: Date,
     to: Date,
   ): Promise<Result<UsageQueryReply>> {
-    return result(
-      await this.nats.request(SUBJECTS.metering.usageQuery, {
-        owner,
-        keyId,
-        from: from.toISOString(),
-        to: to.toISOString(),
-      }),
-    );
+    const reply = await this.nats.request(SUBJECTS.metering.usageQuery, {
+      owner,
+      keyId,
+      from: from.toISOString(),
+      to: to.toISOString(),
+    });
+    // Metering failing (its database down, a replica in trouble) is a dependency outage here: 503, not 500.
+    if (!reply.ok && reply.error.code !== 'invalid_request')
+      return fail('service_unavailable', 'Usage cannot be read from metering right now.');
+    return result(reply);
   }
 }
