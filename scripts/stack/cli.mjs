@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV_FILE, HOST, NATS_IDENTITIES, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
-import { run } from './proc.mjs';
+import { readPid, run } from './proc.mjs';
 import { ensureBinaries, SERVER_NAMES, startServers, stopServer } from './servers.mjs';
 import {
   natsCredentials,
@@ -224,7 +224,12 @@ async function main(cmd) {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    setInterval(() => {}, 1 << 30); // stay in the foreground until Ctrl-C
+    // Stay in the foreground until Ctrl-C, or until the stack is stopped elsewhere (`npm run stop`).
+    setInterval(() => {
+      if (stopping || SERVICES.some((s) => readPid(s.name))) return;
+      console.log('\nThe stack was stopped elsewhere.');
+      process.exit(0);
+    }, 1000);
     return undefined;
   }
   if (cmd === 'test') {

@@ -1,8 +1,9 @@
 // Postgres, Redis and nats-server as local processes on loopback, data under .stack/.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HOST, NATS_CONFIG, NATS_IDENTITIES, PORTS, STACK } from './paths.mjs';
+import { HOST, NATS_CONFIG, NATS_IDENTITIES, PORTS, ROOT, STACK } from './paths.mjs';
 import { portOpen, readPid, run, startDetached, stopDetached, waitFor } from './proc.mjs';
 
 const PACKAGES = 'postgresql redis-server nats-server';
@@ -78,13 +79,29 @@ function postgresUser() {
   return { uid: Number(out.stdout), gid: Number(gid.stdout) };
 }
 
+/**
+ * Postgres's data directory: .stack/pg, unless its user cannot reach it (a clone in a private, mode-700
+ * directory while running as root): then a directory of this clone's own under /var/tmp, which it can.
+ */
+function postgresDataDir(user) {
+  const inside = join(STACK, 'pg');
+  if (user.uid === undefined) return inside;
+  const reachable = spawnSync('test', ['-x', STACK], { uid: user.uid, gid: user.gid }).status === 0;
+  if (reachable) return inside;
+  const own = join('/var/tmp', `gw-stack-${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}`);
+  mkdirSync(own, { recursive: true, mode: 0o700 });
+  chownSync(own, user.uid, user.gid);
+  return join(own, 'pg');
+}
+
 async function startPostgres(pgBin, password, onStart) {
   if (await portOpen(PORTS.postgres)) return;
-  const data = join(STACK, 'pg');
   const user = postgresUser();
+  const data = postgresDataDir(user);
   if (!existsSync(join(data, 'PG_VERSION'))) {
     mkdirSync(data, { recursive: true, mode: 0o700 });
-    const pwFile = join(STACK, 'pg-password.tmp');
+    // Beside the data directory: where Postgres's user can read it.
+    const pwFile = join(data, '..', 'pg-password.tmp');
     writeFileSync(pwFile, password + '\n', { mode: 0o600 });
     if (user.uid !== undefined) {
       chownSync(data, user.uid, user.gid);
