@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { compilePrincipal, creditLimits, type Principal } from '@gw/access';
 import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { createLogger, NatsClient } from '@gw/platform';
-import { pollUntil } from '@gw/testing';
+import { keyRecord, pollUntil } from '@gw/testing';
 import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../src/config.js';
 import { Limiter } from '../src/limits/limiter.js';
@@ -32,21 +32,14 @@ afterAll(() => {
 });
 
 function principal(quota: KeyRecord['quota'], creditLimitMicros: number | null = null) {
-  return compilePrincipal({
-    id: randomUUID(),
-    state: 'active',
-    owner: { type: 'account', id: randomUUID(), status: 'active', creditLimitMicros },
-    tier: { name: 'enterprise', rpm: null, priority: false, models: ['*'] },
-    expiresAt: null,
-    permissions: ['read'],
-    allowedModels: [],
-    ipAllowlist: [],
-    quota,
-    group: { name: 'default', multiplierPpm: 1_000_000 },
-    rpm: null,
-    tpm: null,
-    secretValidUntil: null,
-  });
+  return compilePrincipal(
+    keyRecord({
+      owner: { type: 'account', id: randomUUID(), status: 'active', creditLimitMicros },
+      tier: { name: 'enterprise', rpm: null, priority: false, models: ['*'] },
+      permissions: ['read'],
+      quota,
+    }),
+  );
 }
 
 const lastOfNovember = Date.UTC(2026, 10, 30, 23, 59, 59, 999);

@@ -76,6 +76,22 @@ describe('rate limits across two gateway processes sharing Redis', () => {
   });
 });
 
+/** Polls each gateway until the key is refused; asserts the code and returns each delay from `t0` in ms. */
+async function refusedOnEach(sdks: OpenAI[], expected: string, t0: number) {
+  const delays = [];
+  for (const sdk of sdks) {
+    const { value } = await pollUntil(
+      () => outcome(sdk.models.list()),
+      (c) => c !== 'ok',
+      2000,
+      1,
+    );
+    expect(value).toBe(expected);
+    delays.push(performance.now() - t0);
+  }
+  return delays;
+}
+
 describe('revocation', () => {
   it('garbage on every event subject first, and a revocation still reaches both gateways', async () => {
     const k = await newKey();
@@ -107,17 +123,7 @@ describe('revocation', () => {
     }
     const t0 = performance.now();
     await world.admin.must('DELETE', `/v1/keys/${k.id}`);
-    const delays = [];
-    for (const sdk of sdks) {
-      const { value } = await pollUntil(
-        () => outcome(sdk.models.list()),
-        (c) => c !== 'ok',
-        2000,
-        1,
-      );
-      expect(value).toBe('key_revoked');
-      delays.push(performance.now() - t0);
-    }
+    const delays = await refusedOnEach(sdks, 'key_revoked', t0);
     console.log(`revocation after garbage observed after ${delays.map((d) => d.toFixed(1)).join(' / ')} ms`);
     // New keys still authenticate (before, a throwing handler stopped the connection for ~30 s).
     const fresh = await newKey();
@@ -136,17 +142,7 @@ describe('revocation', () => {
       if (action === 'delete') await world.admin.must('DELETE', `/v1/keys/${k.id}`);
       else await world.admin.must('PATCH', `/v1/keys/${k.id}`, { enabled: false });
       const expected = action === 'delete' ? 'key_revoked' : 'key_disabled';
-      const delays = [];
-      for (const sdk of sdks) {
-        const { value } = await pollUntil(
-          () => outcome(sdk.models.list()),
-          (c) => c !== 'ok',
-          2000,
-          1,
-        );
-        expect(value).toBe(expected);
-        delays.push(performance.now() - t0);
-      }
+      const delays = await refusedOnEach(sdks, expected, t0);
       console.log(
         `revocation (${action}) observed on both gateways after ${delays.map((d) => d.toFixed(1)).join(' / ')} ms`,
       );

@@ -5,7 +5,7 @@
 import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
 import type { ApiError, Result, RpcPayload, RpcResponses, RpcSubject } from '@gw/contracts';
 import { NatsContext, ServerNats, type NatsOptions } from '@nestjs/microservices';
-import { ContractDeserializer, replyOf, RpcReplySerializer } from './wire.js';
+import { ContractDeserializer, type ContractPacket, replyOf, RpcReplySerializer } from './wire.js';
 
 export interface ContractServerOptions {
   /** The process's existing connection (its identity, its reconnect handling); closed by its owner. */
@@ -84,11 +84,7 @@ export class ContractNatsServer extends ServerNats {
       channel: d.subject,
       kind: 'request',
     });
-    if ('invalid' in packet) {
-      this.contract.onInvalid?.(d.subject, msg.subject, packet.invalid);
-      if (packet.id !== undefined) msg.respond(JSON.stringify({ ok: false, error: packet.invalid }));
-      return;
-    }
+    if ('invalid' in packet) return this.refuse(d.subject, msg, packet);
     let reply;
     try {
       reply = replyOf({ response: await d.handle(packet.data as never) });
@@ -106,11 +102,7 @@ export class ContractNatsServer extends ServerNats {
       channel,
       kind: handler?.isEventHandler ? 'event' : 'request',
     });
-    if ('invalid' in packet) {
-      this.contract.onInvalid?.(channel, msg.subject, packet.invalid);
-      if (packet.id !== undefined) msg.respond(JSON.stringify({ ok: false, error: packet.invalid }));
-      return;
-    }
+    if ('invalid' in packet) return this.refuse(channel, msg, packet);
     if (packet.id === undefined)
       return this.handleEvent(channel, { pattern: channel, data: packet.data }, ctx);
     const publish = this.getPublisher(msg, packet.id, ctx);
@@ -126,6 +118,12 @@ export class ContractNatsServer extends ServerNats {
       },
     );
     return replied;
+  }
+
+  /** Reported; a request at an inbox is answered with the refusal, anything else is dropped unanswered. */
+  private refuse(channel: string, msg: Msg, packet: ContractPacket & { invalid: ApiError }) {
+    this.contract.onInvalid?.(channel, msg.subject, packet.invalid);
+    if (packet.id !== undefined) msg.respond(JSON.stringify({ ok: false, error: packet.invalid }));
   }
 
   override async close() {

@@ -2,6 +2,7 @@
 // auth-service path is covered by test/auth-flood.test.ts.
 import { apiError, type ErrorCode, type KeyRecord, SUBJECTS } from '@gw/contracts';
 import { createKeyFormat, hashKey } from '@gw/key-format';
+import { keyRecord } from '@gw/testing';
 import type { Logger, NatsClient } from '@gw/platform';
 import type { GatewayConfig } from '../config.js';
 import { type AuthResult, Authenticator } from './authenticator.js';
@@ -49,23 +50,12 @@ class FakeNats {
   }
 }
 
-function record(id: string, owner = 'acc-1'): KeyRecord {
-  return {
+const record = (id: string, owner = 'acc-1') =>
+  keyRecord({
     id,
-    state: 'active',
     owner: { type: 'account', id: owner, status: 'active', creditLimitMicros: null },
-    tier: { name: 'pro', rpm: null, priority: false, models: ['*'] },
-    expiresAt: null,
     permissions: ['read'],
-    allowedModels: [],
-    ipAllowlist: [],
-    quota: { type: 'unlimited', limitMicros: null, exhaustedPeriod: null },
-    group: { name: 'default', multiplierPpm: 1_000_000 },
-    rpm: null,
-    tpm: null,
-    secretValidUntil: null,
-  };
-}
+  });
 
 function setup(config: Partial<GatewayConfig> = {}) {
   const nats = new FakeNats();
