@@ -175,7 +175,7 @@ const metric = (text, name) => {
 };
 
 const gatewayMetrics = async (ctx) => {
-  const r = await send(ctx.agents.metrics, ctx.gateway + '/metrics');
+  const r = await send(ctx.agents.metrics, ctx.gatewayAdmin + '/metrics');
   return r.status === 200 ? r.body.toString('utf8') : undefined;
 };
 
@@ -449,7 +449,7 @@ async function startServices(stack, keyServiceUrl, gatewayEnv) {
     ...node('apps/gateway-service/dist/main.js'),
     () => ({ UPSTREAMS_FILE: upstreamsFile, USAGE_SPOOL_DIR: join(dir, 'spool'), ...gatewayEnv }),
   );
-  return { gateway, keyService, slowUpstream };
+  return { gateway, gatewayAdmin: stack.adminUrl(gateway), keyService, slowUpstream };
 }
 
 // ---------------------------------------------------------------------------------------------------

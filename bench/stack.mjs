@@ -34,6 +34,8 @@ export async function admin(keyServiceUrl, method, path, body) {
 
 export function createStack(root = ROOT) {
   const children = [];
+  /** Each started service's admin URL (/metrics, /readyz), by its public URL. */
+  const admins = new Map();
   const logDir = join(root, '.stack/logs/bench');
   mkdirSync(logDir, { recursive: true });
 
@@ -42,7 +44,7 @@ export function createStack(root = ROOT) {
    * service connects to NATS as its own identity (by its name), given only its own credentials.
    */
   async function start(name, cmd, args, env, healthPath = '/healthz') {
-    const port = await freePort();
+    const [port, adminPort] = [await freePort(), await freePort()];
     const log = openSync(join(logDir, `${name}.log`), 'w');
     const identity = Object.entries(NATS_IDENTITY_OF).find(([app]) => name.includes(app))?.[1];
     const own = identity
@@ -60,11 +62,13 @@ export function createStack(root = ROOT) {
         HOST: '127.0.0.1',
         ...env(port),
         PORT: String(port),
+        ADMIN_PORT: String(adminPort),
       },
       stdio: ['ignore', log, log],
     });
     children.push(child);
     const url = `http://127.0.0.1:${port}`;
+    admins.set(url, `http://127.0.0.1:${adminPort}`);
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) break;
       try {
@@ -92,6 +96,7 @@ export function createStack(root = ROOT) {
     children,
     start,
     stop,
+    adminUrl: (url) => admins.get(url),
     /** `[node, [entry]]` for start(): a path relative to the checkout (apps/x/dist/main.js). */
     node: (entry) => [process.execPath, [join(root, entry)]],
   };

@@ -16,6 +16,11 @@ export const PORTS = {
   authService: 8082,
   meteringService: 8083,
   demoUpstream: 8089,
+  // Each service's admin port (/healthz, /readyz, /metrics, /docs): its public port + 1000.
+  gatewayAdmin: 9080,
+  keyServiceAdmin: 9081,
+  authServiceAdmin: 9082,
+  meteringServiceAdmin: 9083,
   postgres: 55432,
   redis: 56379,
   nats: 54222,

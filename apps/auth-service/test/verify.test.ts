@@ -145,7 +145,7 @@ describe('when Redis is down', () => {
       overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent', redis: { url: 'redis://127.0.0.1:1' } },
     });
     try {
-      const ready: any = await (await fetch(`${degraded.url}/readyz`)).json();
+      const ready: any = await (await fetch(`${degraded.adminUrl}/readyz`)).json();
       expect(ready.checks.redis).toBe('down');
       const k = await admin.key(account);
       // Both replicas answer in the same queue group; ask until the degraded one has answered too.

@@ -14,6 +14,7 @@ import { Authenticator, KEY_FORMAT } from './auth/authenticator.js';
 import { KeyEventsController } from './auth/key-events.controller.js';
 import { CONFIG, type GatewayConfig, LOGGER } from './config.js';
 import { HotRoutes } from './http/hot-routes.js';
+import { InFlightRequests } from './http/in-flight.js';
 import { ExhaustionNotice } from './limits/exhaustion-notice.js';
 import { Limiter } from './limits/limiter.js';
 import { QuotaFallback } from './limits/quota-fallback.js';
@@ -46,6 +47,7 @@ export class GatewayModule {
         natsProvider('gateway-service'),
         redisProvider('gateway-service'),
         Connections,
+        InFlightRequests,
         Authenticator,
         priceBookProvider,
         QuotaFallback,

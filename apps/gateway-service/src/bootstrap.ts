@@ -1,5 +1,13 @@
 // Builds and starts gateway-service; main.ts and the integration tests both call this.
-import { createHttpApp, createLogger, listeningUrl, type Logger, PreRouter } from '@gw/platform';
+import {
+  adminUrl,
+  createHttpApp,
+  createLogger,
+  listeningUrl,
+  withOverrides,
+  type Logger,
+  PreRouter,
+} from '@gw/platform';
 import { GatewayModule } from './app.module.js';
 import { type GatewayConfig, loadGatewayConfig } from './config.js';
 import { GATEWAY_PATHS } from './http/openapi-paths.js';
@@ -13,7 +21,7 @@ export interface StartOptions {
 }
 
 export async function bootstrap({ env = process.env, overrides = {}, logger: given }: StartOptions = {}) {
-  const config = { ...loadGatewayConfig(env), ...overrides };
+  const config = withOverrides(loadGatewayConfig(env), overrides);
   const logger = given ?? createLogger('gateway-service', config.logLevel);
   const catalogue = loadCatalogue(config.upstreamsFile, config.demoUpstreamUrl, env);
   warmUpTokenizer();
@@ -23,6 +31,7 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
     logger,
     port: config.port,
     host: config.host,
+    admin: { port: config.adminPort, host: config.adminHost },
     // The hot routes read their own bodies, within their own bounds; the framework's routes (health, metrics,
     // docs, 404) take none, so Fastify's JSON parser never sees more than this.
     bodyLimit: 16 * 1024,
@@ -35,5 +44,5 @@ export async function bootstrap({ env = process.env, overrides = {}, logger: giv
       extraPaths: GATEWAY_PATHS,
     },
   });
-  return { app, config, logger, url: listeningUrl(app) };
+  return { app, config, logger, url: listeningUrl(app), adminUrl: adminUrl(app) };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseIpRange } from '@gw/contracts';
 import {
   env,
+  keyPrefixEnv,
   loadConfig,
   natsConnection,
   natsEnv,
@@ -13,19 +14,23 @@ import {
 } from '@gw/platform';
 import { z } from 'zod';
 
-const Schema = z
+export const CONFIG_SCHEMA = z
   .object({
-    ...serviceEnv(8080),
+    ...serviceEnv(8080, { shutdownGraceMs: 120_000 }),
     ...redisEnv,
     ...natsEnv,
-    KEY_PREFIX: env.keyPrefix,
+    ...keyPrefixEnv,
     /** Providers file (JSON, see README "Upstreams"). Without it: the demo upstream at DEMO_UPSTREAM_URL. */
     UPSTREAMS_FILE: z.string().min(1).optional(),
+    /** The one provider used when UPSTREAMS_FILE is not set: the demo upstream. */
     DEMO_UPSTREAM_URL: z.url().default('http://127.0.0.1:8089'),
     /** Bound on how stale a cached principal can be when an event is missed. */
     PRINCIPAL_CACHE_TTL_MS: env.durationMs(30_000),
+    /** How long an unknown key's verdict is remembered here, so repeats of a wrong key cost no lookup. */
     NEGATIVE_CACHE_TTL_MS: env.durationMs(5_000),
+    /** How long a request waits for auth-service (auth.verify) before it is answered 503. */
     AUTH_TIMEOUT_MS: env.durationMs(1_000),
+    /** Largest request body; above it, 413 before the body is read further. */
     MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -66,12 +71,18 @@ const Schema = z
         (s) => s.split(',').every((p) => !p.trim() || parseIpRange(p.trim()) !== undefined),
         'addresses or CIDRs, comma-separated',
       ),
+    /**
+     * Where usage events wait on disk while NATS is unreachable (a volume in a container; replicas may share
+     * one: files are named per host and process).
+     */
     USAGE_SPOOL_DIR: z.string().min(1).default(join(tmpdir(), 'gw-usage-spool')),
+    /** The spool directory's bound; past it new events are dropped (counted and logged). */
     USAGE_SPOOL_MAX_BYTES: z.coerce
       .number()
       .int()
       .min(1024)
       .default(256 * 1024 * 1024),
+    /** Keys' last_used_at reach key-service in batches this often. */
     LAST_USED_FLUSH_MS: env.durationMs(5_000),
     /** A credit reservation of a request that never settles (its gateway died) is freed after this. */
     QUOTA_RESERVATION_TTL_MS: env.durationMs(600_000),
@@ -87,8 +98,6 @@ const Schema = z
      * client's stream cut. Below QUOTA_RESERVATION_TTL_MS, so no reservation expires under a live request.
      */
     REQUEST_MAX_MS: env.durationMs(300_000),
-    /** Open streams get this long to finish on SIGTERM. */
-    SHUTDOWN_GRACE_MS: env.durationMs(120_000),
   })
   .refine((e) => e.REQUEST_MAX_MS < e.QUOTA_RESERVATION_TTL_MS, {
     message: 'must be below QUOTA_RESERVATION_TTL_MS',
@@ -123,10 +132,9 @@ const Schema = z
     reservationTtlMs: e.QUOTA_RESERVATION_TTL_MS,
     settledTtlMs: e.QUOTA_SETTLED_TTL_MS,
     quotaFailOpen: e.QUOTA_FAIL_OPEN,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   }));
 
-export type GatewayConfig = z.output<typeof Schema>;
+export type GatewayConfig = z.output<typeof CONFIG_SCHEMA>;
 export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env) =>
-  loadConfig('gateway-service', Schema, source);
+  loadConfig('gateway-service', CONFIG_SCHEMA, source);
 export { CONFIG, LOGGER } from '@gw/platform';

@@ -3,9 +3,9 @@ import { handleSignals } from '@gw/platform';
 import { bootstrap } from './bootstrap.js';
 
 try {
-  const { app, config, logger, url } = await bootstrap();
-  handleSignals(app, logger, config.shutdownGraceMs);
-  logger.info({ url }, 'gateway-service listening');
+  const { app, config, logger, url, adminUrl } = await bootstrap();
+  handleSignals(app, logger, { graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs });
+  logger.info({ url, adminUrl }, 'gateway-service listening');
 } catch (err) {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);

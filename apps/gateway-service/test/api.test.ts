@@ -138,7 +138,7 @@ describe('OpenAI-compatible API', () => {
   it('caps max_tokens at the model ceiling and serves Swagger for the gateway routes', async () => {
     const r = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 1_000_000 });
     expect(r.choices[0].message.content).toEqual(expect.any(String));
-    const spec: any = await (await fetch(`${gw.url}/docs-json`)).json();
+    const spec: any = await (await fetch(`${gw.adminUrl}/docs-json`)).json();
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/v1/chat/completions', '/v1/models', '/v1/generate']),
     );

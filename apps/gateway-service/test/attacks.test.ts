@@ -252,7 +252,7 @@ describe("the hot routes keep the framework's guarantees", () => {
   it('records every hot route in the request-duration histogram, with its outcome', async () => {
     await client(gw.url, key).chat.completions.create({ model: 'gpt-4o-mini', messages });
     await fetch(`${gw.url}/v1/models`);
-    const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`${gw.adminUrl}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(
       /http_request_duration_seconds_count\{service="gateway-service",method="POST",route="\/v1\/chat\/completions",status="200"\} [1-9]/,
     );
@@ -264,7 +264,7 @@ describe("the hot routes keep the framework's guarantees", () => {
   it('answers 503 service_unavailable while draining', async () => {
     const other = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]) });
     try {
-      other.app.get(Readiness).drain();
+      other.app.get(Readiness).refuse();
       const res = await fetch(`${other.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

@@ -86,7 +86,7 @@ const escaped: unknown[] = [];
 const onEscape = (err: unknown) => escaped.push(err);
 
 const routeErrors = async () => {
-  const text = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+  const text = await fetch(`${gw.adminUrl}/metrics`).then((r) => r.text());
   return Number(/^gateway_route_errors_total (\d+)/m.exec(text)?.[1] ?? 0);
 };
 

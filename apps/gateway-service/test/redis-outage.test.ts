@@ -76,7 +76,7 @@ it('a frozen Redis (SIGSTOP) leaves cached keys served, each request bounded by 
     for (let i = 0; i < 20; i++)
       outcomes.push(await status(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages })));
     expect(outcomes).toEqual(Array(20).fill(200));
-    const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`${gw.adminUrl}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/gateway_rate_limit_fallback_total \d+/);
     redis!.kill('SIGCONT');
     expect(await status(sdk.chat.completions.create({ model: 'gpt-4o-mini', messages }))).toBe(200);
@@ -97,7 +97,7 @@ it('a gateway that started while Redis was down uses Redis once it is back: limi
     try {
       // Readiness of the early gateway turns true once its Redis client has connected.
       await pollUntil(
-        () => fetch(`${early.url}/readyz`).then((r) => r.status),
+        () => fetch(`${early.adminUrl}/readyz`).then((r) => r.status),
         (s) => s === 200,
         10_000,
         100,

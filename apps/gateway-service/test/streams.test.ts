@@ -110,7 +110,7 @@ describe('streams always end', () => {
     expect(e.status).toBe(499);
     expect(e.completionTokens).toBeGreaterThan(0);
     expect(id).toBeTruthy();
-    const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`${gw.adminUrl}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/gateway_stream_stalls_total [1-9]/);
   });
 

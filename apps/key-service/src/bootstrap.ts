@@ -1,5 +1,12 @@
 // Builds and starts key-service; main.ts and the integration tests both call this.
-import { createHttpApp, createLogger, listeningUrl, type Logger } from '@gw/platform';
+import {
+  adminUrl,
+  createHttpApp,
+  createLogger,
+  listeningUrl,
+  withOverrides,
+  type Logger,
+} from '@gw/platform';
 import { KeyServiceModule } from './app.module.js';
 import { KeyLookupRpc } from './keys/key-lookup.rpc.js';
 import { type KeyServiceConfig, loadKeyServiceConfig } from './config.js';
@@ -19,13 +26,14 @@ export async function bootstrap({
   clock,
   logger: given,
 }: StartOptions = {}) {
-  const config = { ...loadKeyServiceConfig(env), ...overrides };
+  const config = withOverrides(loadKeyServiceConfig(env), overrides);
   const logger = given ?? createLogger('key-service', config.logLevel);
   const app = await createHttpApp(KeyServiceModule.forRoot({ config, logger, clock }), {
     name: 'key-service',
     logger,
     port: config.port,
     host: config.host,
+    admin: { port: config.adminPort, host: config.adminHost },
     logRequests: true,
     natsHandlers: { direct: (app) => app.get(KeyLookupRpc).handlers() },
     trustedProxies: config.trustedProxies,
@@ -37,5 +45,5 @@ export async function bootstrap({
       bearer: 'The operator token or a gw-sk-… key',
     },
   });
-  return { app, config, logger, url: listeningUrl(app) };
+  return { app, config, logger, url: listeningUrl(app), adminUrl: adminUrl(app) };
 }

@@ -1,5 +1,14 @@
 import { creditsToMicros, parseIpRange } from '@gw/contracts';
-import { env, loadConfig, natsConnection, natsEnv, serviceConfig, serviceEnv } from '@gw/platform';
+import {
+  databaseEnv,
+  env,
+  keyPrefixEnv,
+  loadConfig,
+  natsConnection,
+  natsEnv,
+  serviceConfig,
+  serviceEnv,
+} from '@gw/platform';
 import { z } from 'zod';
 
 const splitList = (s: string) =>
@@ -16,13 +25,20 @@ const ipList = z
     'addresses or CIDRs, comma-separated',
   );
 
-const Schema = z
+export const CONFIG_SCHEMA = z
   .object({
     ...serviceEnv(8081),
-    DATABASE_URL: env.databaseUrl,
+    ...databaseEnv,
     ...natsEnv,
+    /** The operator's bearer token for the management API (every account, tier and price). Keep it secret. */
     ADMIN_TOKEN: env.secret(16),
-    KEY_PREFIX: env.keyPrefix,
+    /**
+     * During a rotation of ADMIN_TOKEN: the token being replaced, still accepted until it is removed (roll the
+     * new token out with the old one here, move every operator client to it, then unset this).
+     */
+    ADMIN_TOKEN_PREVIOUS: env.secret(16).optional(),
+    ...keyPrefixEnv,
+    /** Postgres connections this replica keeps open. */
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** Usage views show credits and this currency (ISO 4217 code) side by side. */
     CURRENCY: z
@@ -77,6 +93,7 @@ const Schema = z
     databaseUrl: e.DATABASE_URL,
     nats: natsConnection(e, 'key-service', ctx),
     adminToken: e.ADMIN_TOKEN,
+    adminTokenPrevious: e.ADMIN_TOKEN_PREVIOUS,
     keyPrefix: e.KEY_PREFIX,
     dbPoolSize: e.DB_POOL_SIZE,
     currency: { code: e.CURRENCY, microsPerCredit: creditsToMicros(e.CURRENCY_PER_CREDIT)! },
@@ -94,6 +111,6 @@ const Schema = z
     },
   }));
 
-export type KeyServiceConfig = z.output<typeof Schema>;
+export type KeyServiceConfig = z.output<typeof CONFIG_SCHEMA>;
 export const loadKeyServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>
-  loadConfig('key-service', Schema, source);
+  loadConfig('key-service', CONFIG_SCHEMA, source);

@@ -206,10 +206,10 @@ describe('usage when metering fails', () => {
 
 describe('operability', () => {
   it('serves Swagger UI at /docs and the OpenAPI document at /docs-json', async () => {
-    const ui = await fetch(`${ks.url}/docs`);
+    const ui = await fetch(`${ks.adminUrl}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
-    const spec: any = await (await fetch(`${ks.url}/docs-json`)).json();
+    const spec: any = await (await fetch(`${ks.adminUrl}/docs-json`)).json();
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining([
         '/v1/keys',

@@ -201,7 +201,7 @@ const FIXTURES: Record<string, TemplateFixture> = {
 const ks: KeyService = await startKeyService();
 afterAll(() => ks.close());
 
-const docReply = await fetch(`${ks.url}/docs-json`);
+const docReply = await fetch(`${ks.adminUrl}/docs-json`);
 if (!docReply.ok) throw new Error(`/docs-json answered ${docReply.status}`);
 const doc = (await docReply.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
 

@@ -1,5 +1,6 @@
 import { USAGE_SUBJECT } from '@gw/contracts';
 import {
+  databaseEnv,
   env,
   loadConfig,
   natsConnection,
@@ -11,10 +12,10 @@ import {
 } from '@gw/platform';
 import { z } from 'zod';
 
-const Schema = z
+export const CONFIG_SCHEMA = z
   .object({
     ...serviceEnv(8083),
-    DATABASE_URL: env.databaseUrl,
+    ...databaseEnv,
     ...natsEnv,
     ...redisEnv,
     /** Events fetched and written per transaction. */
@@ -24,6 +25,7 @@ const Schema = z
      * unreachable goes to USAGE_DEADLETTER. Outages never count: the batch waits and retries.
      */
     METERING_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+    /** A delivered batch not acknowledged within this is redelivered (extended while a write is retried). */
     METERING_ACK_WAIT_MS: env.durationMs(30_000),
     /** The durable consumer every replica shares. Another name (with another subject) is another pipeline. */
     METERING_CONSUMER: z
@@ -37,10 +39,13 @@ const Schema = z
       .default(USAGE_SUBJECT),
     /** false: a worker replica that consumes usage and answers no queries (metering.usage.query, .spend). */
     METERING_QUERIES: z.enum(['true', 'false']).default('true'),
-    /** USAGE: replicas (JetStream cluster), and how long and how much it keeps (0: no limit). */
+    /** Replicas of the USAGE stream (a JetStream cluster's servers); applied by dist/cli/streams.js. */
     USAGE_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    /** How long USAGE keeps events (0: no limit). */
     USAGE_STREAM_MAX_AGE_HOURS: z.coerce.number().int().min(0).max(87_600).default(168),
+    /** How many bytes USAGE keeps at most (0: no limit). */
     USAGE_STREAM_MAX_BYTES: z.coerce.number().int().min(0).default(0),
+    /** How long USAGE_DEADLETTER keeps the events metering could not record. */
     USAGE_DEADLETTER_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(87_600).default(720),
   })
   .transform((e, ctx) => ({
@@ -62,7 +67,7 @@ const Schema = z
     },
   }));
 
-export type ServiceConfig = z.output<typeof Schema>;
+export type ServiceConfig = z.output<typeof CONFIG_SCHEMA>;
 export const loadServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>
-  loadConfig('metering-service', Schema, source);
+  loadConfig('metering-service', CONFIG_SCHEMA, source);
 export { CONFIG, LOGGER } from '@gw/platform';

@@ -199,7 +199,7 @@ it('flags and counts an event for a model without a price, with cost 0, never dr
   const pricer = metering.app.get(UsagePricer);
   await pricer.ready();
   const metric = async () => {
-    const text = await (await fetch(`${metering.url}/metrics`)).text();
+    const text = await (await fetch(`${metering.adminUrl}/metrics`)).text();
     const line = text
       .split('\n')
       .find((l) => l.startsWith('metering_unpriced_events_total{model="nobody-priced-me"}'));
@@ -229,6 +229,6 @@ it('flags and counts an event for a model without a price, with cost 0, never dr
 });
 
 it('reports its readiness with Postgres and NATS', async () => {
-  const ready: any = await (await fetch(`${metering.url}/readyz`)).json();
+  const ready: any = await (await fetch(`${metering.adminUrl}/readyz`)).json();
   expect(ready).toEqual({ ready: true, checks: { postgres: 'up', nats: 'up', redis: 'up' } });
 });

@@ -32,7 +32,7 @@ const recordedOf = async (keyId: string) =>
     (await db.query('SELECT count(*) AS n FROM metering.usage_records WHERE key_id = $1', [keyId])).rows[0].n,
   );
 const metric = async (svc: RunningService, series: string) => {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const text = await (await fetch(`${svc.adminUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.split(' ').pop()) : 0;
 };

@@ -41,8 +41,15 @@ export function redisProvider(serviceName: string): Provider {
   };
 }
 
+/**
+ * The connections' readiness checks, and their closing on shutdown: after every task given to `beforeClose`
+ * (flushes that need them open). Nest runs the shutdown hooks of one dependency level together, so a flush
+ * written as its own hook would race this one.
+ */
 @Injectable()
 export class Connections implements OnModuleInit, OnApplicationShutdown {
+  private readonly tasks: { name: string; run: () => Promise<unknown> | unknown }[] = [];
+
   constructor(
     private readonly readiness: Readiness,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -57,7 +64,19 @@ export class Connections implements OnModuleInit, OnApplicationShutdown {
     if (this.redis) this.readiness.add('redis', () => this.redis!.status === 'ready');
   }
 
+  /** Work to finish on shutdown while NATS, Redis and Postgres are still open (all tasks run together). */
+  beforeClose(name: string, run: () => Promise<unknown> | unknown) {
+    this.tasks.push({ name, run });
+  }
+
   async onApplicationShutdown() {
+    await Promise.all(
+      this.tasks.map(({ name, run }) =>
+        Promise.resolve()
+          .then(run)
+          .catch((err: unknown) => this.logger.error({ err, task: name }, 'shutdown task failed')),
+      ),
+    );
     await this.nats?.close();
     this.redis?.disconnect();
     if (this.ds?.isInitialized) await this.ds.destroy();

@@ -4,9 +4,20 @@ import type { FastifyReply } from 'fastify';
 import { metricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
 
+/** The public port's only probe: a plain answer, no dependency details (those are on the admin port). */
 @ApiExcludeController()
 @Controller()
-export class HealthController {
+export class PublicHealthController {
+  @Get('healthz')
+  healthz() {
+    return { status: 'ok' };
+  }
+}
+
+/** The admin port: liveness, readiness with each dependency's state, Prometheus metrics. */
+@ApiExcludeController()
+@Controller()
+export class AdminHealthController {
   constructor(private readonly readiness: Readiness) {}
 
   @Get('healthz')

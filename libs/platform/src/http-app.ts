@@ -1,7 +1,7 @@
 // Builds and starts a service's Nest app on Fastify: envelope errors, Swagger, metrics, request logs,
 // graceful shutdown. `bootstrap()` functions of the apps call this, so tests start the real app.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { clientErrorHandler } from './client-error.js';
 import { ApiExceptionFilter } from './exception-filter.js';
+import { AdminModule } from './health.module.js';
 import { NestPinoLogger } from './logger.js';
 import { type DirectHandlers, startNatsHandlers } from './nats-handlers.js';
 import { collectProcessMetrics, histogram } from './metrics.js';
@@ -21,6 +22,8 @@ export interface HttpAppOptions {
   logger: Logger;
   port: number;
   host: string;
+  /** The admin port: /healthz, /readyz, /metrics and the docs. Never the public port's business. */
+  admin: { port: number; host: string };
   bodyLimit?: number;
   swagger?: {
     title: string;
@@ -48,28 +51,20 @@ export class PreRouter {
   handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
+const admins = new WeakMap<NestFastifyApplication, NestFastifyApplication>();
+
+/**
+ * The service's app on its public port, and beside it an admin app on `opts.admin` serving the probes, the
+ * metrics and the docs. `app.close()` closes both: the admin port once the public server has closed (open
+ * requests and streams done), then the shutdown hooks flush and Connections close.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<NestFastifyApplication> {
   collectProcessMetrics();
   const adapter = new FastifyAdapter({
+    ...fastifyOptions(),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-    },
-    return503OnClosing: true,
     trustProxy: opts.trustedProxies?.length ? opts.trustedProxies : false,
-    clientErrorHandler,
-    // A URL the router cannot decode (`/%zz`) is refused in the envelope too, with the request id.
-    frameworkErrors: (err: Error, req: { id: string }, reply: FastifyReply) => {
-      void reply
-        .status(400)
-        .header('content-type', 'application/json')
-        .header('x-request-id', req.id)
-        .send(toEnvelope(apiError('invalid_request', `The request is malformed: ${err.message}`)));
-    },
-    // No Express-style middleware anywhere: skip the engine that would run on every request.
-    skipMiddie: true,
     ...(opts.preRouter
       ? {
           serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
@@ -85,32 +80,96 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
     // Fastify's own JSON parser, wrapped by acceptEmptyJson below, instead of Nest's copy of it.
     bodyParser: false,
   });
-  app.useGlobalFilters(new ApiExceptionFilter(opts.logger));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): handleSignals owns SIGTERM, once, so no second handler races the flush.
+  instrument(app, opts.name, opts.logger, opts.logRequests);
+  acceptEmptyJson(app.getHttpAdapter().getInstance());
 
-  const fastify = app.getHttpAdapter().getInstance();
-  acceptEmptyJson(fastify);
-  const duration = histogram('http_request_duration_seconds', 'HTTP request duration', [
+  const admin = await NestFactory.create<NestFastifyApplication>(
+    AdminModule.forRoot(app.get(Readiness)),
+    new FastifyAdapter(fastifyOptions()),
+    { logger: new NestPinoLogger(opts.logger.child({ context: 'nest-admin' })), abortOnError: false },
+  );
+  instrument(admin, `${opts.name}-admin`, opts.logger, false);
+  let adminClosed: Promise<void> | undefined;
+  const closeAdmin = () => (adminClosed ??= admin.close());
+  // Closing the public server closes the admin one (Nest's app proxy ignores assignments, so app.close cannot
+  // be wrapped): probes answer until the public port has drained.
+  app.getHttpAdapter().getInstance().addHook('onClose', closeAdmin);
+  if (opts.swagger) {
+    const builder = new DocumentBuilder()
+      .setTitle(opts.swagger.title)
+      .setDescription(opts.swagger.description)
+      .setVersion(opts.swagger.version ?? '1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: opts.swagger.bearer });
+    const doc = SwaggerModule.createDocument(app, builder.build());
+    Object.assign(doc.paths, opts.swagger.extraPaths ?? {});
+    SwaggerModule.setup('docs', admin, doc, { jsonDocumentUrl: 'docs-json' });
+  }
+
+  if (opts.natsHandlers)
+    await startNatsHandlers(
+      app,
+      opts.logger,
+      opts.natsHandlers === true ? undefined : opts.natsHandlers.direct,
+    );
+  await admin.listen(opts.admin.port, opts.admin.host);
+  try {
+    await app.listen(opts.port, opts.host);
+  } catch (err) {
+    await closeAdmin();
+    throw err;
+  }
+  admins.set(app, admin);
+  return app;
+}
+
+/** What both ports share: request ids, the error envelope for malformed requests, no middleware engine. */
+function fastifyOptions() {
+  return {
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    clientErrorHandler,
+    // A URL the router cannot decode (`/%zz`) is refused in the envelope too, with the request id.
+    frameworkErrors: (err: Error, req: { id: string }, reply: FastifyReply) => {
+      void reply
+        .status(400)
+        .header('content-type', 'application/json')
+        .header('x-request-id', req.id)
+        .send(toEnvelope(apiError('invalid_request', `The request is malformed: ${err.message}`)));
+    },
+    // No Express-style middleware anywhere: skip the engine that would run on every request.
+    skipMiddie: true,
+  };
+}
+
+const duration = () =>
+  histogram('http_request_duration_seconds', 'HTTP request duration', [
     'service',
     'method',
     'route',
     'status',
   ]);
+
+/** The envelope filter, the request id on every answer, the duration histogram and (optionally) request logs. */
+function instrument(app: NestFastifyApplication, service: string, logger: Logger, logRequests?: boolean) {
+  app.useGlobalFilters(new ApiExceptionFilter(logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  const seconds = duration();
   fastify.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-request-id', req.id);
     done(null, payload);
   });
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions?.url ?? 'unknown';
-    const seconds = reply.elapsedTime / 1000;
-    duration.observe({ service: opts.name, method: req.method, route, status: reply.statusCode }, seconds);
-    if (
-      opts.logRequests &&
-      !route.startsWith('/healthz') &&
-      !route.startsWith('/readyz') &&
-      route !== '/metrics'
-    ) {
-      opts.logger.info(
+    seconds.observe(
+      { service, method: req.method, route, status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+    if (logRequests && route !== '/healthz') {
+      logger.info(
         {
           reqId: req.id,
           method: req.method,
@@ -123,26 +182,6 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
     }
     done();
   });
-
-  if (opts.swagger) {
-    const builder = new DocumentBuilder()
-      .setTitle(opts.swagger.title)
-      .setDescription(opts.swagger.description)
-      .setVersion(opts.swagger.version ?? '1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: opts.swagger.bearer });
-    const doc = SwaggerModule.createDocument(app, builder.build());
-    Object.assign(doc.paths, opts.swagger.extraPaths ?? {});
-    SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
-  }
-
-  if (opts.natsHandlers)
-    await startNatsHandlers(
-      app,
-      opts.logger,
-      opts.natsHandlers === true ? undefined : opts.natsHandlers.direct,
-    );
-  await app.listen(opts.port, opts.host);
-  return app;
 }
 
 /**
@@ -166,27 +205,62 @@ export function listeningUrl(app: NestFastifyApplication): string {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
+/** The admin port's URL on loopback (tests read /metrics, /readyz and /docs there). */
+export function adminUrl(app: NestFastifyApplication): string {
+  const admin = admins.get(app);
+  if (!admin) throw new Error('not an app made by createHttpApp');
+  return listeningUrl(admin);
+}
+
+/** After SHUTDOWN_GRACE_MS the open connections are cut; the process exits at most this much later. */
+const HARD_STOP_AFTER_GRACE_MS = 15_000;
+let stopping = false;
+
 /**
- * Process-level errors are logged and counted (guardProcess). SIGTERM: readiness turns false first, then Nest's shutdown hooks close the server (open requests and
- * streams may finish) and the connections (flushing what they hold). Past `graceMs` the process exits anyway.
+ * The one SIGTERM/SIGINT handler of a process (a second signal is logged and ignored). Process-level errors
+ * are logged and counted (guardProcess). In order: /readyz turns 503 at once; after `delayMs` (load balancers
+ * notice) the public port closes (new connections refused, requests on open ones answered 503); open requests
+ * and streams get `graceMs` to finish, then are cut (what they used is still recorded); shutdown hooks flush
+ * (usage acks, the spool, batches); connections close; exit 0. Exit 1 if a step fails or hangs.
  */
-export function handleSignals(app: NestFastifyApplication, logger: Logger, graceMs = 30_000) {
+export function handleSignals(
+  app: NestFastifyApplication,
+  logger: Logger,
+  { graceMs, delayMs }: { graceMs: number; delayMs: number },
+) {
   guardProcess(logger);
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+  const stop = async (signal: string) => {
+    if (stopping) return logger.warn({ signal }, 'already shutting down');
+    stopping = true;
+    const readiness = app.get(Readiness, { strict: false });
+    readiness.drain();
+    logger.info({ signal, delayMs, graceMs }, 'shutting down: not ready');
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    readiness.refuse();
+    const server = app.getHttpServer() as Server;
+    // A keep-alive connection whose last request ends while closing would otherwise hold close() open until its
+    // client leaves: close each as soon as it is idle.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => {
+      logger.warn('shutdown grace period over: cutting open connections');
+      server.closeAllConnections();
+    }, graceMs);
     setTimeout(() => {
-      logger.warn('shutdown grace period over: exiting');
+      logger.error('shutdown did not finish: exiting');
+      process.exit(1);
+    }, graceMs + HARD_STOP_AFTER_GRACE_MS).unref();
+    try {
+      await app.close();
+      logger.info('stopped');
       process.exit(0);
-    }, graceMs).unref();
-    app.get(Readiness, { strict: false }).drain();
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    } finally {
+      clearInterval(idle);
+      clearTimeout(cut);
+    }
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }

@@ -19,13 +19,21 @@ const file = z
 
 /** Spread into a service's environment schema. */
 export const natsEnv = {
+  /** nats:// (or tls://) URLs of the NATS servers, comma-separated. */
   NATS_URL: env.natsUrl,
+  /** This service's NATS identity (deploy/nats/auth.conf); one of user+password, an NKey seed or a creds file. */
   NATS_USER: z.string().min(1).optional(),
+  /** The password of NATS_USER. */
   NATS_PASSWORD: z.string().min(1).optional(),
+  /** Instead of a password: a file holding this identity's NKey seed. */
   NATS_NKEY_SEED_FILE: file,
+  /** Instead of a password: a .creds file (JWT and seed) of this identity. */
   NATS_CREDS_FILE: file,
+  /** TLS to NATS: the CA certificate that signed the servers' certificates. */
   NATS_TLS_CA_FILE: file,
+  /** TLS to NATS: this client's certificate, for servers that verify clients. */
   NATS_TLS_CERT_FILE: file,
+  /** TLS to NATS: the key of NATS_TLS_CERT_FILE. */
   NATS_TLS_KEY_FILE: file,
   /** Where this identity's replies arrive; the server lets it subscribe to `<prefix>.>` only. */
   NATS_INBOX_PREFIX: z

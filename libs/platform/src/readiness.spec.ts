@@ -19,5 +19,9 @@ describe('Readiness', () => {
     r.add('ok', () => true);
     r.drain();
     expect(await r.report()).toEqual({ ready: false, checks: { ok: 'up', shutdown: 'draining' } });
+    // Still serving until the port closes (SHUTDOWN_DELAY_MS): load balancers need time to notice.
+    expect(r.isRefusing).toBe(false);
+    r.refuse();
+    expect(r.isRefusing).toBe(true);
   });
 });

@@ -7,19 +7,26 @@ export type ReadinessCheck = () => Promise<unknown> | unknown;
 export class Readiness {
   private readonly checks = new Map<string, ReadinessCheck>();
   private draining = false;
+  private refusing = false;
 
   add(name: string, check: ReadinessCheck) {
     this.checks.set(name, check);
   }
 
-  /** Called on SIGTERM: load balancers stop sending new work while open work finishes. */
+  /** SIGTERM: /readyz answers 503 so load balancers stop sending new work; requests are still served. */
   drain() {
     this.draining = true;
   }
 
+  /** Then (after SHUTDOWN_DELAY_MS) the port closes: a request still arriving on an open connection gets 503. */
+  refuse() {
+    this.draining = true;
+    this.refusing = true;
+  }
+
   /** Routes served outside the framework answer 503 while this is true, as Fastify does for its own. */
-  get isDraining() {
-    return this.draining;
+  get isRefusing() {
+    return this.refusing;
   }
 
   async report(): Promise<{ ready: boolean; checks: Record<string, string> }> {

@@ -14,6 +14,7 @@ export type RedisConnectionConfig = { url: string } | { clusterNodes: string[] }
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
 export const redisEnv = {
+  /** redis:// or rediss:// URL of one Redis server (or set REDIS_CLUSTER_NODES for a cluster). */
   REDIS_URL: z.preprocess(unsetIfEmpty, env.redisUrl.optional()),
   /** Comma-separated redis:// or rediss:// URLs of some cluster nodes (credentials and TLS from the first). */
   REDIS_CLUSTER_NODES: z.preprocess(

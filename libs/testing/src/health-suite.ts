@@ -1,6 +1,7 @@
 // The probes every service answers, checked the same way for each (Jest globals: call inside a test file).
 interface Started {
   url: string;
+  adminUrl: string;
   app: { close(): Promise<unknown> };
 }
 
@@ -12,12 +13,25 @@ export function describeHealth(name: string, start: () => Promise<Started>) {
     });
     afterAll(() => started.app.close());
 
-    it('answers /healthz, /readyz and /metrics', async () => {
-      expect((await fetch(`${started.url}/healthz`)).status).toBe(200);
-      expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
-      expect(await (await fetch(`${started.url}/metrics`)).text()).toContain(
+    it('answers /healthz, /readyz, /metrics and the docs on its admin port', async () => {
+      expect(started.adminUrl).not.toBe(started.url);
+      expect(await (await fetch(`${started.adminUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect((await fetch(`${started.adminUrl}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`${started.adminUrl}/metrics`)).text()).toContain(
         'process_cpu_user_seconds_total',
       );
+      expect((await fetch(`${started.adminUrl}/docs-json`)).status).toBe(200);
+    });
+
+    it('serves only a plain /healthz of those on its public port', async () => {
+      const health = await fetch(`${started.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      for (const path of ['/readyz', '/metrics', '/docs', '/docs-json', '/docs/']) {
+        const res = await fetch(`${started.url}${path}`, { headers: { authorization: 'Bearer x' } });
+        expect({ path, status: res.status }).toEqual({ path, status: 404 });
+        expect(await res.text()).not.toMatch(/process_cpu|swagger|"checks"/i);
+      }
     });
 
     it('answers an unknown route with 404 in the OpenAI envelope', async () => {

@@ -1,6 +1,7 @@
 // Runs a built service as a real child process on a free port, for tests of the services that call it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serviceNatsEnv } from './nats-identities.js';
 
@@ -19,22 +20,28 @@ export function freePort(): Promise<number> {
 
 export interface RunningService {
   url: string;
+  /** The admin port's URL: /readyz, /metrics, /docs. */
+  adminUrl: string;
   port: number;
   child: ChildProcess;
   output: () => string;
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Starts `apps/<name>/dist/main.js` with the stack's environment plus `env`, and waits for /healthz. */
+/**
+ * Starts `apps/<name>/dist/main.js` with the stack's environment plus `env`, and waits for /healthz. `root`: the
+ * folder holding apps/ (default this repository; the image test starts services from an assembled one).
+ */
 export async function startService(
   name: string,
   env: Record<string, string> = {},
   timeoutMs = 20000,
+  { root = ROOT }: { root?: string } = {},
 ): Promise<RunningService> {
-  const port = await freePort();
+  const [port, adminPort] = await Promise.all([freePort(), freePort()]);
   let out = '';
-  const child = spawn(process.execPath, [`${ROOT}apps/${name}/dist/main.js`], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [join(root, 'apps', name, 'dist/main.js')], {
+    cwd: root,
     env: {
       ...process.env,
       ...serviceNatsEnv(name),
@@ -42,6 +49,7 @@ export async function startService(
       LOG_LEVEL: 'warn',
       ...env,
       PORT: String(port),
+      ADMIN_PORT: String(adminPort),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -64,6 +72,7 @@ export async function startService(
   }
   return {
     url,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     port,
     child,
     output: () => out,

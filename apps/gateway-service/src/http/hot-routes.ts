@@ -16,6 +16,7 @@ import {
 } from '@gw/contracts';
 import { type Principal, quotaExhausted } from '@gw/access';
 import { counter, histogram, type Logger, PreRouter, Readiness } from '@gw/platform';
+import { InFlightRequests } from './in-flight.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { InferenceHandler } from '../proxy/inference.handler.js';
@@ -64,6 +65,7 @@ export class HotRoutes implements OnModuleInit {
     private readonly inference: InferenceHandler,
     private readonly models: ModelsHandler,
     private readonly readiness: Readiness,
+    private readonly inFlight: InFlightRequests,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -95,7 +97,7 @@ export class HotRoutes implements OnModuleInit {
       );
       if (endpoint) requests.inc({ endpoint, status });
     });
-    const work = this.readiness.isDraining
+    const work = this.readiness.isRefusing
       ? Promise.resolve(
           this.fail(res, ctx, apiError('service_unavailable', 'The gateway is shutting down.'), {
             'retry-after': '1',
@@ -105,7 +107,7 @@ export class HotRoutes implements OnModuleInit {
       : endpoint
         ? this.post(endpoint, req, res, ctx)
         : this.listModels(res, ctx);
-    work.catch((err: unknown) => this.boundary(err, res, ctx));
+    this.inFlight.track(work.catch((err: unknown) => this.boundary(err, res, ctx)));
     return true;
   }
 

@@ -3,7 +3,7 @@
 // (its ack deadline extended) and is retried with backoff, however long the outage: outages never lead to
 // dead-lettering. Only a message that can never succeed (invalid, or a write that keeps failing for another
 // reason) goes to the USAGE_DEADLETTER stream, with the reason. Consumer lag is a metric.
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   AckPolicy,
   type Consumer,
@@ -15,7 +15,7 @@ import {
 } from '@nats-io/jetstream';
 import { headers, nanos } from '@nats-io/nats-core';
 import { parseInput, SUBJECTS, USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@gw/contracts';
-import { counter, ensureUsageStreams, gauge, type Logger, NatsClient } from '@gw/platform';
+import { Connections, counter, ensureUsageStreams, gauge, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, LOGGER, type ServiceConfig } from '../config.js';
 import { isTransientDbError } from './transient.js';
 import { type PricedEvent, UsagePricer } from './usage-pricer.js';
@@ -32,7 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Held = { msg: JsMsg; event: PricedEvent };
 
 @Injectable()
-export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class UsageConsumer implements OnApplicationBootstrap {
   private running = false;
   private loop?: Promise<void>;
   private lagTimer?: NodeJS.Timeout;
@@ -45,7 +45,11 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
     private readonly pricer: UsagePricer,
     @Inject(CONFIG) private readonly config: ServiceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    connections: Connections,
+  ) {
+    // The batch in hand is written and acked before NATS and Postgres close.
+    connections.beforeClose('usage-consumer', () => this.stop());
+  }
 
   async onApplicationBootstrap() {
     const nc = this.nats.connection;
@@ -192,7 +196,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
     this.logger.error({ seq: msg.seq, reason }, 'usage event dead-lettered');
   }
 
-  async onApplicationShutdown() {
+  private async stop() {
     this.running = false;
     clearInterval(this.lagTimer);
     await this.messages?.close();
