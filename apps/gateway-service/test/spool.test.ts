@@ -88,6 +88,12 @@ it('spools usage while NATS is down and delivers every event, once, after it res
   for (let i = 0; i < 5; i++) await call(); // served from the cache, events spooled
   const spooled = readdirSync(gw.spoolDir).reduce((n, f) => n + statSync(join(gw.spoolDir, f)).size, 0);
   expect(spooled).toBeGreaterThan(0);
+  const spoolGauge = async () =>
+    Number(
+      /^gateway_usage_spool_bytes (\d+)/m.exec(await (await fetch(`${gw.adminUrl}/metrics`)).text())?.[1] ??
+        -1,
+    );
+  expect(await spoolGauge()).toBe(spooled);
 
   await startNats();
   const events = await waitForUsage(since, ids, 15_000, natsUrl);
@@ -98,4 +104,5 @@ it('spools usage while NATS is down and delivers every event, once, after it res
     (bytes) => bytes === 0,
     5000,
   );
+  expect(await spoolGauge()).toBe(0);
 }, 60_000);

@@ -1,21 +1,47 @@
 // A bounded on-disk spool of usage events that could not be published: JSON lines, appended in order,
 // replayed later with the same message ids (JetStream deduplicates what did arrive after all).
-import { appendFile, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+//
+// Replicas may share one directory (a volume): each writes only files named for itself (host name and
+// process id: pod names in Kubernetes, where every process id is 1), and keeps `alive.<owner>` fresh while it
+// runs. Files of an owner that is gone (no fresh heartbeat) are claimed by renaming them into the claimer's
+// name (a rename is atomic, so exactly one replica wins each file) and replayed by it.
+import {
+  appendFile,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '@gw/contracts';
+
+/** An owner whose heartbeat is older than this is gone: its files may be claimed. */
+export const SPOOL_STALE_MS = 30_000;
+
+/** This process's name in the spool: host (pod) name and process id, in file-name-safe characters. */
+export const spoolOwner = () => `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
 
 export class UsageSpool {
   private bytes = -1;
   private writing: Promise<unknown> = Promise.resolve();
   private readonly current: string;
+  private readonly alive: string;
+  private claims = 0;
 
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
-    /** One spool file per process, so replicas sharing a volume never interleave. */
-    private readonly owner = `${process.pid}`,
+    private readonly owner = spoolOwner(),
+    private readonly staleMs = SPOOL_STALE_MS,
   ) {
-    this.current = join(dir, `spool-${owner}.jsonl`);
+    if (!/^[A-Za-z0-9_-]+$/.test(owner)) throw new Error(`spool owner must be [A-Za-z0-9_-]: ${owner}`);
+    this.current = join(dir, `spool.${owner}.jsonl`);
+    this.alive = join(dir, `alive.${owner}`);
   }
 
   private async size(): Promise<number> {
@@ -40,6 +66,7 @@ export class UsageSpool {
     const line = JSON.stringify(event) + '\n';
     const done = this.writing.then(async () => {
       if ((await this.size()) + line.length > this.maxBytes) return false;
+      await this.heartbeat();
       await appendFile(this.current, line);
       this.bytes += line.length;
       return true;
@@ -48,20 +75,37 @@ export class UsageSpool {
     return done;
   }
 
+  /** Marks this owner alive (every couple of seconds while it runs), so no other replica claims its files. */
+  async heartbeat(): Promise<void> {
+    const now = new Date();
+    try {
+      await utimes(this.alive, now, now);
+    } catch {
+      await mkdir(this.dir, { recursive: true });
+      await writeFile(this.alive, '');
+    }
+  }
+
+  /** A clean stop: whatever is still spooled here may be claimed by another replica at once. */
+  async release(): Promise<void> {
+    await this.writing;
+    await unlink(this.alive).catch(() => undefined);
+  }
+
   /**
-   * Replays every spooled event through `send` (in order, file by file). A file is deleted only when all
-   * of it was sent; a failure stops the replay and leaves the rest for the next attempt.
+   * Replays every spooled event through `send`: this owner's own (in order, file by file), and the files of
+   * owners that are gone. A file is deleted only when all of it was sent; a failure stops the replay and
+   * leaves the rest (still this owner's) for the next attempt.
    */
   async drain(send: (e: UsageEvent) => Promise<void>): Promise<number> {
     await this.writing;
     await mkdir(this.dir, { recursive: true });
+    await this.heartbeat();
     // Take the current file out of the writers' way first; new failures start a new one.
-    try {
-      await rename(this.current, join(this.dir, `draining-${this.owner}-${Date.now()}.jsonl`));
-    } catch {
-      /* nothing spooled since the last drain */
-    }
-    const files = (await readdir(this.dir)).filter((f) => f.startsWith('draining-')).sort();
+    await this.take(this.current);
+    await this.claimAbandoned();
+    const mine = `draining.${this.owner}.`;
+    const files = (await readdir(this.dir)).filter((f) => f.startsWith(mine)).sort();
     let sent = 0;
     for (const f of files) {
       const path = join(this.dir, f);
@@ -82,11 +126,53 @@ export class UsageSpool {
     return sent;
   }
 
+  /** Renames `path` into this owner's queue of files to replay; false when it is gone (nothing, or claimed). */
+  private async take(path: string): Promise<boolean> {
+    const seq = String(this.claims++).padStart(6, '0');
+    const to = join(
+      this.dir,
+      `draining.${this.owner}.${Date.now().toString().padStart(15, '0')}-${seq}.jsonl`,
+    );
+    try {
+      await rename(path, to);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Spool files of owners without a fresh heartbeat (files of an older version: by their own age). */
+  private async claimAbandoned(): Promise<void> {
+    const now = Date.now();
+    const fresh = async (path: string) => {
+      try {
+        return now - (await stat(path)).mtimeMs < this.staleMs;
+      } catch {
+        return false;
+      }
+    };
+    const names = await readdir(this.dir);
+    for (const f of names) {
+      if (!f.endsWith('.jsonl')) continue;
+      const [kind, owner] = f.split('.');
+      if (owner === this.owner && (kind === 'spool' || kind === 'draining')) continue;
+      const known = (kind === 'spool' || kind === 'draining') && owner && /^[A-Za-z0-9_-]+$/.test(owner);
+      const alive = known ? await fresh(join(this.dir, `alive.${owner}`)) : await fresh(join(this.dir, f));
+      if (!alive) await this.take(join(this.dir, f));
+    }
+  }
+
+  /** Bytes in the spool directory as last counted (every replica's files; -1 before the first look). */
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
   async pending(): Promise<boolean> {
     await this.writing;
     try {
       const files = await readdir(this.dir);
-      for (const f of files) if ((await stat(join(this.dir, f))).size > 0) return true;
+      for (const f of files)
+        if (f.endsWith('.jsonl') && (await stat(join(this.dir, f))).size > 0) return true;
     } catch {
       /* no spool directory yet */
     }

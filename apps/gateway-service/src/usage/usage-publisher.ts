@@ -2,15 +2,17 @@
 // critical path. Events are gathered for a couple of milliseconds and sent together, pipelined: each message
 // asks for its own ack and all acks are awaited at once, so one lost ack spools that event only (replays are
 // deduplicated by message id).
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { USAGE_SUBJECT, type UsageEvent } from '@gw/contracts';
-import { counter, gauge, type Logger, NatsClient } from '@gw/platform';
+import { Connections, counter, gauge, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
+import { InFlightRequests } from '../http/in-flight.js';
 import { UsageSpool } from './spool.js';
 
 const published = counter('gateway_usage_events_total', 'Usage events by outcome', ['outcome']);
 const inFlightGauge = gauge('gateway_usage_events_in_flight', 'Usage events awaiting a JetStream ack');
+const spoolBytes = gauge('gateway_usage_spool_bytes', 'Bytes of usage events waiting in the spool directory');
 
 const ACK_TIMEOUT_MS = 5_000;
 const BURST_MS = 2;
@@ -18,7 +20,7 @@ const BURST_MAX = 512;
 const DRAIN_EVERY_MS = 2_000;
 
 @Injectable()
-export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class UsagePublisher implements OnApplicationBootstrap {
   private js!: JetStreamClient;
   private readonly spool: UsageSpool;
   private readonly inFlight = new Set<Promise<void>>();
@@ -31,16 +33,33 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
     private readonly nats: NatsClient,
     @Inject(CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    connections: Connections,
+    inFlight: InFlightRequests,
   ) {
     this.spool = new UsageSpool(config.spoolDir, config.spoolMaxBytes);
+    // Shutdown: after the last request recorded its usage, and before NATS closes.
+    connections.beforeClose('usage', async () => {
+      await inFlight.settled();
+      clearInterval(this.timer);
+      await this.flush();
+      // What could not be sent stays on disk, free for another replica sharing the volume (or this pod's next
+      // start) to replay.
+      await this.spool.release();
+    });
   }
 
   async onApplicationBootstrap() {
     // The stream is metering's (a gateway may only publish to it): until it exists, events spool.
     this.js = jetstream(this.nats.connection, { timeout: ACK_TIMEOUT_MS });
     this.nats.onReconnect(() => void this.drainSpool());
-    // Also on a timer: a spool left by a previous process, or a publish that timed out while connected.
-    this.timer = setInterval(() => void this.drainSpool(), DRAIN_EVERY_MS).unref();
+    // Also on a timer: a spool left by a previous process (or a replica that is gone), or a publish that timed
+    // out while connected. The heartbeat keeps other replicas sharing the directory off this one's files.
+    this.timer = setInterval(() => {
+      this.spool
+        .heartbeat()
+        .catch((err: unknown) => this.logger.warn({ err }, 'usage spool heartbeat failed'));
+      void this.drainSpool();
+    }, DRAIN_EVERY_MS).unref();
     void this.drainSpool();
   }
 
@@ -93,6 +112,7 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
         return false;
       });
       published.inc({ outcome: kept ? 'spooled' : 'dropped' });
+      spoolBytes.set(Math.max(0, this.spool.sizeBytes));
       if (!kept) this.logger.error({ requestId: event.requestId }, 'usage spool full: event dropped');
     }
   }
@@ -106,6 +126,7 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
         const sent = await this.spool.drain((e) => this.send(e));
         published.inc({ outcome: 'replayed' }, sent);
         if (sent) this.logger.info({ sent }, 'usage spool replayed');
+        spoolBytes.set(Math.max(0, this.spool.sizeBytes));
       } catch (err) {
         this.logger.warn({ err }, 'usage spool replay stopped; will retry');
       } finally {
@@ -120,10 +141,5 @@ export class UsagePublisher implements OnApplicationBootstrap, OnApplicationShut
     this.sendBurst();
     await Promise.allSettled([...this.inFlight]);
     await this.drainSpool();
-  }
-
-  async onApplicationShutdown() {
-    clearInterval(this.timer);
-    await this.flush();
   }
 }
