@@ -225,9 +225,9 @@ describe('operability', () => {
   });
 
   it('reports readiness of Postgres and NATS, and Prometheus metrics', async () => {
-    const ready = await (await fetch(`${ks.url}/readyz`)).json();
+    const ready = await (await fetch(`${ks.adminUrl}/readyz`)).json();
     expect(ready).toEqual({ ready: true, checks: { postgres: 'up', nats: 'up' } });
-    const metrics = await (await fetch(`${ks.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ks.adminUrl}/metrics`)).text();
     expect(metrics).toContain('http_request_duration_seconds');
     expect(metrics).toContain('key_events_published_total');
   });
@@ -239,5 +239,21 @@ describe('operability', () => {
     ).toThrow(
       /DATABASE_URL: must be a postgres: or postgresql:\/\/ URL[\s\S]*ADMIN_TOKEN: must be at least 16 characters/,
     );
+  });
+
+  it('accepts ADMIN_TOKEN_PREVIOUS beside ADMIN_TOKEN during a rotation, and the old token no more after it', async () => {
+    const old = ks.admin;
+    const fresh = `rotated-${randomUUID()}`;
+    const rotating = await startKeyService({ overrides: { adminToken: fresh, adminTokenPrevious: old } });
+    const rotated = await startKeyService({ overrides: { adminToken: fresh } });
+    try {
+      expect((await rotating.call('GET', '/v1/tiers', fresh)).status).toBe(200);
+      expect((await rotating.call('GET', '/v1/tiers', old)).status).toBe(200);
+      expect((await rotating.call('GET', '/v1/tiers', `${old}x`)).status).toBe(401);
+      expect((await rotated.call('GET', '/v1/tiers', fresh)).status).toBe(200);
+      expect((await rotated.call('GET', '/v1/tiers', old)).status).toBe(401);
+    } finally {
+      await Promise.all([rotating.close(), rotated.close()]);
+    }
   });
 });

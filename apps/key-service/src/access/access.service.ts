@@ -1,5 +1,5 @@
 // Who is calling, and which owners they may act for. The same rules for REST (bearer) and NATS (actor).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type Actor,
@@ -27,6 +27,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 @Injectable()
 export class AccessService {
   private readonly adminDigest: Buffer;
+  /** The token being rotated away (ADMIN_TOKEN_PREVIOUS), or a digest nothing matches. */
+  private readonly previousDigest: Buffer;
 
   constructor(
     @Inject(CONFIG) config: KeyServiceConfig,
@@ -36,6 +38,9 @@ export class AccessService {
     private readonly owners: OwnersRepository,
   ) {
     this.adminDigest = digest(config.adminToken);
+    this.previousDigest = config.adminTokenPrevious
+      ? digest(config.adminTokenPrevious)
+      : digest(randomBytes(32).toString('hex'));
   }
 
   /**
@@ -46,8 +51,11 @@ export class AccessService {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) return fail('missing_api_key');
     const token = match[1];
-    // Equal-length digests: constant time whatever the presented length.
-    if (timingSafeEqual(digest(token), this.adminDigest)) return ok({ kind: 'operator', origin });
+    // Equal-length digests: constant time whatever the presented length; both compared every time.
+    const presented = digest(token);
+    const current = timingSafeEqual(presented, this.adminDigest);
+    const previous = timingSafeEqual(presented, this.previousDigest);
+    if (current || previous) return ok({ kind: 'operator', origin });
     if (!this.format.parse(token).ok) return fail('invalid_api_key');
     const found = await this.keys.findByHash(hashKey(token));
     if (!found) return fail('invalid_api_key');
