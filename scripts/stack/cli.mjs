@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDeployTools } from './tools.mjs';
 import { ENV_FILE, HOST, NATS_IDENTITIES, PORTS, ROOT, SECRETS_FILE, STACK } from './paths.mjs';
 import { readPid, run } from './proc.mjs';
 import { ensureBinaries, SERVER_NAMES, startServers, stopServer } from './servers.mjs';
@@ -90,6 +91,10 @@ function baseEnv(secrets) {
     AUTH_SERVICE_URL: url(PORTS.authService),
     METERING_SERVICE_URL: url(PORTS.meteringService),
     DEMO_UPSTREAM_URL: url(PORTS.demoUpstream),
+    GATEWAY_ADMIN_URL: url(PORTS.gatewayAdmin),
+    KEY_SERVICE_ADMIN_URL: url(PORTS.keyServiceAdmin),
+    AUTH_SERVICE_ADMIN_URL: url(PORTS.authServiceAdmin),
+    METERING_SERVICE_ADMIN_URL: url(PORTS.meteringServiceAdmin),
     DATABASE_URL: `postgres://gateway:${secrets.pgPassword}@${HOST}:${PORTS.postgres}/gateway`,
     REDIS_URL: `redis://${HOST}:${PORTS.redis}`,
     NATS_URL: `nats://${HOST}:${PORTS.nats}`,
@@ -109,6 +114,8 @@ async function bootstrap() {
   mkdirSync(STACK, { recursive: true });
   ensureDependencies();
   const bins = ensureBinaries();
+  // docker-compose and a kustomize v5 renderer for the deployment checks (deploy/ workspace).
+  ensureDeployTools();
   const secrets = loadSecrets();
   await startServers(bins, secrets, (name) => startedByThisRun.push(name));
   const env = { ...STACK_DEFAULTS, ...readEnvFile(), ...baseEnv(secrets) };
@@ -149,10 +156,11 @@ function printStarted(env, seconds) {
     '',
     `The AI gateway stack is up (${seconds.toFixed(1)} s). Logs: .stack/logs/, settings: .stack/env`,
     '',
-    `  gateway-service   ${env.GATEWAY_URL}`,
-    `  key-service       ${env.KEY_SERVICE_URL}   (Swagger: ${env.KEY_SERVICE_URL}/docs)`,
-    `  auth-service      ${env.AUTH_SERVICE_URL}`,
-    `  metering-service  ${env.METERING_SERVICE_URL}`,
+    '  service           public                  admin (/healthz /readyz /metrics /docs)',
+    `  gateway-service   ${env.GATEWAY_URL}   ${env.GATEWAY_ADMIN_URL}`,
+    `  key-service       ${env.KEY_SERVICE_URL}   ${env.KEY_SERVICE_ADMIN_URL}   (Swagger: ${env.KEY_SERVICE_ADMIN_URL}/docs)`,
+    `  auth-service      ${env.AUTH_SERVICE_URL}   ${env.AUTH_SERVICE_ADMIN_URL}`,
+    `  metering-service  ${env.METERING_SERVICE_URL}   ${env.METERING_SERVICE_ADMIN_URL}`,
     `  Postgres ${HOST}:${PORTS.postgres}  Redis ${HOST}:${PORTS.redis}  NATS ${HOST}:${PORTS.nats}`,
     '',
     `Demo account ${env.DEMO_ACCOUNT_ID}, demo key (keep it secret): ${env.DEMO_KEY}`,
@@ -176,16 +184,15 @@ function printStarted(env, seconds) {
 /** One closing line over every workspace's Jest results (each writes .jest-results.json). */
 function printTestTotals() {
   const totals = { passed: 0, failed: 0, skipped: 0 };
-  for (const dir of ['apps', 'libs']) {
-    for (const name of readdirSync(join(ROOT, dir))) {
-      const file = join(ROOT, dir, name, '.jest-results.json');
-      if (!existsSync(file)) continue;
-      const r = JSON.parse(readFileSync(file, 'utf8'));
-      totals.passed += r.numPassedTests;
-      totals.failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
-      totals.skipped += r.numPendingTests + r.numTodoTests;
-      rmSync(file);
-    }
+  const folders = ['apps', 'libs'].flatMap((dir) => readdirSync(join(ROOT, dir)).map((n) => join(dir, n)));
+  for (const folder of [...folders, 'deploy']) {
+    const file = join(ROOT, folder, '.jest-results.json');
+    if (!existsSync(file)) continue;
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    totals.passed += r.numPassedTests;
+    totals.failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    totals.skipped += r.numPendingTests + r.numTodoTests;
+    rmSync(file);
   }
   console.log(`\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 }
