@@ -21,7 +21,7 @@ ARG APP
 LABEL org.opencontainers.image.title="ai-gateway ${APP}" \
       org.opencontainers.image.source="https://github.com/example/ai-gateway"
 # Containers listen on all interfaces: the public port 8080 and the admin port 9090 (probes, metrics, docs).
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 ADMIN_PORT=9090 \
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 ADMIN_HOST=0.0.0.0 ADMIN_PORT=9090 \
     USAGE_SPOOL_DIR=/var/lib/gateway/spool
 WORKDIR /app
 COPY --from=build /out/ ./

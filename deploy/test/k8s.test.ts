@@ -129,6 +129,10 @@ describe.each(TARGETS)('k8s/%s', (target) => {
     });
     expect(setting(objects, c, 'ADMIN_PORT')).toBe('9090');
     expect(setting(objects, c, 'PORT')).toBe('8080');
+    // Behind the Ingress: the client's address comes from X-Forwarded-For, or every client shares the
+    // controller's (one attacker's forged keys would then trip the failed-auth limit for all of them).
+    if (name === 'gateway-service' || name === 'key-service')
+      expect(setting(objects, c, 'TRUSTED_PROXIES')).toMatch(/\d+\.\d+\.\d+\.\d+\/\d+/);
     // In-flight work gets SHUTDOWN_GRACE_MS after the SHUTDOWN_DELAY_MS of still accepting: the kubelet must
     // wait longer than both before it kills.
     const delay = Number(setting(objects, c, 'SHUTDOWN_DELAY_MS'));

@@ -74,6 +74,8 @@ function writeEnvFile(env) {
  * plain http, with retries seconds apart (production defaults: https, public addresses, retries over a day).
  */
 const STACK_DEFAULTS = {
+  // The gateway's usage spool, inside the stack's state (never the clone's working tree).
+  USAGE_SPOOL_DIR: join(STACK, 'spool'),
   WEBHOOK_ALLOW_HTTP: 'true',
   WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
   WEBHOOK_RETRY_SCHEDULE_MS: '300,600,1200,2400,4800',
@@ -114,8 +116,6 @@ async function bootstrap() {
   mkdirSync(STACK, { recursive: true });
   ensureDependencies();
   const bins = ensureBinaries();
-  // docker-compose and a kustomize v5 renderer for the deployment checks (deploy/ workspace).
-  ensureDeployTools();
   const secrets = loadSecrets();
   await startServers(bins, secrets, (name) => startedByThisRun.push(name));
   const env = { ...STACK_DEFAULTS, ...readEnvFile(), ...baseEnv(secrets) };
@@ -241,6 +241,8 @@ async function main(cmd) {
   }
   if (cmd === 'test') {
     const env = { ...process.env, ...(await bootstrap()), TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+    // docker-compose and a kustomize v5 renderer for the deployment checks (deploy/ workspace): tests only.
+    ensureDeployTools();
     // Formatting, types and lint are part of "all tests": CI proves them on every change.
     const format = spawnSync('npx', ['prettier', '--check', '--log-level=warn', '.'], {
       cwd: ROOT,

@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseIpRange } from '@gw/contracts';
 import {
   env,
@@ -72,15 +70,17 @@ export const CONFIG_SCHEMA = z
         'addresses or CIDRs, comma-separated',
       ),
     /**
-     * Where usage events wait on disk while NATS is unreachable (a volume in a container; replicas may share
-     * one: files are named per host and process).
+     * Where usage events wait on disk while NATS is unreachable (relative: to the working directory; a volume in
+     * a container, and replicas may share one: files are named per host and process). Keep it private to the
+     * service's user: only its own regular files there are ever replayed.
      */
-    USAGE_SPOOL_DIR: z.string().min(1).default(join(tmpdir(), 'gw-usage-spool')),
-    /** The spool directory's bound; past it new events are dropped (counted and logged). */
+    USAGE_SPOOL_DIR: z.string().min(1).default('.usage-spool'),
+    /** This replica's bound on its spool files; past it new events are dropped (counted and logged). */
     USAGE_SPOOL_MAX_BYTES: z.coerce
       .number()
       .int()
       .min(1024)
+      .max(64 * 1024 ** 3)
       .default(256 * 1024 * 1024),
     /** Keys' last_used_at reach key-service in batches this often. */
     LAST_USED_FLUSH_MS: env.durationMs(5_000),

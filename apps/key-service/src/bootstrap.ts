@@ -45,5 +45,9 @@ export async function bootstrap({
       bearer: 'The operator token or a gw-sk-… key',
     },
   });
+  if (config.adminTokenPrevious)
+    logger.warn(
+      'ADMIN_TOKEN_PREVIOUS is set: the previous operator token is still accepted; unset it once rotated',
+    );
   return { app, config, logger, url: listeningUrl(app), adminUrl: adminUrl(app) };
 }

@@ -36,7 +36,7 @@ export const CONFIG_SCHEMA = z
      * During a rotation of ADMIN_TOKEN: the token being replaced, still accepted until it is removed (roll the
      * new token out with the old one here, move every operator client to it, then unset this).
      */
-    ADMIN_TOKEN_PREVIOUS: env.secret(16).optional(),
+    ADMIN_TOKEN_PREVIOUS: z.preprocess((v) => (v === '' ? undefined : v), env.secret(16).optional()),
     ...keyPrefixEnv,
     /** Postgres connections this replica keeps open. */
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),

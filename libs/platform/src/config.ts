@@ -68,7 +68,10 @@ export const serviceEnv = (defaultPort: number, defaults: { shutdownGraceMs?: nu
   HOST: env.host,
   /** /healthz, /readyz, /metrics and the API docs. Default: PORT + 1000 (0 when PORT is 0: any free port). */
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  /** The admin port's listening address (Kubernetes probes and Prometheus reach it). Default: HOST. */
+  /**
+   * The admin port's listening address: 127.0.0.1 keeps metrics and docs on this machine; containers set
+   * 0.0.0.0 (Kubernetes probes and Prometheus reach it). Default: 127.0.0.1.
+   */
   ADMIN_HOST: z.string().min(1).optional(),
   /** JSON logs to stdout at this level and above. */
   LOG_LEVEL: env.logLevel,
@@ -93,7 +96,7 @@ export const serviceConfig = (e: {
   port: e.PORT,
   host: e.HOST,
   adminPort: e.ADMIN_PORT ?? (e.PORT === 0 ? 0 : e.PORT + 1000),
-  adminHost: e.ADMIN_HOST ?? e.HOST,
+  adminHost: e.ADMIN_HOST ?? '127.0.0.1',
   logLevel: e.LOG_LEVEL,
   shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   shutdownDelayMs: e.SHUTDOWN_DELAY_MS,

@@ -60,6 +60,10 @@ const admins = new WeakMap<NestFastifyApplication, NestFastifyApplication>();
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<NestFastifyApplication> {
+  if (opts.admin.port > 65535 || (opts.admin.port !== 0 && opts.admin.port === opts.port))
+    throw new Error(
+      `${opts.name}: ADMIN_PORT ${opts.admin.port} must be a free port other than PORT; set it`,
+    );
   collectProcessMetrics();
   const adapter = new FastifyAdapter({
     ...fastifyOptions(),
@@ -84,9 +88,10 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
   instrument(app, opts.name, opts.logger, opts.logRequests);
   acceptEmptyJson(app.getHttpAdapter().getInstance());
 
+  // Probes and scrapes are small and quick: a client trickling a request cannot hold a shutdown open.
   const admin = await NestFactory.create<NestFastifyApplication>(
     AdminModule.forRoot(app.get(Readiness)),
-    new FastifyAdapter(fastifyOptions()),
+    new FastifyAdapter({ ...fastifyOptions(), bodyLimit: 1024, requestTimeout: 10_000 }),
     { logger: new NestPinoLogger(opts.logger.child({ context: 'nest-admin' })), abortOnError: false },
   );
   instrument(admin, `${opts.name}-admin`, opts.logger, false);
@@ -212,8 +217,8 @@ export function adminUrl(app: NestFastifyApplication): string {
   return listeningUrl(admin);
 }
 
-/** After SHUTDOWN_GRACE_MS the open connections are cut; the process exits at most this much later. */
-const HARD_STOP_AFTER_GRACE_MS = 15_000;
+/** After SHUTDOWN_GRACE_MS the open connections are cut; the process exits at most this much later (default). */
+const FLUSH_AFTER_GRACE_MS = 15_000;
 let stopping = false;
 
 /**
@@ -221,12 +226,22 @@ let stopping = false;
  * are logged and counted (guardProcess). In order: /readyz turns 503 at once; after `delayMs` (load balancers
  * notice) the public port closes (new connections refused, requests on open ones answered 503); open requests
  * and streams get `graceMs` to finish, then are cut (what they used is still recorded); shutdown hooks flush
- * (usage acks, the spool, batches); connections close; exit 0. Exit 1 if a step fails or hangs.
+ * (usage acks, the spool, batches); connections close; exit 0. Exit 1 if a step fails, or `flushMs` after the
+ * grace if something hangs.
  */
 export function handleSignals(
   app: NestFastifyApplication,
   logger: Logger,
-  { graceMs, delayMs }: { graceMs: number; delayMs: number },
+  {
+    graceMs,
+    delayMs,
+    flushMs = FLUSH_AFTER_GRACE_MS,
+  }: {
+    graceMs: number;
+    delayMs: number;
+    /** How long the work cut at the grace may take to be recorded and flushed before the process exits anyway. */
+    flushMs?: number;
+  },
 ) {
   guardProcess(logger);
   const stop = async (signal: string) => {
@@ -244,11 +259,12 @@ export function handleSignals(
     const cut = setTimeout(() => {
       logger.warn('shutdown grace period over: cutting open connections');
       server.closeAllConnections();
+      (admins.get(app)?.getHttpServer() as Server | undefined)?.closeAllConnections();
     }, graceMs);
     setTimeout(() => {
       logger.error('shutdown did not finish: exiting');
       process.exit(1);
-    }, graceMs + HARD_STOP_AFTER_GRACE_MS).unref();
+    }, graceMs + flushMs).unref();
     try {
       await app.close();
       logger.info('stopped');

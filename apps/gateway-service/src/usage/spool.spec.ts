@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '@gw/contracts';
@@ -86,5 +87,35 @@ describe('UsageSpool on a directory shared by replicas', () => {
     const later = collect();
     expect(await a.drain(later.send)).toBe(2);
     expect(later.sent).toEqual(['x1', 'x2']);
+  });
+
+  it('never reads or claims a link, a FIFO or another user’s file planted in the directory', async () => {
+    const d = dir();
+    symlinkSync('/dev/zero', join(d, 'spool.pod-link.jsonl'));
+    spawnSync('mkfifo', [join(d, 'draining.pod-fifo.000000000000001-000000.jsonl')]);
+    const forged = join(d, 'spool-9.jsonl');
+    writeFileSync(forged, JSON.stringify(event('forged')) + '\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(forged, old, old);
+    const root = process.getuid?.() === 0;
+    if (root) chownSync(forged, 12345, 12345);
+    const a = new UsageSpool(d, MB, 'pod-a');
+    await a.append(event('mine'));
+    const got = collect();
+    // Would hang on the FIFO or read /dev/zero without end if it opened them.
+    expect(await a.drain(got.send)).toBe(root ? 1 : 2);
+    // As root (CI) the planted file belongs to another user; otherwise it is this user's, and replays.
+    expect(got.sent.sort()).toEqual(root ? ['mine'] : ['forged', 'mine']);
+  });
+
+  it('bounds its own files, whatever other replicas sharing the volume hold', async () => {
+    const d = dir();
+    const big = new UsageSpool(d, MB, 'pod-big');
+    const line = JSON.stringify(event('x'.repeat(1000))).length + 1;
+    for (let i = 0; i < 10; i++) await big.append(event('x'.repeat(1000)));
+    const small = new UsageSpool(d, 5 * line, 'pod-small');
+    const kept = [];
+    for (let i = 0; i < 7; i++) kept.push(await small.append(event('x'.repeat(1000))));
+    expect(kept).toEqual([true, true, true, true, true, false, false]);
   });
 });

@@ -4,24 +4,31 @@
 // Replicas may share one directory (a volume): each writes only files named for itself (host name and
 // process id: pod names in Kubernetes, where every process id is 1), and keeps `alive.<owner>` fresh while it
 // runs. Files of an owner that is gone (no fresh heartbeat) are claimed by renaming them into the claimer's
-// name (a rename is atomic, so exactly one replica wins each file) and replayed by it.
-import {
-  appendFile,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  stat,
-  unlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
+// name (a rename is atomic, so exactly one replica wins each file) and replayed by it. Only regular files owned
+// by this process's user are ever read or claimed: a link, a FIFO or a file planted by another user in the
+// directory is left alone (it could forge usage, or hang or exhaust the replay).
+import { createReadStream } from 'node:fs';
+import { appendFile, lstat, mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { UsageEvent } from '@gw/contracts';
 
 /** An owner whose heartbeat is older than this is gone: its files may be claimed. */
 export const SPOOL_STALE_MS = 30_000;
+/** A long replay refreshes the heartbeat this often, so no replica takes the files it is replaying. */
+const HEARTBEAT_MS = 2_000;
+const uid = process.getuid?.();
+
+/** A regular file of this process's user (no link, FIFO or device; nothing another user could plant). */
+async function ownRegularFile(path: string): Promise<boolean> {
+  try {
+    const s = await lstat(path);
+    return s.isFile() && (uid === undefined || s.uid === uid);
+  } catch {
+    return false;
+  }
+}
 
 /** This process's name in the spool: host (pod) name and process id, in file-name-safe characters. */
 export const spoolOwner = () => `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
@@ -32,6 +39,7 @@ export class UsageSpool {
   private readonly current: string;
   private readonly alive: string;
   private claims = 0;
+  private beat = 0;
 
   constructor(
     private readonly dir: string,
@@ -44,21 +52,30 @@ export class UsageSpool {
     this.alive = join(dir, `alive.${owner}`);
   }
 
-  private async size(): Promise<number> {
-    if (this.bytes < 0) {
-      await mkdir(this.dir, { recursive: true });
-      const files = await readdir(this.dir);
-      const sizes = await Promise.all(
-        files.map((f) =>
-          stat(join(this.dir, f)).then(
-            (s) => s.size,
-            () => 0,
-          ),
+  private isMine(f: string) {
+    return (
+      f === `spool.${this.owner}.jsonl` || (f.startsWith(`draining.${this.owner}.`) && f.endsWith('.jsonl'))
+    );
+  }
+
+  /** Bytes of this owner's files: the bound applies per replica, whatever the others sharing the volume hold. */
+  private async recount(): Promise<number> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const files = (await readdir(this.dir)).filter((f) => this.isMine(f));
+    const sizes = await Promise.all(
+      files.map((f) =>
+        stat(join(this.dir, f)).then(
+          (s) => s.size,
+          () => 0,
         ),
-      );
-      this.bytes = sizes.reduce((a, b) => a + b, 0);
-    }
+      ),
+    );
+    this.bytes = sizes.reduce((a, b) => a + b, 0);
     return this.bytes;
+  }
+
+  private async size(): Promise<number> {
+    return this.bytes < 0 ? this.recount() : this.bytes;
   }
 
   /** Appends; false when the spool is full (the event is dropped and the caller counts it). */
@@ -77,12 +94,13 @@ export class UsageSpool {
 
   /** Marks this owner alive (every couple of seconds while it runs), so no other replica claims its files. */
   async heartbeat(): Promise<void> {
+    this.beat = Date.now();
     const now = new Date();
     try {
       await utimes(this.alive, now, now);
     } catch {
-      await mkdir(this.dir, { recursive: true });
-      await writeFile(this.alive, '');
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await writeFile(this.alive, '', { mode: 0o600 });
     }
   }
 
@@ -99,29 +117,39 @@ export class UsageSpool {
    */
   async drain(send: (e: UsageEvent) => Promise<void>): Promise<number> {
     await this.writing;
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await this.heartbeat();
     // Take the current file out of the writers' way first; new failures start a new one.
     await this.take(this.current);
     await this.claimAbandoned();
     const mine = `draining.${this.owner}.`;
-    const files = (await readdir(this.dir)).filter((f) => f.startsWith(mine)).sort();
+    const files = (await readdir(this.dir)).filter((f) => f.startsWith(mine) && f.endsWith('.jsonl')).sort();
     let sent = 0;
-    for (const f of files) {
-      const path = join(this.dir, f);
-      const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean);
-      for (const line of lines) {
-        let event: UsageEvent;
-        try {
-          event = JSON.parse(line) as UsageEvent;
-        } catch {
-          continue; // a torn last line from a crash: nothing to replay
+    try {
+      for (const f of files) {
+        const path = join(this.dir, f);
+        if (!(await ownRegularFile(path))) continue;
+        // Line by line: a file of any size replays in bounded memory.
+        const lines = createInterface({
+          input: createReadStream(path, { encoding: 'utf8' }),
+          crlfDelay: Infinity,
+        });
+        for await (const line of lines) {
+          if (!line) continue;
+          let event: UsageEvent;
+          try {
+            event = JSON.parse(line) as UsageEvent;
+          } catch {
+            continue; // a torn last line from a crash: nothing to replay
+          }
+          await send(event);
+          sent += 1;
+          if (Date.now() - this.beat > HEARTBEAT_MS) await this.heartbeat();
         }
-        await send(event);
-        sent += 1;
+        await unlink(path).catch(() => undefined);
       }
-      await unlink(path).catch(() => undefined);
-      this.bytes = Math.max(0, this.bytes - Buffer.byteLength(lines.join('\n')) - lines.length);
+    } finally {
+      await this.recount().catch(() => undefined);
     }
     return sent;
   }
@@ -157,12 +185,14 @@ export class UsageSpool {
       const [kind, owner] = f.split('.');
       if (owner === this.owner && (kind === 'spool' || kind === 'draining')) continue;
       const known = (kind === 'spool' || kind === 'draining') && owner && /^[A-Za-z0-9_-]+$/.test(owner);
-      const alive = known ? await fresh(join(this.dir, `alive.${owner}`)) : await fresh(join(this.dir, f));
-      if (!alive) await this.take(join(this.dir, f));
+      const path = join(this.dir, f);
+      if (!(await ownRegularFile(path))) continue;
+      const alive = known ? await fresh(join(this.dir, `alive.${owner}`)) : await fresh(path);
+      if (!alive) await this.take(path);
     }
   }
 
-  /** Bytes in the spool directory as last counted (every replica's files; -1 before the first look). */
+  /** Bytes of this owner's spool files as last counted (-1 before the first look). */
   get sizeBytes(): number {
     return this.bytes;
   }
@@ -171,8 +201,10 @@ export class UsageSpool {
     await this.writing;
     try {
       const files = await readdir(this.dir);
-      for (const f of files)
-        if (f.endsWith('.jsonl') && (await stat(join(this.dir, f))).size > 0) return true;
+      for (const f of files) {
+        const path = join(this.dir, f);
+        if (f.endsWith('.jsonl') && (await ownRegularFile(path)) && (await stat(path)).size > 0) return true;
+      }
     } catch {
       /* no spool directory yet */
     }
