@@ -1,7 +1,7 @@
 // Postgres, Redis and nats-server as local processes on loopback, data under .stack/.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST, NATS_CONFIG, NATS_IDENTITIES, PORTS, ROOT, STACK } from './paths.mjs';
 import { portOpen, readPid, run, startDetached, stopDetached, waitFor } from './proc.mjs';
@@ -88,7 +88,15 @@ function postgresDataDir(user) {
   if (user.uid === undefined) return inside;
   const reachable = spawnSync('test', ['-x', STACK], { uid: user.uid, gid: user.gid }).status === 0;
   if (reachable) return inside;
-  const own = join('/var/tmp', `gw-stack-${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}`);
+  // Named for this clone's path and for this clone itself (an id kept in .stack/): a new clone at the same
+  // path gets a fresh database instead of one whose password it does not know, and the dead clones' go.
+  const idFile = join(STACK, 'clone-id');
+  if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(8).toString('hex') + '\n');
+  const prefix = `gw-stack-${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}-`;
+  const own = join('/var/tmp', prefix + readFileSync(idFile, 'utf8').trim());
+  for (const old of readdirSync('/var/tmp'))
+    if (old.startsWith(prefix) && join('/var/tmp', old) !== own)
+      rmSync(join('/var/tmp', old), { recursive: true, force: true });
   mkdirSync(own, { recursive: true, mode: 0o700 });
   chownSync(own, user.uid, user.gid);
   return join(own, 'pg');
