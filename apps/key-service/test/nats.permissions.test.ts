@@ -3,7 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { connectAs, natsOptions } from '@gw/testing';
 import { connect, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
-import type { NatsIdentityName } from '@gw/contracts';
+import {
+  NATS_IDENTITIES,
+  type NatsIdentityName,
+  natsIdentity,
+  natsInboxPrefix,
+  natsRotationUser,
+} from '@gw/contracts';
 import { type KeyService, startKeyService } from './harness.js';
 
 let ks: KeyService;
@@ -66,6 +72,54 @@ it('refuses a client without credentials, and one with a wrong password', async 
   await expect(
     connect({ ...natsOptions('internal'), pass: 'wrong-password-000000', reconnect: false }),
   ).rejects.toThrow(/Authorization Violation/i);
+});
+
+describe('rotation slots', () => {
+  const slot = (name: NatsIdentityName) => {
+    const { envName } = natsIdentity(name);
+    return {
+      servers: process.env.NATS_URL!,
+      user: natsRotationUser(name),
+      pass: process.env[`NATS_${envName}_NEXT_PASSWORD`]!,
+      inboxPrefix: natsInboxPrefix(name),
+      reconnect: false,
+    };
+  };
+
+  it.each(NATS_IDENTITIES.map((i) => i.name))('%s-next logs in with its own password only', async (name) => {
+    await expect(connect({ ...slot(name), pass: natsOptions(name).pass })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
+    await (await connect(slot(name))).close();
+  });
+
+  it('internal-next creates a key over keys.create as internal does (its replies reach the same inbox)', async () => {
+    const owner = { type: 'account', id: await ks.newAccount() };
+    const nc = await connect(slot('internal'));
+    try {
+      const input = { name: `internal-next-${randomUUID()}`, owner };
+      const reply = (
+        await nc.request('keys.create', JSON.stringify({ actor: { type: 'operator' }, input }), {
+          timeout: 3000,
+        })
+      ).json<any>();
+      expect(reply).toMatchObject({ ok: true, data: { owner } });
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('a rotation slot has exactly its identity’s rights: gateway-next may not call keys.create', async () => {
+    const nc = await connect(slot('gateway'));
+    try {
+      const refused = violation(nc, 'publish', 'keys.create');
+      nc.publish('keys.create', '{}');
+      await nc.flush();
+      await within(refused);
+    } finally {
+      await nc.close();
+    }
+  });
 });
 
 it('lets an internal caller create a key for an owner over keys.create', async () => {

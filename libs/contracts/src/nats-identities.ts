@@ -130,25 +130,45 @@ export const natsIdentity = (name: NatsIdentityName): NatsIdentity =>
 const quoted = (subjects: readonly string[]) => subjects.map((s) => JSON.stringify(s)).join(', ');
 
 /**
+ * Each identity's rotation slot: a second user with the same rights and its own password
+ * (NATS_<NAME>_NEXT_PASSWORD). nats-server takes one password per user, so a password rotates by moving the
+ * service to the other slot (docs/operations.md, "Rotating secrets"): at every moment one of the two works.
+ */
+export const natsRotationUser = (name: NatsIdentityName) => `${name}-next`;
+
+/**
  * nats-server 2.9 configuration of the identities: passwords come from the server's environment
- * (NATS_<NAME>_PASSWORD), no anonymous access (no `no_auth_user`). Ports, JetStream storage and TLS are the
- * deployment's: give them as flags or in a file that includes this one.
+ * (NATS_<NAME>_PASSWORD, and NATS_<NAME>_NEXT_PASSWORD for the rotation slot), no anonymous access (no
+ * `no_auth_user`). Ports, JetStream storage and TLS are the deployment's: give them as flags or in a file that
+ * includes this one.
  */
 export function renderNatsAuthorization(): string {
-  const users = NATS_IDENTITIES.map((i) =>
-    [
-      `    # ${i.name}: ${i.description}`,
-      `    {`,
-      `      user: ${JSON.stringify(i.name)}`,
-      `      password: $NATS_${i.envName}_PASSWORD`,
+  const users = NATS_IDENTITIES.flatMap((i) => {
+    const permissions = [
       `      permissions: {`,
       `        publish: { allow: [${quoted(i.publish)}] }`,
       `        subscribe: { allow: [${quoted(i.subscribe)}]${i.denySubscribe ? `, deny: [${quoted(i.denySubscribe)}]` : ''} }`,
       ...(i.allowResponses ? [`        allow_responses: true`] : []),
       `      }`,
-      `    }`,
-    ].join('\n'),
-  );
+    ];
+    const user = (comment: string, name: string, envName: string) =>
+      [
+        `    # ${comment}`,
+        `    {`,
+        `      user: ${JSON.stringify(name)}`,
+        `      password: $NATS_${envName}_PASSWORD`,
+        ...permissions,
+        `    }`,
+      ].join('\n');
+    return [
+      user(`${i.name}: ${i.description}`, i.name, i.envName),
+      user(
+        `${natsRotationUser(i.name)}: ${i.name}'s rotation slot (same rights)`,
+        natsRotationUser(i.name),
+        `${i.envName}_NEXT`,
+      ),
+    ];
+  });
   return [
     '# GENERATED from libs/contracts/src/nats-identities.ts by `npm run nats:config`: edit that table, not this file.',
     'authorization {',
