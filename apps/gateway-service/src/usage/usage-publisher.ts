@@ -12,7 +12,10 @@ import { UsageSpool } from './spool.js';
 
 const published = counter('gateway_usage_events_total', 'Usage events by outcome', ['outcome']);
 const inFlightGauge = gauge('gateway_usage_events_in_flight', 'Usage events awaiting a JetStream ack');
-const spoolBytes = gauge('gateway_usage_spool_bytes', 'Bytes of usage events waiting in the spool directory');
+const spoolBytes = gauge(
+  'gateway_usage_spool_bytes',
+  "Bytes of usage events waiting in this replica's spool files",
+);
 
 const ACK_TIMEOUT_MS = 5_000;
 const BURST_MS = 2;
