@@ -286,7 +286,7 @@ describe('k8s/overlays/production', () => {
     expect(count('StatefulSet')).toBe(0);
     expect(count('Secret')).toBe(0);
     const names = production.map((o) => o.metadata.name);
-    for (const name of ['nats', 'postgres', 'redis', 'demo-upstream', 'ai-gateway-seed-demo'])
+    for (const name of ['nats', 'postgres', 'redis', 'demo-upstream', 'ai-gateway-seed-demo', 'dev-idp'])
       expect(names).not.toContain(name);
     expect(
       production

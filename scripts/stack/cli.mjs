@@ -41,6 +41,9 @@ function loadSecrets() {
   const secrets = {
     adminToken: 'gw-admin-' + randomBytes(24).toString('base64url'),
     pgPassword: randomBytes(18).toString('base64url'),
+    // The development identity provider's demo user and the console's client secret there.
+    demoPassword: randomBytes(12).toString('base64url'),
+    oidcClientSecret: randomBytes(24).toString('base64url'),
     natsPasswords: {},
     ...kept,
   };
@@ -93,6 +96,13 @@ function baseEnv(secrets) {
     AUTH_SERVICE_URL: url(PORTS.authService),
     METERING_SERVICE_URL: url(PORTS.meteringService),
     DEMO_UPSTREAM_URL: url(PORTS.demoUpstream),
+    // The development identity provider (apps/dev-idp, local use only) and its one client, the console's backend.
+    OIDC_ISSUER: url(PORTS.devIdp),
+    OIDC_CLIENT_ID: 'ai-gateway-console',
+    OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
+    OIDC_REDIRECT_URIS: `${url(PORTS.keyService)}/auth/callback`,
+    DEMO_USER: 'demo',
+    DEMO_PASSWORD: secrets.demoPassword,
     GATEWAY_ADMIN_URL: url(PORTS.gatewayAdmin),
     KEY_SERVICE_ADMIN_URL: url(PORTS.keyServiceAdmin),
     AUTH_SERVICE_ADMIN_URL: url(PORTS.authServiceAdmin),
@@ -161,6 +171,7 @@ function printStarted(env, seconds) {
     `  key-service       ${env.KEY_SERVICE_URL}   ${env.KEY_SERVICE_ADMIN_URL}   (Swagger: ${env.KEY_SERVICE_ADMIN_URL}/docs)`,
     `  auth-service      ${env.AUTH_SERVICE_URL}   ${env.AUTH_SERVICE_ADMIN_URL}`,
     `  metering-service  ${env.METERING_SERVICE_URL}   ${env.METERING_SERVICE_ADMIN_URL}`,
+    `  dev-idp           ${env.OIDC_ISSUER}   (OpenID Connect, local use only; user ${env.DEMO_USER}, password ${env.DEMO_PASSWORD})`,
     `  Postgres ${HOST}:${PORTS.postgres}  Redis ${HOST}:${PORTS.redis}  NATS ${HOST}:${PORTS.nats}`,
     '',
     `Demo account ${env.DEMO_ACCOUNT_ID}, demo key (keep it secret): ${env.DEMO_KEY}`,

@@ -16,6 +16,7 @@ export const PORTS = {
   authService: 8082,
   meteringService: 8083,
   demoUpstream: 8089,
+  devIdp: 8090,
   // Each service's admin port (/healthz, /readyz, /metrics, /docs): its public port + 1000.
   gatewayAdmin: 9080,
   keyServiceAdmin: 9081,

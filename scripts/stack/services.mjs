@@ -9,6 +9,8 @@ import { readPid, sleep, startDetached, stopDetached } from './proc.mjs';
  */
 export const SERVICES = [
   { name: 'demo-upstream', port: PORTS.demoUpstream, entry: 'apps/demo-upstream/dist/main.js' },
+  // The development identity provider (local use only): the demo user signs in through it.
+  { name: 'dev-idp', port: PORTS.devIdp, entry: 'apps/dev-idp/dist/main.js' },
   {
     name: 'key-service',
     port: PORTS.keyService,
