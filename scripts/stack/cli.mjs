@@ -101,6 +101,8 @@ function baseEnv(secrets) {
     OIDC_CLIENT_ID: 'ai-gateway-console',
     OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
     OIDC_REDIRECT_URIS: `${url(PORTS.keyService)}/auth/callback`,
+    // key-service signs console users in through it (its /auth/callback is the redirect URI above).
+    OIDC_REDIRECT_URI: `${url(PORTS.keyService)}/auth/callback`,
     DEMO_USER: 'demo',
     DEMO_PASSWORD: secrets.demoPassword,
     GATEWAY_ADMIN_URL: url(PORTS.gatewayAdmin),

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { createKeyFormat } from '@gw/key-format';
-import { Connections, HealthModule, type Logger } from '@gw/platform';
+import { Connections, HealthModule, type Logger, redisProvider } from '@gw/platform';
 import { AccessService } from './access/access.service.js';
 import { CallerGuard } from './access/caller.guard.js';
 import { OwnersRepository } from './access/owners.repository.js';
@@ -9,6 +9,10 @@ import { AccountsService } from './accounts/accounts.service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
+import { ConsoleAuthController } from './console-auth/auth.controller.js';
+import { SignInIdentities } from './console-auth/identities.js';
+import { OidcClient } from './console-auth/oidc-client.js';
+import { ConsoleSessions } from './console-auth/sessions.js';
 import { WebhookOutbox } from './webhooks/webhook-outbox.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { webhookProviders } from './webhooks/webhooks.providers.js';
@@ -53,6 +57,8 @@ export class KeyServiceModule {
         UsageController,
         AuditController,
         WebhooksController,
+        // The console's sign-in, when an identity provider is configured.
+        ...(config.consoleAuth ? [ConsoleAuthController] : []),
         // NATS handlers (@MessagePattern / @EventPattern).
         KeysRpc,
         PricingRpc,
@@ -64,6 +70,9 @@ export class KeyServiceModule {
         { provide: CLOCK, useValue: clock },
         { provide: KEY_FORMAT, useValue: createKeyFormat(config.keyPrefix) },
         ...infrastructureProviders,
+        ...(config.consoleAuth
+          ? [redisProvider('key-service'), ConsoleSessions, OidcClient, SignInIdentities]
+          : []),
         Connections,
         OwnersRepository,
         KeysRepository,

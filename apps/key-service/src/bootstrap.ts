@@ -1,4 +1,5 @@
 // Builds and starts key-service; main.ts and the integration tests both call this.
+import fastifyCookie from '@fastify/cookie';
 import {
   adminUrl,
   createHttpApp,
@@ -35,6 +36,10 @@ export async function bootstrap({
     host: config.host,
     admin: { port: config.adminPort, host: config.adminHost },
     logRequests: true,
+    // The console's session and sign-in cookies (read by CallerGuard and the /auth routes).
+    configure: async (app) => {
+      await app.register(fastifyCookie);
+    },
     natsHandlers: { direct: (app) => app.get(KeyLookupRpc).handlers() },
     trustedProxies: config.trustedProxies,
     swagger: {

@@ -6,6 +6,8 @@ import {
   loadConfig,
   natsConnection,
   natsEnv,
+  redisConnection,
+  redisEnv,
   serviceConfig,
   serviceEnv,
 } from '@gw/platform';
@@ -87,9 +89,39 @@ export const CONFIG_SCHEMA = z
      * absent: derived from ADMIN_TOKEN (rotating that token then needs re-created webhooks).
      */
     WEBHOOK_ENCRYPTION_KEY: env.secret(32).optional(),
+    ...redisEnv,
+    /**
+     * The company's OpenID Connect provider (its issuer URL): people sign in to the console through it. Unset:
+     * no sign-in (bearer tokens only). Needs OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI and Redis
+     * (REDIS_URL or REDIS_CLUSTER_NODES) for the sessions.
+     */
+    OIDC_ISSUER: z.url().optional(),
+    /** This service's client id at the provider. */
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    /** This service's client secret at the provider. */
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    /** Where the provider sends people back: this service's /auth/callback as browsers reach it. */
+    OIDC_REDIRECT_URI: z.url().optional(),
+    /** Scopes asked for at sign-in. */
+    OIDC_SCOPES: z.string().default('openid profile email groups'),
+    /** The claim that lists a person's groups. */
+    OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+    /** Members of this group sign in as the operator (every account, tier and price). Unset: nobody does. */
+    OIDC_OPERATOR_GROUP: z.string().min(1).optional(),
+    /** The tier of an account created at a person's first sign-in. */
+    OIDC_DEFAULT_TIER: z.string().min(1).default('free'),
+    /** How long a console session lasts from sign-in. */
+    SESSION_TTL_MS: z.coerce
+      .number()
+      .int()
+      .min(60_000)
+      .max(30 * 86_400_000)
+      .default(8 * 3_600_000),
   })
   .transform((e, ctx) => ({
     ...serviceConfig(e),
+    consoleAuth: consoleAuth(e, ctx),
+    redis: e.OIDC_ISSUER ? redisConnection(e, ctx) : undefined,
     databaseUrl: e.DATABASE_URL,
     nats: natsConnection(e, 'key-service', ctx),
     adminToken: e.ADMIN_TOKEN,
@@ -110,6 +142,37 @@ export const CONFIG_SCHEMA = z
       encryptionKey: e.WEBHOOK_ENCRYPTION_KEY ?? `admin-token:${e.ADMIN_TOKEN}`,
     },
   }));
+
+/** The console's sign-in settings, when OIDC_ISSUER is set; each missing companion setting is named. */
+function consoleAuth(
+  e: {
+    OIDC_ISSUER?: string;
+    OIDC_CLIENT_ID?: string;
+    OIDC_CLIENT_SECRET?: string;
+    OIDC_REDIRECT_URI?: string;
+    OIDC_SCOPES: string;
+    OIDC_GROUPS_CLAIM: string;
+    OIDC_OPERATOR_GROUP?: string;
+    OIDC_DEFAULT_TIER: string;
+    SESSION_TTL_MS: number;
+  },
+  ctx: z.RefinementCtx,
+) {
+  if (!e.OIDC_ISSUER) return undefined;
+  for (const name of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URI'] as const)
+    if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required with OIDC_ISSUER' });
+  return {
+    issuer: e.OIDC_ISSUER,
+    clientId: e.OIDC_CLIENT_ID ?? '',
+    clientSecret: e.OIDC_CLIENT_SECRET ?? '',
+    redirectUri: e.OIDC_REDIRECT_URI ?? '',
+    scopes: e.OIDC_SCOPES,
+    groupsClaim: e.OIDC_GROUPS_CLAIM,
+    operatorGroup: e.OIDC_OPERATOR_GROUP,
+    defaultTier: e.OIDC_DEFAULT_TIER,
+    sessionTtlMs: e.SESSION_TTL_MS,
+  };
+}
 
 export type KeyServiceConfig = z.output<typeof CONFIG_SCHEMA>;
 export const loadKeyServiceConfig = (source: NodeJS.ProcessEnv = process.env) =>

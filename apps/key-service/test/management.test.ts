@@ -226,7 +226,11 @@ describe('operability', () => {
 
   it('reports readiness of Postgres and NATS, and Prometheus metrics', async () => {
     const ready = await (await fetch(`${ks.adminUrl}/readyz`)).json();
-    expect(ready).toEqual({ ready: true, checks: { postgres: 'up', nats: 'up' } });
+    // Redis too when console sign-in is configured (its sessions live there).
+    expect(ready).toEqual({
+      ready: true,
+      checks: { postgres: 'up', nats: 'up', ...(process.env.OIDC_ISSUER && { redis: 'up' }) },
+    });
     const metrics = await (await fetch(`${ks.adminUrl}/metrics`)).text();
     expect(metrics).toContain('http_request_duration_seconds');
     expect(metrics).toContain('key_events_published_total');

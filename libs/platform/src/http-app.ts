@@ -41,6 +41,8 @@ export interface HttpAppOptions {
   trustedProxies?: string[];
   /** Runs the app's @MessagePattern / @EventPattern handlers on NATS (needs natsProvider), and `direct` ones. */
   natsHandlers?: boolean | { direct: DirectHandlers };
+  /** Registers what the app needs on its public Fastify instance before it listens (plugins such as cookies). */
+  configure?: (app: NestFastifyApplication) => Promise<void>;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function createHttpApp(module: any, opts: HttpAppOptions): Promise<
   // No enableShutdownHooks(): handleSignals owns SIGTERM, once, so no second handler races the flush.
   instrument(app, opts.name, opts.logger, opts.logRequests);
   acceptEmptyJson(app.getHttpAdapter().getInstance());
+  await opts.configure?.(app);
 
   // Probes and scrapes are small and quick: a client trickling a request cannot hold a shutdown open.
   const admin = await NestFactory.create<NestFastifyApplication>(

@@ -1,0 +1,203 @@
+// The console's sign-in (issue #12) against the real development identity provider and the stack's Redis and
+// Postgres: authorization code + PKCE through the provider's page, the HttpOnly session cookie, CSRF on
+// state-changing calls, forged, replayed and cross-browser callbacks refused, expiry and sign-out.
+import { randomUUID } from 'node:crypto';
+import { freePort, type RunningService, startService } from '@gw/testing';
+import { type KeyService, startKeyService } from './harness.js';
+
+const PASSWORD = 'console-test-password';
+const USERNAME = `person-${randomUUID().slice(0, 8)}`;
+let idp: RunningService;
+let ks: KeyService;
+let short: KeyService;
+
+async function startWithSignIn(port: number, extra: Record<string, unknown> = {}) {
+  return startKeyService({
+    overrides: {
+      port,
+      adminPort: 0,
+      redis: { url: process.env.REDIS_URL! },
+      consoleAuth: {
+        issuer: idp.url,
+        clientId: 'console-test',
+        clientSecret: 'console-test-secret-0123456789',
+        redirectUri: `http://127.0.0.1:${port}/auth/callback`,
+        scopes: 'openid profile email groups',
+        groupsClaim: 'groups',
+        operatorGroup: undefined,
+        defaultTier: 'free',
+        sessionTtlMs: 3_600_000,
+        ...extra,
+      },
+    },
+  });
+}
+
+beforeAll(async () => {
+  const [port, shortPort] = [await freePort(), await freePort()];
+  idp = await startService('dev-idp', {
+    DEMO_USER: USERNAME,
+    DEMO_PASSWORD: PASSWORD,
+    DEMO_GROUPS: 'team-a',
+    OIDC_CLIENT_ID: 'console-test',
+    OIDC_CLIENT_SECRET: 'console-test-secret-0123456789',
+    OIDC_REDIRECT_URIS: [port, shortPort].map((p) => `http://127.0.0.1:${p}/auth/callback`).join(','),
+  });
+  ks = await startWithSignIn(port);
+  short = await startWithSignIn(shortPort, { sessionTtlMs: 1500 });
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([ks.close(), short.close()]);
+  await idp.stop();
+});
+
+/** A browser: one cookie jar per origin, redirects followed by hand. */
+function browser() {
+  const jars = new Map<string, Map<string, string>>();
+  const jar = (url: string) => {
+    const origin = new URL(url).origin;
+    if (!jars.has(origin)) jars.set(origin, new Map());
+    return jars.get(origin)!;
+  };
+  const request = async (url: string, init: RequestInit = {}) => {
+    const cookie = [...jar(url)].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, cookie } });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      const value = pair.slice(i + 1);
+      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(c)) jar(url).delete(pair.slice(0, i));
+      else jar(url).set(pair.slice(0, i), value);
+    }
+    return res;
+  };
+  return { request, jar };
+}
+
+/** Follows redirects until one leaves `until`'s origin or a page is reached. */
+async function follow(b: ReturnType<typeof browser>, url: string, init?: RequestInit, stopAt?: string) {
+  let res = await b.request(url, init);
+  while (res.status >= 300 && res.status < 400) {
+    const next = new URL(res.headers.get('location')!, url).href;
+    if (stopAt && next.startsWith(stopAt)) return { res, url, next };
+    url = next;
+    res = await b.request(url);
+  }
+  return { res, url, next: undefined as string | undefined };
+}
+
+/** Up to the provider's redirect back: the callback URL, not yet visited. */
+async function signInUntilCallback(service: KeyService, b = browser()) {
+  const login = await b.request(`${service.url}/auth/login`);
+  expect(login.status).toBe(302);
+  const page = await follow(b, login.headers.get('location')!);
+  expect(page.res.status).toBe(200);
+  const done = await follow(
+    b,
+    new URL(`${new URL(page.url).pathname}/login`, idp.url).href,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: USERNAME, password: PASSWORD }).toString(),
+    },
+    `${service.url}/auth/callback`,
+  );
+  return { b, callback: done.next!, login };
+}
+
+async function signIn(service: KeyService) {
+  const { b, callback } = await signInUntilCallback(service);
+  const back = await b.request(callback);
+  return { b, back };
+}
+
+it('signs a person in with code + PKCE, into an HttpOnly session, and provisions their account once', async () => {
+  const { b, callback, login } = await signInUntilCallback(ks);
+  const to = new URL(login.headers.get('location')!);
+  expect(to.origin).toBe(idp.url);
+  expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+  expect(to.searchParams.get('state')).toBeTruthy();
+  expect(to.searchParams.get('nonce')).toBeTruthy();
+  expect(login.headers.getSetCookie().join()).toMatch(/gw_signin=[^;]+;.*HttpOnly/i);
+
+  const back = await b.request(callback);
+  expect(back.status).toBe(302);
+  expect(back.headers.get('location')).toBe('/console/');
+  const cookie = back.headers.getSetCookie().find((c) => c.startsWith('gw_session='))!;
+  expect(cookie).toMatch(/HttpOnly/i);
+  expect(cookie).toMatch(/SameSite=Lax/i);
+  expect(cookie).not.toMatch(/Secure/i); // plain http on loopback only
+
+  const session: any = await (await b.request(`${ks.url}/auth/session`)).json();
+  expect(session).toMatchObject({ operator: false, account: { id: expect.any(String) } });
+
+  // The session acts for the person's own account: its keys, and creating one (with the CSRF token).
+  expect((await b.request(`${ks.url}/v1/keys`)).status).toBe(200);
+  const body = JSON.stringify({ name: `console-${randomUUID().slice(0, 8)}`, permissions: ['read'] });
+  const json = { 'content-type': 'application/json' };
+  const noCsrf = await b.request(`${ks.url}/v1/keys`, { method: 'POST', headers: json, body });
+  expect(noCsrf.status).toBe(403);
+  const created = await b.request(`${ks.url}/v1/keys`, {
+    method: 'POST',
+    headers: { ...json, 'x-csrf-token': session.csrfToken },
+    body,
+  });
+  expect(created.status).toBe(201);
+  expect(((await created.json()) as any).owner).toEqual({ type: 'account', id: session.account.id });
+
+  // The same person signing in again is the same account; both sign-ins are in the audit log.
+  const again = await signIn(ks);
+  const second: any = await (await again.b.request(`${ks.url}/auth/session`)).json();
+  expect(second.account.id).toBe(session.account.id);
+  const audit = await ks.call('GET', `/v1/audit-events?targetId=${session.account.id}`, ks.admin);
+  const actions = (audit.body.data as { action: string }[]).map((e) => e.action);
+  expect(actions.filter((a) => a === 'console.sign_in')).toHaveLength(2);
+  expect(actions).toContain('account.created');
+
+  // Sign-out needs the token too, then the cookie opens nothing.
+  expect((await b.request(`${ks.url}/auth/logout`, { method: 'POST' })).status).toBe(403);
+  const out = await b.request(`${ks.url}/auth/logout`, {
+    method: 'POST',
+    headers: { 'x-csrf-token': session.csrfToken },
+  });
+  expect(out.status).toBe(204);
+  b.jar(ks.url).set('gw_session', cookie.split(';')[0].split('=')[1]); // even if the browser kept it
+  expect((await b.request(`${ks.url}/v1/keys`)).status).toBe(401);
+}, 30_000);
+
+it('refuses a forged callback, a replayed one, and one delivered to another browser', async () => {
+  const forged = await fetch(`${ks.url}/auth/callback?code=abc&state=${randomUUID()}`, {
+    redirect: 'manual',
+  });
+  expect(forged.status).toBe(400);
+
+  const { b, callback } = await signInUntilCallback(ks);
+  // The same link in a browser that did not start the sign-in (a login-CSRF attempt) is refused…
+  const elsewhere = await fetch(callback, { redirect: 'manual' });
+  expect(elsewhere.status).toBe(400);
+  // …and the attempt is spent: the right browser cannot use it afterwards either.
+  expect((await b.request(callback)).status).toBe(400);
+
+  const second = await signInUntilCallback(ks);
+  expect((await second.b.request(second.callback)).status).toBe(302);
+  const replay = await second.b.request(second.callback);
+  expect(replay.status).toBe(400);
+  expect(await replay.json()).toMatchObject({ error: { code: 'invalid_request' } });
+}, 30_000);
+
+it('ends a session when it expires', async () => {
+  const { b, back } = await signIn(short);
+  expect(back.status).toBe(302);
+  expect((await b.request(`${short.url}/v1/keys`)).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 1800));
+  const late = await b.request(`${short.url}/v1/keys`);
+  expect(late.status).toBe(401);
+}, 30_000);
+
+it('leaves bearer calls alone: a bearer token is used even beside a session cookie', async () => {
+  const res = await fetch(`${ks.url}/v1/keys`, {
+    headers: { authorization: 'Bearer nope', cookie: 'gw_session=x' },
+  });
+  expect(res.status).toBe(401);
+  expect(((await res.json()) as any).error.code).toBe('invalid_api_key');
+});
