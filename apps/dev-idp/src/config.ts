@@ -32,7 +32,9 @@ export const CONFIG_SCHEMA = z
     /** The demo user's password (npm start generates one and prints it). */
     DEMO_PASSWORD: z.string().min(12, 'at least 12 characters'),
     /** The demo user's groups (the `groups` claim), comma-separated. */
-    DEMO_GROUPS: z.string().default('gateway-operators'),
+    DEMO_GROUPS: z.string().default('demo-users'),
+    /** It listens on loopback only unless this is true (it knows one user whose password is printed). */
+    DEV_IDP_ALLOW_REMOTE: z.enum(['true', 'false']).default('false'),
     /** The one client it serves: the console's backend (key-service). */
     OIDC_CLIENT_ID: z.string().min(1).default('ai-gateway-console'),
     /** That client's secret. */
@@ -41,6 +43,10 @@ export const CONFIG_SCHEMA = z
     OIDC_REDIRECT_URIS: urls,
     /** Where it may send them after sign-out, comma-separated (optional). */
     OIDC_POST_LOGOUT_REDIRECT_URIS: urls.optional(),
+  })
+  .refine((e) => e.DEV_IDP_ALLOW_REMOTE === 'true' || ['127.0.0.1', 'localhost', '::1'].includes(e.HOST), {
+    message: 'a development provider listens on loopback (set DEV_IDP_ALLOW_REMOTE=true to override)',
+    path: ['HOST'],
   })
   .transform((e) => ({
     port: e.PORT,

@@ -9,14 +9,14 @@ import { signInPage } from './pages.js';
 const FORM_LIMIT = 4096;
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** The form a sign-in page posts, read within a small bound; undefined when too large or not a form. */
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return undefined;
+/** The form a sign-in page posts, read within a small bound. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | 'too-large' | 'not-a-form'> {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return 'not-a-form';
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > FORM_LIMIT) return undefined;
+    if (size > FORM_LIMIT) return 'too-large';
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
@@ -106,10 +106,15 @@ export function createDevIdp(config: DevIdpConfig) {
       if (!submit) return html(res, 200, signInPage({ action }));
       if (req.method !== 'POST') return html(res, 405, 'Method not allowed.');
       const form = await readForm(req);
-      const username = form?.get('username') ?? '';
+      if (form === 'too-large') {
+        res.setHeader('connection', 'close');
+        return html(res, 413, signInPage({ action, error: 'That was too long.' }));
+      }
+      if (form === 'not-a-form') return html(res, 415, signInPage({ action, error: 'Use the form.' }));
+      const username = form.get('username') ?? '';
       // Both compared every time, in constant time, so a wrong username answers as fast as a wrong password.
       const nameOk = timingSafeEqual(digest(username), usernameDigest);
-      const passwordOk = timingSafeEqual(digest(form?.get('password') ?? ''), passwordDigest);
+      const passwordOk = timingSafeEqual(digest(form.get('password') ?? ''), passwordDigest);
       if (!nameOk || !passwordOk)
         return html(res, 401, signInPage({ action, username, error: 'Wrong username or password.' }));
       return provider.interactionFinished(

@@ -1,6 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { createKeyFormat } from '@gw/key-format';
-import { Connections, HealthModule, type Logger, redisProvider } from '@gw/platform';
+import {
+  Connections,
+  HealthModule,
+  type Logger,
+  NOT_REQUIRED_FOR_READINESS,
+  redisProvider,
+} from '@gw/platform';
 import { AccessService } from './access/access.service.js';
 import { CallerGuard } from './access/caller.guard.js';
 import { OwnersRepository } from './access/owners.repository.js';
@@ -71,7 +77,14 @@ export class KeyServiceModule {
         { provide: KEY_FORMAT, useValue: createKeyFormat(config.keyPrefix) },
         ...infrastructureProviders,
         ...(config.consoleAuth
-          ? [redisProvider('key-service'), ConsoleSessions, OidcClient, SignInIdentities]
+          ? [
+              redisProvider('key-service'),
+              // Only console sessions need Redis: bearer calls are served without it.
+              { provide: NOT_REQUIRED_FOR_READINESS, useValue: ['redis'] },
+              ConsoleSessions,
+              OidcClient,
+              SignInIdentities,
+            ]
           : []),
         Connections,
         OwnersRepository,

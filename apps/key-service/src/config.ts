@@ -106,8 +106,17 @@ export const CONFIG_SCHEMA = z
     OIDC_SCOPES: z.string().default('openid profile email groups'),
     /** The claim that lists a person's groups. */
     OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
-    /** Members of this group sign in as the operator (every account, tier and price). Unset: nobody does. */
+    /**
+     * Members of this group sign in as the operator (every account, tier and price), for at most an hour per
+     * sign-in. Unset: nobody does. Name a group only administrators can change membership of (an immutable
+     * group id where the provider has them).
+     */
     OIDC_OPERATOR_GROUP: z.string().min(1).optional(),
+    /**
+     * Only members of this group may sign in (and get an account at their first sign-in). Unset: everyone the
+     * provider signs in — set it unless that is only your own people.
+     */
+    OIDC_ALLOWED_GROUP: z.string().min(1).optional(),
     /** The tier of an account created at a person's first sign-in. */
     OIDC_DEFAULT_TIER: z.string().min(1).default('free'),
     /** How long a console session lasts from sign-in. */
@@ -153,6 +162,7 @@ function consoleAuth(
     OIDC_SCOPES: string;
     OIDC_GROUPS_CLAIM: string;
     OIDC_OPERATOR_GROUP?: string;
+    OIDC_ALLOWED_GROUP?: string;
     OIDC_DEFAULT_TIER: string;
     SESSION_TTL_MS: number;
   },
@@ -161,6 +171,10 @@ function consoleAuth(
   if (!e.OIDC_ISSUER) return undefined;
   for (const name of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URI'] as const)
     if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required with OIDC_ISSUER' });
+  // Session cookies are Secure exactly when this is https: plain http only for a console on this machine.
+  const redirect = e.OIDC_REDIRECT_URI ? new URL(e.OIDC_REDIRECT_URI) : undefined;
+  if (redirect?.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(redirect.hostname))
+    ctx.addIssue({ code: 'custom', path: ['OIDC_REDIRECT_URI'], message: 'https, or http on loopback only' });
   return {
     issuer: e.OIDC_ISSUER,
     clientId: e.OIDC_CLIENT_ID ?? '',
@@ -169,6 +183,7 @@ function consoleAuth(
     scopes: e.OIDC_SCOPES,
     groupsClaim: e.OIDC_GROUPS_CLAIM,
     operatorGroup: e.OIDC_OPERATOR_GROUP,
+    allowedGroup: e.OIDC_ALLOWED_GROUP,
     defaultTier: e.OIDC_DEFAULT_TIER,
     sessionTtlMs: e.SESSION_TTL_MS,
   };

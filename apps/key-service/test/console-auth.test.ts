@@ -10,6 +10,8 @@ const USERNAME = `person-${randomUUID().slice(0, 8)}`;
 let idp: RunningService;
 let ks: KeyService;
 let short: KeyService;
+let operators: KeyService;
+let outsiders: KeyService;
 
 async function startWithSignIn(port: number, extra: Record<string, unknown> = {}) {
   return startKeyService({
@@ -25,6 +27,7 @@ async function startWithSignIn(port: number, extra: Record<string, unknown> = {}
         scopes: 'openid profile email groups',
         groupsClaim: 'groups',
         operatorGroup: undefined,
+        allowedGroup: undefined,
         defaultTier: 'free',
         sessionTtlMs: 3_600_000,
         ...extra,
@@ -34,20 +37,23 @@ async function startWithSignIn(port: number, extra: Record<string, unknown> = {}
 }
 
 beforeAll(async () => {
-  const [port, shortPort] = [await freePort(), await freePort()];
+  const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [port, shortPort, operatorPort, outsiderPort] = ports;
   idp = await startService('dev-idp', {
     DEMO_USER: USERNAME,
     DEMO_PASSWORD: PASSWORD,
     DEMO_GROUPS: 'team-a',
     OIDC_CLIENT_ID: 'console-test',
     OIDC_CLIENT_SECRET: 'console-test-secret-0123456789',
-    OIDC_REDIRECT_URIS: [port, shortPort].map((p) => `http://127.0.0.1:${p}/auth/callback`).join(','),
+    OIDC_REDIRECT_URIS: ports.map((p) => `http://127.0.0.1:${p}/auth/callback`).join(','),
   });
   ks = await startWithSignIn(port);
   short = await startWithSignIn(shortPort, { sessionTtlMs: 1500 });
+  operators = await startWithSignIn(operatorPort, { operatorGroup: 'team-a' });
+  outsiders = await startWithSignIn(outsiderPort, { allowedGroup: 'another-team' });
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([ks.close(), short.close()]);
+  await Promise.all([ks.close(), short.close(), operators.close(), outsiders.close()]);
   await idp.stop();
 });
 
@@ -172,11 +178,11 @@ it('refuses a forged callback, a replayed one, and one delivered to another brow
   expect(forged.status).toBe(400);
 
   const { b, callback } = await signInUntilCallback(ks);
-  // The same link in a browser that did not start the sign-in (a login-CSRF attempt) is refused…
+  // The same link in a browser that did not start the sign-in (a login-CSRF attempt) is refused; the
+  // browser that started it still finishes.
   const elsewhere = await fetch(callback, { redirect: 'manual' });
   expect(elsewhere.status).toBe(400);
-  // …and the attempt is spent: the right browser cannot use it afterwards either.
-  expect((await b.request(callback)).status).toBe(400);
+  expect((await b.request(callback)).status).toBe(302);
 
   const second = await signInUntilCallback(ks);
   expect((await second.b.request(second.callback)).status).toBe(302);
@@ -201,3 +207,77 @@ it('leaves bearer calls alone: a bearer token is used even beside a session cook
   expect(res.status).toBe(401);
   expect(((await res.json()) as any).error.code).toBe('invalid_api_key');
 });
+
+it('answers 503, not 500, while Redis (the sessions) is unreachable', async () => {
+  const port = await freePort();
+  const down = await startKeyService({
+    overrides: {
+      port,
+      adminPort: 0,
+      redis: { url: 'redis://127.0.0.1:1' },
+      consoleAuth: { ...ks.config.consoleAuth!, redirectUri: `http://127.0.0.1:${port}/auth/callback` },
+    },
+  });
+  try {
+    const call = await fetch(`${down.url}/v1/keys`, { headers: { cookie: 'gw_session=abc' } });
+    expect(call.status).toBe(503);
+    expect(((await call.json()) as any).error.code).toBe('service_unavailable');
+    // Starting a sign-in stores nothing server-side (the attempt is sealed in the browser's cookie).
+    expect((await fetch(`${down.url}/auth/login`, { redirect: 'manual' })).status).toBe(302);
+    // Bearer calls never needed Redis.
+    expect((await down.call('GET', '/v1/tiers', down.admin)).status).toBe(200);
+  } finally {
+    await down.close();
+  }
+});
+
+it('lets only the allowed group in, gives the operator group operator sessions of at most an hour', async () => {
+  const outsider = await signIn(outsiders);
+  expect(outsider.back.status).toBe(403);
+  expect(((await outsider.back.json()) as any).error.code).toBe('account_restricted');
+
+  const { b, back } = await signIn(operators);
+  const cookie = back.headers.getSetCookie().find((c) => c.startsWith('gw_session='))!;
+  expect(Number(/Max-Age=(\d+)/i.exec(cookie)![1])).toBeLessThanOrEqual(3600);
+  const session: any = await (await b.request(`${operators.url}/auth/session`)).json();
+  expect(session.operator).toBe(true);
+  // Operator-only: another owner's keys.
+  const other = await operators.newAccount();
+  expect((await b.request(`${operators.url}/v1/keys?ownerType=account&ownerId=${other}`)).status).toBe(200);
+}, 30_000);
+
+it('refuses a session record another service wrote into Redis, and a non-ASCII CSRF token without a 500', async () => {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(process.env.REDIS_URL!);
+  try {
+    const id = randomUUID();
+    const { createHash } = await import('node:crypto');
+    // A complete, well-formed operator record: only its missing MAC gives it away.
+    const forged = JSON.stringify({
+      accountId: randomUUID(),
+      operator: true,
+      csrf: 'x'.repeat(43),
+      issuer: idp.url,
+      subject: 'dev|someone',
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await redis.set(
+      `ks:session:${createHash('sha256').update(id).digest('hex')}`,
+      `AAAA.${forged}`,
+      'PX',
+      60_000,
+    );
+    const res = await fetch(`${ks.url}/v1/keys`, { headers: { cookie: `gw_session=${id}` } });
+    expect(res.status).toBe(401);
+  } finally {
+    redis.disconnect();
+  }
+  const { b } = await signIn(ks);
+  const odd = await b.request(`${ks.url}/v1/keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': '\u00e9'.repeat(43) },
+    body: '{}',
+  });
+  expect(odd.status).toBe(403);
+}, 30_000);

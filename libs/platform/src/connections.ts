@@ -13,7 +13,7 @@ import { NatsClient } from './nats-client.js';
 import type { NatsConnectionConfig } from './nats-config.js';
 import { Readiness } from './readiness.js';
 import { createRedis, type RedisClient, type RedisConnectionConfig, redisReady } from './redis.js';
-import { CONFIG, LOGGER, REDIS } from './tokens.js';
+import { CONFIG, LOGGER, NOT_REQUIRED_FOR_READINESS, REDIS } from './tokens.js';
 
 export function natsProvider(serviceName: string): Provider {
   return {
@@ -56,12 +56,14 @@ export class Connections implements OnModuleInit, OnApplicationShutdown {
     @Optional() private readonly nats?: NatsClient,
     @Optional() @Inject(REDIS) private readonly redis?: RedisClient,
     @Optional() private readonly ds?: DataSource,
+    @Optional() @Inject(NOT_REQUIRED_FOR_READINESS) private readonly optional: readonly string[] = [],
   ) {}
 
   onModuleInit() {
     if (this.ds) this.readiness.add('postgres', () => this.ds!.query('SELECT 1'));
     if (this.nats) this.readiness.add('nats', () => this.nats!.isConnected());
-    if (this.redis) this.readiness.add('redis', () => this.redis!.status === 'ready');
+    if (this.redis && !this.optional.includes('redis'))
+      this.readiness.add('redis', () => this.redis!.status === 'ready');
   }
 
   /** Work to finish on shutdown while NATS, Redis and Postgres are still open (all tasks run together). */

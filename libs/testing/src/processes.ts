@@ -28,6 +28,12 @@ export interface RunningService {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
+/** Every child a test started: killed when the test process ends, whatever the test did (or failed to do). */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 /**
  * Starts `apps/<name>/dist/main.js` with the stack's environment plus `env`, and waits for /healthz. `root`: the
  * folder holding apps/ (default this repository; the image test starts services from an assembled one).
@@ -35,7 +41,8 @@ export interface RunningService {
 export async function startService(
   name: string,
   env: Record<string, string> = {},
-  timeoutMs = 20000,
+  // Generous: on 2 shared cores, with other suites starting their own services, a start can take a while.
+  timeoutMs = 60_000,
   { root = ROOT }: { root?: string } = {},
 ): Promise<RunningService> {
   const [port, adminPort] = await Promise.all([freePort(), freePort()]);
@@ -55,6 +62,12 @@ export async function startService(
   });
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
+  // A child left running by a failed setup must not hold the test process open (Jest would wait forever).
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.unref();
+  for (const pipe of [child.stdout, child.stderr])
+    (pipe as unknown as { unref?: () => void } | null)?.unref?.();
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

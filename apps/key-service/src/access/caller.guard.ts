@@ -8,7 +8,7 @@ import {
 import { unwrap } from '@gw/platform';
 import type { FastifyRequest } from 'fastify';
 import { ConsoleSessions } from '../console-auth/sessions.js';
-import { callerOfSession, SESSION_COOKIE } from '../console-auth/session-caller.js';
+import { callerOfSession } from '../console-auth/session-caller.js';
 import { AccessService } from './access.service.js';
 import { OwnersRepository } from './owners.repository.js';
 import type { Caller } from './caller.js';
@@ -30,7 +30,8 @@ export class CallerGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<WithCaller>();
     const origin = { via: 'rest' as const, requestId: String(req.id), address: req.ip ?? null };
-    const bySession = !req.headers.authorization && this.sessions && req.cookies?.[SESSION_COOKIE];
+    const bySession =
+      !req.headers.authorization && this.sessions && req.cookies?.[this.sessions.cookies.session];
     req.caller = unwrap(
       bySession
         ? await callerOfSession(this.sessions!, this.owners, req, origin)

@@ -11,7 +11,12 @@ export interface CallOrigin {
 
 /** The resolved acting principal of a management call. */
 export type Caller =
-  | { kind: 'operator'; origin: CallOrigin }
+  | {
+      kind: 'operator';
+      origin: CallOrigin;
+      /** The account of the person acting as the operator (a console session), for the audit log. */
+      person?: string;
+    }
   | {
       kind: 'principal';
       origin: CallOrigin;

@@ -58,7 +58,8 @@ function actorColumns(actor: AuditActor) {
     };
   }
   const origin = { via: actor.origin.via, requestId: actor.origin.requestId, clientIp: actor.origin.address };
-  if (actor.kind === 'operator') return { actorType: 'operator' as const, actorId: null, ...origin };
+  if (actor.kind === 'operator')
+    return { actorType: 'operator' as const, actorId: actor.person ?? null, ...origin };
   if (actor.keyId) return { actorType: 'key' as const, actorId: actor.keyId, ...origin };
   return { actorType: 'account' as const, actorId: actor.accountId, ...origin };
 }

@@ -1,25 +1,21 @@
 // The console's sign-in as a backend-for-frontend: GET /auth/login → the provider → GET /auth/callback → an
 // HttpOnly session cookie; GET /auth/session tells the console who is signed in and its CSRF token; POST
 // /auth/logout ends the session. Only present when OIDC_ISSUER is configured.
-import { timingSafeEqual } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { apiError } from '@gw/contracts';
 import { ApiException, type Logger } from '@gw/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OwnersRepository } from '../access/owners.repository.js';
 import { CLOCK, type Clock, LOGGER } from '../tokens.js';
 import { SignInIdentities } from './identities.js';
 import { OidcClient } from './oidc-client.js';
-import { ConsoleSessions, hash, randomId, SIGN_IN_TTL_MS } from './sessions.js';
-import { SESSION_COOKIE, sessionOf } from './session-caller.js';
+import { ConsoleSessions, sameSecret, SIGN_IN_TTL_MS } from './sessions.js';
+import { csrfMatches, sessionOf } from './session-caller.js';
 
-const SIGN_IN_COOKIE = 'gw_signin';
 /** Where a signed-in browser lands (the console, served by key-service). */
 const AFTER_SIGN_IN = '/console/';
-
-const sameHash = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Operator rights come from a group at sign-in: they last at most this long before it is checked again. */
+const OPERATOR_SESSION_MAX_MS = 3_600_000;
 
 @ApiExcludeController()
 @Controller('auth')
@@ -28,14 +24,18 @@ export class ConsoleAuthController {
     private readonly oidc: OidcClient,
     private readonly sessions: ConsoleSessions,
     private readonly identities: SignInIdentities,
-    private readonly owners: OwnersRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Cookies are Secure unless the console is served over plain http on this machine (development). */
-  private get secure() {
-    return new URL(this.oidc.settings.redirectUri).protocol === 'https:';
+  private cookie(maxAgeMs: number) {
+    return {
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: this.sessions.secure,
+      path: '/',
+      maxAge: Math.floor(maxAgeMs / 1000),
+    };
   }
 
   @Get('login')
@@ -47,20 +47,14 @@ export class ConsoleAuthController {
       this.logger.warn({ err }, 'the identity provider cannot be reached');
       throw new ApiException(apiError('service_unavailable', 'The identity provider cannot be reached.'));
     }
-    const browser = randomId();
-    await this.sessions.startSignIn(started.state, {
+    const sealed = this.sessions.seal({
+      state: started.state,
       verifier: started.verifier,
       nonce: started.nonce,
-      browser: hash(browser),
+      exp: this.clock.now().getTime() + SIGN_IN_TTL_MS,
     });
     return reply
-      .setCookie(SIGN_IN_COOKIE, browser, {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: this.secure,
-        path: '/auth',
-        maxAge: SIGN_IN_TTL_MS / 1000,
-      })
+      .setCookie(this.sessions.cookies.signIn, sealed, this.cookie(SIGN_IN_TTL_MS))
       .header('cache-control', 'no-store')
       .redirect(started.url.href, 302);
   }
@@ -72,44 +66,36 @@ export class ConsoleAuthController {
     const refuse = (message: string) => {
       throw new ApiException(apiError('invalid_request', message));
     };
-    // One use per attempt, and only in the browser that started it (a link with someone else's code fails).
-    const attempt = state ? await this.sessions.takeSignIn(state) : undefined;
-    if (!attempt) return refuse('This sign-in is unknown or was already used: start again.');
-    const browser = req.cookies[SIGN_IN_COOKIE];
-    if (!browser || !sameHash(hash(browser), attempt.browser))
-      return refuse('This sign-in was started in another browser: start again.');
+    // Only the browser that started this sign-in holds its attempt (a link with someone else's code fails).
+    const attempt = this.sessions.open(req.cookies[this.sessions.cookies.signIn], this.clock.now().getTime());
+    if (!attempt || !sameSecret(state, attempt.state))
+      return refuse('This sign-in is unknown, expired or was started in another browser: start again.');
     let person;
     try {
-      person = await this.oidc.finish(url.search, {
-        state,
-        verifier: attempt.verifier,
-        nonce: attempt.nonce,
-      });
+      person = await this.oidc.finish(url.search, attempt);
     } catch (err) {
       this.logger.warn({ err: err instanceof Error ? err.message : err }, 'sign-in callback refused');
       return refuse('The sign-in could not be verified: start again.');
     }
-    const operatorGroup = this.oidc.settings.operatorGroup;
-    const operator = !!operatorGroup && person.groups.includes(operatorGroup);
+    const settings = this.oidc.settings;
+    const operator = !!settings.operatorGroup && person.groups.includes(settings.operatorGroup);
+    if (!operator && settings.allowedGroup && !person.groups.includes(settings.allowedGroup))
+      throw new ApiException(apiError('account_restricted', 'This person may not use the console.'));
     const origin = { via: 'rest' as const, requestId: String(req.id), address: req.ip ?? null };
-    const accountId = await this.identities.accountOf(person, operator, origin);
-    const account = await this.owners.find({ type: 'account', id: accountId });
-    if (!operator && account?.status !== 'active') throw new ApiException(apiError('account_restricted'));
-    const ttlMs = this.oidc.settings.sessionTtlMs;
+    const { accountId, active } = await this.identities.signIn(person, operator, origin);
+    if (!operator && !active) throw new ApiException(apiError('account_restricted'));
+    const ttlMs = operator ? Math.min(settings.sessionTtlMs, OPERATOR_SESSION_MAX_MS) : settings.sessionTtlMs;
+    // A fresh session id at every sign-in (never one the browser brought), and the previous one ended.
+    const previous = await sessionOf(this.sessions, req);
+    if (previous) await this.sessions.revoke(previous.id);
     const { id } = await this.sessions.create(
       { accountId, operator, issuer: person.issuer, subject: person.subject },
       ttlMs,
       this.clock.now(),
     );
     return reply
-      .clearCookie(SIGN_IN_COOKIE, { path: '/auth' })
-      .setCookie(SESSION_COOKIE, id, {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: this.secure,
-        path: '/',
-        maxAge: Math.floor(ttlMs / 1000),
-      })
+      .clearCookie(this.sessions.cookies.signIn, { path: '/', secure: this.sessions.secure })
+      .setCookie(this.sessions.cookies.session, id, this.cookie(ttlMs))
       .header('cache-control', 'no-store')
       .redirect(AFTER_SIGN_IN, 302);
   }
@@ -132,11 +118,13 @@ export class ConsoleAuthController {
   async logout(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const found = await sessionOf(this.sessions, req);
     if (found) {
-      const sent = req.headers['x-csrf-token'];
-      if (typeof sent !== 'string' || !sameHash(sent, found.session.csrf))
+      if (!csrfMatches(req, found.session))
         throw new ApiException(apiError('insufficient_permissions', 'Missing or wrong CSRF token.'));
       await this.sessions.revoke(found.id);
     }
-    return reply.clearCookie(SESSION_COOKIE, { path: '/' }).status(204).send();
+    return reply
+      .clearCookie(this.sessions.cookies.session, { path: '/', secure: this.sessions.secure })
+      .status(204)
+      .send();
   }
 }

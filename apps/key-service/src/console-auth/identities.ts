@@ -16,8 +16,25 @@ export class SignInIdentities {
     @Inject(CONFIG) private readonly config: KeyServiceConfig,
   ) {}
 
-  /** The person's account id (created on first sign-in), with the sign-in recorded. */
-  async accountOf(person: SignedIn, operator: boolean, origin: CallOrigin): Promise<string> {
+  /**
+   * The person's account (created on their first sign-in) and whether it is active; an allowed sign-in is
+   * recorded in the same transaction. Two first sign-ins of one person at once: the loser retries and finds
+   * the winner's account.
+   */
+  async signIn(
+    person: SignedIn,
+    operator: boolean,
+    origin: CallOrigin,
+  ): Promise<{ accountId: string; active: boolean }> {
+    try {
+      return await this.attempt(person, operator, origin);
+    } catch (err) {
+      if ((err as { driverError?: { code?: string } }).driverError?.code !== '23505') throw err;
+      return this.attempt(person, operator, origin);
+    }
+  }
+
+  private attempt(person: SignedIn, operator: boolean, origin: CallOrigin) {
     return this.ds.transaction(async (em) => {
       const found = (await em.query(
         `UPDATE keys.sign_in_identities SET last_sign_in_at = now()
@@ -31,7 +48,7 @@ export class SignInIdentities {
           [person.name, this.config.consoleAuth!.defaultTier],
         )) as { id: string }[];
         accountId = account.id;
-        // A concurrent first sign-in of the same person: the other one's account wins, this one rolls back.
+        // A concurrent first sign-in of the same person fails here (primary key): this one rolls back.
         await em.query(
           `INSERT INTO keys.sign_in_identities (issuer, subject, account_id) VALUES ($1, $2, $3)`,
           [person.issuer, person.subject, accountId],
@@ -47,8 +64,15 @@ export class SignInIdentities {
           },
         );
       }
+      const [{ status }] = (await em.query(`SELECT status FROM keys.accounts WHERE id = $1`, [
+        accountId,
+      ])) as {
+        status: string;
+      }[];
+      const active = status === 'active';
+      if (!operator && !active) return { accountId, active };
       const actor: Caller = operator
-        ? { kind: 'operator', origin }
+        ? { kind: 'operator', origin, person: accountId }
         : {
             kind: 'principal',
             origin,
@@ -64,7 +88,7 @@ export class SignInIdentities {
         owner: { type: 'account', id: accountId },
         changes: { subject: { after: person.subject }, operator: { after: operator } },
       });
-      return accountId;
+      return { accountId, active };
     });
   }
 }

@@ -1,44 +1,108 @@
-// Console sessions and sign-in attempts, server-side in Redis: the browser holds only random ids (in HttpOnly
-// cookies); Redis keys are their SHA-256, so a Redis dump opens no session. Both expire by themselves.
-import { createHash, randomBytes } from 'node:crypto';
+// Console sessions, server-side in Redis: the browser holds a random id in an HttpOnly cookie; Redis keys are
+// its SHA-256 (a Redis dump opens no session) and each record carries a MAC under a key only key-service
+// holds, so another service sharing that Redis cannot forge one. Records expire by themselves.
+//
+// A sign-in attempt (state, PKCE verifier, nonce) is stored nowhere: it travels sealed (AES-256-GCM) in an
+// HttpOnly cookie of the browser that started it, so an unauthenticated /auth/login writes nothing
+// server-side, and a callback reaching another browser has no attempt to finish. The provider spends each
+// code once, so a callback cannot be replayed either.
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, type RedisClient } from '@gw/platform';
+import { ApiException, REDIS, type RedisClient } from '@gw/platform';
+import { z } from 'zod';
+import type { KeyServiceConfig } from '../config.js';
+import { CONFIG } from '../tokens.js';
 
-export interface SessionRecord {
-  accountId: string;
-  operator: boolean;
+const SessionRecordSchema = z.object({
+  accountId: z.uuid(),
+  operator: z.boolean(),
   /** Sent back by the console on every state-changing call (x-csrf-token). */
-  csrf: string;
-  issuer: string;
-  subject: string;
-  createdAt: string;
-  expiresAt: string;
-}
+  csrf: z.string().min(32),
+  issuer: z.string(),
+  subject: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+export type SessionRecord = z.output<typeof SessionRecordSchema>;
 
-export interface SignInAttempt {
-  /** PKCE verifier and nonce of this attempt, never sent to the browser. */
-  verifier: string;
-  nonce: string;
-  /** SHA-256 of the attempt cookie: the callback must come from the browser that started it. */
-  browser: string;
-}
+const AttemptSchema = z.object({
+  state: z.string(),
+  verifier: z.string(),
+  nonce: z.string(),
+  exp: z.number(),
+});
+export type SignInAttempt = z.output<typeof AttemptSchema>;
 
 export const SIGN_IN_TTL_MS = 10 * 60_000;
 export const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 export const randomId = () => randomBytes(32).toString('base64url');
+/** Equal in constant time whatever either length (digests of equal size are compared). */
+export const sameSecret = (a: string, b: string) =>
+  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+/** Redis unreachable: the console cannot sign in or be recognised right now (503, not a 500). */
+async function reachable<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch {
+    throw ApiException.of('service_unavailable', 'Console sessions cannot be checked right now.');
+  }
+}
 
 @Injectable()
 export class ConsoleSessions {
-  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
+  private readonly sealKey: Buffer;
+  private readonly macKey: Buffer;
+  /** Secure cookies (https) get the __Host- prefix: no sibling host or path can plant or shadow them. */
+  readonly secure: boolean;
+  readonly cookies: { session: string; signIn: string };
 
-  async startSignIn(state: string, attempt: SignInAttempt): Promise<void> {
-    await this.redis.set(`ks:signin:${hash(state)}`, JSON.stringify(attempt), 'PX', SIGN_IN_TTL_MS);
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(CONFIG) config: KeyServiceConfig,
+  ) {
+    const auth = config.consoleAuth!;
+    const derive = (info: string) =>
+      Buffer.from(hkdfSync('sha256', auth.clientSecret, 'gw-console', info, 32));
+    this.sealKey = derive('sign-in attempt');
+    this.macKey = derive('session record');
+    this.secure = new URL(auth.redirectUri).protocol === 'https:';
+    const prefix = this.secure ? '__Host-' : '';
+    this.cookies = { session: `${prefix}gw_session`, signIn: `${prefix}gw_signin` };
   }
 
-  /** The attempt of this state, once: a replayed or forged callback finds nothing. */
-  async takeSignIn(state: string): Promise<SignInAttempt | undefined> {
-    const raw = await this.redis.getdel(`ks:signin:${hash(state)}`);
-    return raw ? (JSON.parse(raw) as SignInAttempt) : undefined;
+  seal(attempt: SignInAttempt): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(attempt), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  /** The attempt a cookie carries, if it is ours, intact and not expired. */
+  open(sealed: string | undefined, now: number): SignInAttempt | undefined {
+    if (!sealed || sealed.length > 2048) return undefined;
+    try {
+      const raw = Buffer.from(sealed, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', this.sealKey, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      const attempt = AttemptSchema.parse(JSON.parse(text));
+      return attempt.exp > now ? attempt : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private mac(text: string) {
+    return createHmac('sha256', this.macKey).update(text).digest('base64url');
   }
 
   async create(record: Omit<SessionRecord, 'csrf' | 'createdAt' | 'expiresAt'>, ttlMs: number, now: Date) {
@@ -49,16 +113,23 @@ export class ConsoleSessions {
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
     };
-    await this.redis.set(`ks:session:${hash(id)}`, JSON.stringify(session), 'PX', ttlMs);
+    const text = JSON.stringify(session);
+    await reachable(this.redis.set(`ks:session:${hash(id)}`, `${this.mac(text)}.${text}`, 'PX', ttlMs));
     return { id, session };
   }
 
+  /** The session of this id; none when unknown, expired, or not written by key-service. */
   async find(id: string): Promise<SessionRecord | undefined> {
-    const raw = await this.redis.get(`ks:session:${hash(id)}`);
-    return raw ? (JSON.parse(raw) as SessionRecord) : undefined;
+    const stored = await reachable(this.redis.get(`ks:session:${hash(id)}`));
+    const dot = stored?.indexOf('.') ?? -1;
+    if (!stored || dot < 0) return undefined;
+    const text = stored.slice(dot + 1);
+    if (!sameSecret(stored.slice(0, dot), this.mac(text))) return undefined;
+    const parsed = SessionRecordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   }
 
   async revoke(id: string): Promise<void> {
-    await this.redis.del(`ks:session:${hash(id)}`);
+    await reachable(this.redis.del(`ks:session:${hash(id)}`));
   }
 }
