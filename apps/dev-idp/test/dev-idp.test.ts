@@ -1,18 +1,10 @@
 // The development identity provider end to end, with openid-client as the relying party (as key-service will
 // be): authorization code + PKCE through the real sign-in page, the demo user's claims in the ID token, and
 // what it refuses.
-import { createServer } from 'node:net';
+import { freePort } from '@gw/testing';
 import * as oidc from 'openid-client';
 import { loadDevIdpConfig } from '../src/config.js';
 import { createDevIdp } from '../src/server.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 const REDIRECT = 'http://127.0.0.1:9/auth/callback';
 const PASSWORD = 'correct-horse-battery';
