@@ -2,55 +2,28 @@
 // Postgres: authorization code + PKCE through the provider's page, the HttpOnly session cookie, CSRF on
 // state-changing calls, forged, replayed and cross-browser callbacks refused, expiry and sign-out.
 import { randomUUID } from 'node:crypto';
-import { freePort, type RunningService, startService } from '@gw/testing';
+import { freePort, type RunningService } from '@gw/testing';
 import { type KeyService, startKeyService } from './harness.js';
+import { type SignInWorld, startSignInWorld } from './sign-in-world.js';
 
-const PASSWORD = 'console-test-password';
-const USERNAME = `person-${randomUUID().slice(0, 8)}`;
+let world: SignInWorld;
 let idp: RunningService;
+let USERNAME: string;
+let PASSWORD: string;
 let ks: KeyService;
 let short: KeyService;
 let operators: KeyService;
 let outsiders: KeyService;
 
-async function startWithSignIn(port: number, extra: Record<string, unknown> = {}) {
-  return startKeyService({
-    overrides: {
-      port,
-      adminPort: 0,
-      redis: { url: process.env.REDIS_URL! },
-      consoleAuth: {
-        issuer: idp.url,
-        clientId: 'console-test',
-        clientSecret: 'console-test-secret-0123456789',
-        redirectUri: `http://127.0.0.1:${port}/auth/callback`,
-        scopes: 'openid profile email groups',
-        groupsClaim: 'groups',
-        operatorGroup: undefined,
-        allowedGroup: undefined,
-        defaultTier: 'free',
-        sessionTtlMs: 3_600_000,
-        ...extra,
-      },
-    },
-  });
-}
-
 beforeAll(async () => {
   const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const [port, shortPort, operatorPort, outsiderPort] = ports;
-  idp = await startService('dev-idp', {
-    DEMO_USER: USERNAME,
-    DEMO_PASSWORD: PASSWORD,
-    DEMO_GROUPS: 'team-a',
-    OIDC_CLIENT_ID: 'console-test',
-    OIDC_CLIENT_SECRET: 'console-test-secret-0123456789',
-    OIDC_REDIRECT_URIS: ports.map((p) => `http://127.0.0.1:${p}/auth/callback`).join(','),
-  });
-  ks = await startWithSignIn(port);
-  short = await startWithSignIn(shortPort, { sessionTtlMs: 1500 });
-  operators = await startWithSignIn(operatorPort, { operatorGroup: 'team-a' });
-  outsiders = await startWithSignIn(outsiderPort, { allowedGroup: 'another-team' });
+  world = await startSignInWorld(ports);
+  ({ idp, username: USERNAME, password: PASSWORD } = world);
+  ks = await world.keyService(port);
+  short = await world.keyService(shortPort, { sessionTtlMs: 1500 });
+  operators = await world.keyService(operatorPort, { operatorGroup: 'team-a' });
+  outsiders = await world.keyService(outsiderPort, { allowedGroup: 'another-team' });
 }, 60_000);
 afterAll(async () => {
   await Promise.all([ks.close(), short.close(), operators.close(), outsiders.close()]);

@@ -4,48 +4,22 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
-import { freePort, type RunningService, startService } from '@gw/testing';
+import { freePort } from '@gw/testing';
 import { type Browser, chromium } from 'playwright-core';
-import { type KeyService, startKeyService } from './harness.js';
+import type { KeyService } from './harness.js';
+import { type SignInWorld, startSignInWorld } from './sign-in-world.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../.stack/artifacts/console/', import.meta.url));
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const USERNAME = `browser-${randomUUID().slice(0, 8)}`;
-const PASSWORD = 'browser-test-password';
-let idp: RunningService;
+let world: SignInWorld;
 let ks: KeyService;
 let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
-  idp = await startService('dev-idp', {
-    DEMO_USER: USERNAME,
-    DEMO_PASSWORD: PASSWORD,
-    OIDC_CLIENT_ID: 'console-browser',
-    OIDC_CLIENT_SECRET: 'console-browser-secret-0123456789',
-    OIDC_REDIRECT_URIS: `http://127.0.0.1:${port}/auth/callback`,
-  });
-  ks = await startKeyService({
-    overrides: {
-      port,
-      adminPort: 0,
-      redis: { url: process.env.REDIS_URL! },
-      consoleAuth: {
-        issuer: idp.url,
-        clientId: 'console-browser',
-        clientSecret: 'console-browser-secret-0123456789',
-        redirectUri: `http://127.0.0.1:${port}/auth/callback`,
-        scopes: 'openid profile email groups',
-        groupsClaim: 'groups',
-        operatorGroup: undefined,
-        allowedGroup: undefined,
-        defaultTier: 'free',
-        sessionTtlMs: 3_600_000,
-      },
-    },
-  });
+  world = await startSignInWorld([port], 'demo-users');
+  ks = await world.keyService(port);
   // As the probe of these machines found it works: no sandbox as root, no background networking.
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -62,7 +36,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await Promise.all([ks?.close(), idp?.stop()]);
+  await Promise.all([ks?.close(), world?.idp.stop()]);
 });
 
 it('signs in through the provider’s page with its labelled fields, into an HttpOnly session; the page passes axe', async () => {
@@ -83,8 +57,8 @@ it('signs in through the provider’s page with its labelled fields, into an Htt
   expect(result.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
 
   // By keyboard: the fields and the button by their accessible names.
-  await page.getByLabel('Username').fill(USERNAME);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Username').fill(world.username);
+  await page.getByLabel('Password').fill(world.password);
   await page.getByRole('button', { name: 'Sign in' }).press('Enter');
   await page.waitForURL(`${ks.url}/console/`);
 
@@ -101,10 +75,10 @@ it('signs in through the provider’s page with its labelled fields, into an Htt
 it('shows a wrong password as an alert on the page, and keeps the username', async () => {
   const page = await browser.newPage();
   await page.goto(`${ks.url}/auth/login`);
-  await page.getByLabel('Username').fill(USERNAME);
+  await page.getByLabel('Username').fill(world.username);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert').textContent()).resolves.toMatch(/Wrong username or password/);
-  expect(await page.getByLabel('Username').inputValue()).toBe(USERNAME);
+  expect(await page.getByLabel('Username').inputValue()).toBe(world.username);
   await page.screenshot({ path: `${ARTIFACTS}sign-in-error.png`, fullPage: true });
 }, 60_000);
