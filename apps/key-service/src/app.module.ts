@@ -10,7 +10,7 @@ import {
 import { AccessService } from './access/access.service.js';
 import { CallerGuard } from './access/caller.guard.js';
 import { OwnersRepository } from './access/owners.repository.js';
-import { AccountsController } from './accounts/accounts.controller.js';
+import { AccountsController, MeController } from './accounts/accounts.controller.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditController } from './audit/audit.controller.js';
@@ -58,6 +58,7 @@ export class KeyServiceModule {
       controllers: [
         KeysController,
         AccountsController,
+        MeController,
         OrganizationsController,
         PricingController,
         UsageController,

@@ -108,6 +108,30 @@ describe('list', () => {
     expect(await list('disabled')).toEqual([d.id]);
     expect(await list('expired')).toEqual([]);
   });
+
+  it('searches names case-insensitively, taking % and _ literally, combined with status', async () => {
+    const owner = await ks.newAccount();
+    const made: Record<string, string> = {};
+    for (const name of ['Prod backend', 'staging', 'PROD 100%', 'prod_x'])
+      made[name] = (await ks.newKey({ type: 'account', id: owner }, { name })).id;
+    await ks.call('PATCH', `/v1/keys/${made['prod_x']}`, ks.admin, { enabled: false });
+    const find = (q: string) =>
+      ks
+        .call('GET', `/v1/keys?ownerType=account&ownerId=${owner}&${q}`, ks.admin)
+        .then((r) => r.body.data.map((k: { name: string }) => k.name).sort());
+    expect(await find('search=prod')).toEqual(['PROD 100%', 'Prod backend', 'prod_x']);
+    expect(await find(`search=${encodeURIComponent('0%')}`)).toEqual(['PROD 100%']);
+    expect(await find('search=d_')).toEqual(['prod_x']);
+    expect(await find('search=%25')).toEqual(['PROD 100%']);
+    expect(await find('search=prod&status=active')).toEqual(['PROD 100%', 'Prod backend']);
+    expect(await find('search=nothing-like-it')).toEqual([]);
+    const tooLong = await ks.call(
+      'GET',
+      `/v1/keys?ownerType=account&ownerId=${owner}&search=${'x'.repeat(65)}`,
+      ks.admin,
+    );
+    expect([tooLong.status, tooLong.body.error.param]).toEqual([400, 'search']);
+  });
 });
 
 describe('update, disable and enable', () => {

@@ -48,6 +48,55 @@ describe('accounts', () => {
   });
 });
 
+describe('the operator lists accounts; a caller reads itself', () => {
+  it('lists accounts newest first, by name and status, in pages', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const ids: string[] = [];
+    for (const n of ['one', 'two', 'three']) {
+      const made = await ks.call('POST', '/v1/accounts', ks.admin, { name: `List ${tag} ${n}` });
+      ids.push(made.body.id);
+    }
+    await ks.call('PATCH', `/v1/accounts/${ids[1]}`, ks.admin, { status: 'suspended' });
+    const first = await ks.call('GET', `/v1/accounts?search=${tag}&limit=2`, ks.admin);
+    expect(first.body.data.map((a: { id: string }) => a.id)).toEqual([ids[2], ids[1]]);
+    const rest = await ks.call(
+      'GET',
+      `/v1/accounts?search=${tag}&limit=2&cursor=${first.body.nextCursor}`,
+      ks.admin,
+    );
+    expect([rest.body.data.map((a: { id: string }) => a.id), rest.body.nextCursor]).toEqual([[ids[0]], null]);
+    const suspended = await ks.call('GET', `/v1/accounts?search=${tag}&status=suspended`, ks.admin);
+    expect(suspended.body.data.map((a: { id: string }) => a.id)).toEqual([ids[1]]);
+  });
+
+  it('GET /v1/me: the account of the key, its organizations and role; none for the operator token', async () => {
+    const account = await ks.newAccount();
+    const other = await ks.newAccount();
+    const org = await ks.call('POST', '/v1/organizations', ks.admin, {
+      name: 'Me Org',
+      ownerAccountId: other,
+    });
+    await ks.call('POST', `/v1/organizations/${org.body.id}/members`, ks.admin, {
+      accountId: account,
+      role: 'admin',
+    });
+    const key = await ks.newKey({ type: 'account', id: account }, { permissions: ['read'] });
+    const me = await ks.call('GET', '/v1/me', key.secret);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({
+      account: { id: account },
+      operator: false,
+      organizations: [{ id: org.body.id, name: 'Me Org', role: 'admin' }],
+    });
+    expect(JSON.stringify(me.body)).not.toContain(other);
+    expect((await ks.call('GET', '/v1/me', ks.admin)).body).toEqual({
+      account: null,
+      operator: true,
+      organizations: [],
+    });
+  });
+});
+
 describe('organizations', () => {
   it('the operator creates an org for an account, which becomes its owner', async () => {
     const owner = await ks.newAccount();

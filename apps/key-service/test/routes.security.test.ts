@@ -101,8 +101,12 @@ const FIXTURES: Record<string, TemplateFixture> = {
   },
   '/v1/accounts': {
     params: none,
-    methods: { POST: { tenancy: 'operator-only', ok: 201, body: () => ({ name: name('acct') }) } },
+    methods: {
+      POST: { tenancy: 'operator-only', ok: 201, body: () => ({ name: name('acct') }) },
+      GET: { tenancy: 'operator-only', ok: 200 },
+    },
   },
+  '/v1/me': { params: none, methods: { GET: { tenancy: 'own-collection', ok: 200 } } },
   '/v1/accounts/{id}': {
     params: (t) => ({ id: t.account }),
     methods: {

@@ -19,6 +19,9 @@ export const DisplayName = z
   // Control characters (NUL among them, which Postgres text refuses) have no place in a name.
   .refine((s) => ![...s].some((c) => c < ' ' || c === '\x7f'), 'must not contain control characters');
 
+/** A case-insensitive 'name contains' filter of a list. */
+export const NameSearch = z.string().trim().min(1).max(64).optional();
+
 export const PageLimit = z.coerce.number().int().min(1).max(100).default(20);
 
 export interface Page<T> {

@@ -1,7 +1,7 @@
 // Key DTO shapes shared by key-service's REST and NATS surfaces (and their callers).
 import { z } from 'zod';
 import { Credits, OwnerRef } from './owners.js';
-import { DisplayName, ModelName, PageLimit, Slug } from './common.js';
+import { DisplayName, ModelName, NameSearch, PageLimit, Slug } from './common.js';
 import { parseIpRange } from './ip.js';
 
 export const PERMISSIONS = ['read', 'write', 'admin', 'webhook'] as const;
@@ -66,6 +66,8 @@ export type RegenerateKeyInput = z.infer<typeof RegenerateKeyInput>;
 
 export const ListKeysQuery = z.strictObject({
   status: z.enum(KEY_STATUSES).optional(),
+  /** Keys whose name contains this text, case-insensitive. */
+  search: NameSearch,
   limit: PageLimit,
   cursor: z.string().max(200).optional(),
   /** Operator only: whose keys. A key caller lists its own owner's keys, or an org it administers. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DisplayName, Slug, Uuid } from './common.js';
+import { DisplayName, NameSearch, PageLimit, Slug, Uuid } from './common.js';
 
 export const OWNER_TYPES = ['account', 'organization'] as const;
 export type OwnerType = (typeof OWNER_TYPES)[number];
@@ -73,3 +73,22 @@ export const OrganizationView = AccountView.extend({
   members: z.array(z.object({ accountId: z.uuid(), role: z.enum(ORG_ROLES) })),
 });
 export type OrganizationView = z.infer<typeof OrganizationView>;
+
+/** Operator: the accounts list, newest first. */
+export const ListAccountsQuery = z.strictObject({
+  /** Accounts whose name contains this text, case-insensitive. */
+  search: NameSearch,
+  status: z.enum(OWNER_STATUSES).optional(),
+  limit: PageLimit,
+  cursor: z.string().max(200).optional(),
+});
+export type ListAccountsQuery = z.infer<typeof ListAccountsQuery>;
+export const AccountPage = z.object({ data: z.array(AccountView), nextCursor: z.string().nullable() });
+
+/** Who is calling: the caller's account (none for the operator token), its organizations and role in each. */
+export const MeView = z.object({
+  account: AccountView.nullable(),
+  operator: z.boolean(),
+  organizations: z.array(z.object({ id: z.uuid(), name: z.string(), role: z.enum(ORG_ROLES) })),
+});
+export type MeView = z.infer<typeof MeView>;

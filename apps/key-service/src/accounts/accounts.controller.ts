@@ -1,7 +1,15 @@
-import { Body, Controller, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AccountView, CreateAccountInput, UpdateAccountInput } from '@gw/contracts';
+import { Body, Controller, Get, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  AccountPage,
+  AccountView,
+  CreateAccountInput,
+  ListAccountsQuery,
+  MeView,
+  UpdateAccountInput,
+} from '@gw/contracts';
 import { ERROR_ENVELOPE_SCHEMA, openApiSchema, unwrap, UuidPipe, ZodPipe } from '@gw/platform';
+import type { z } from 'zod';
 import { CallerGuard, CurrentCaller } from '../access/caller.guard.js';
 import type { Caller } from '../access/caller.js';
 import { AccountsService } from './accounts.service.js';
@@ -26,6 +34,20 @@ export class AccountsController {
     return unwrap(await this.accounts.create(caller, body));
   }
 
+  @Get()
+  @ApiOperation({ summary: 'Operator: list accounts, newest first' })
+  @ApiQuery({ name: 'search', required: false, description: 'Name contains (case-insensitive)' })
+  @ApiQuery({ name: 'status', required: false, enum: ['active', 'suspended'] })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiResponse({ status: 200, schema: openApiSchema(AccountPage) })
+  async list(
+    @CurrentCaller() caller: Caller,
+    @Query(new ZodPipe(ListAccountsQuery)) query: z.output<typeof ListAccountsQuery>,
+  ) {
+    return unwrap(await this.accounts.list(caller, query));
+  }
+
   @Get(':id')
   @ApiResponse({ status: 200, schema: openApiSchema(AccountView) })
   async get(@CurrentCaller() caller: Caller, @Param('id', UuidPipe) id: string) {
@@ -42,5 +64,21 @@ export class AccountsController {
     @Body(new ZodPipe(UpdateAccountInput)) body: UpdateAccountInput,
   ) {
     return unwrap(await this.accounts.update(caller, id, body));
+  }
+}
+
+@ApiTags('accounts')
+@ApiBearerAuth()
+@ApiResponse({ status: 403, schema: ERROR_ENVELOPE_SCHEMA })
+@UseGuards(CallerGuard)
+@Controller('v1/me')
+export class MeController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  @Get()
+  @ApiOperation({ summary: "The caller's account and its organizations, with its role in each" })
+  @ApiResponse({ status: 200, schema: openApiSchema(MeView) })
+  async me(@CurrentCaller() caller: Caller) {
+    return unwrap(await this.accounts.me(caller));
   }
 }

@@ -3,15 +3,20 @@ import {
   type AccountView,
   type CreateAccountInput,
   fail,
+  type ListAccountsQuery,
+  type MeView,
+  type Page,
   ok,
   type Result,
   type UpdateAccountInput,
 } from '@gw/contracts';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { type Caller, canRead } from '../access/caller.js';
 import { OwnersRepository } from '../access/owners.repository.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
-import { AccountEntity } from '../db/entities/index.js';
+import { AccountEntity, OrganizationEntity } from '../db/entities/index.js';
+import { containsPattern, nameContains } from '../name-search.js';
+import { newestFirst } from '../pagination.js';
 import { KeyEvents } from '../keys/key-events.js';
 import { applyOwnerInput, AUDITED_OWNER_FIELDS, checkOwnerInput, newOwnerColumns } from './owner-settings.js';
 import { toOwnerView } from './owner-view.js';
@@ -79,5 +84,42 @@ export class AccountsService {
     if (!account) return fail('not_found', 'Account not found.');
     this.events.ownerChanged({ type: 'account', id });
     return ok(toOwnerView(account));
+  }
+
+  /** Operator: every account, newest first, by name and status. */
+  async list(caller: Caller, query: ListAccountsQuery): Promise<Result<Page<AccountView>>> {
+    if (caller.kind !== 'operator')
+      return fail('insufficient_permissions', 'Only the operator lists accounts.');
+    const qb = this.owners.accounts.createQueryBuilder('a');
+    if (query.search) qb.andWhere(nameContains('a.name'), { search: containsPattern(query.search) });
+    if (query.status) qb.andWhere('a.status = :status', { status: query.status });
+    const page = await newestFirst(qb, { time: 'a.created_at', id: 'a.id' }, query, (a) => a.createdAt);
+    if (!page.ok) return page;
+    return ok({ data: page.value.data.map(toOwnerView), nextCursor: page.value.nextCursor });
+  }
+
+  /**
+   * The caller itself: its account (the signed-in person's, also behind an operator session; none for the
+   * operator token or an organization's key) and the organizations that account belongs to, with its role.
+   */
+  async me(caller: Caller): Promise<Result<MeView>> {
+    if (caller.kind === 'principal' && !canRead(caller)) return fail('insufficient_permissions');
+    const accountId = caller.kind === 'operator' ? (caller.person ?? null) : caller.accountId;
+    const account = accountId ? await this.owners.accounts.findOneBy({ id: accountId }) : null;
+    const memberships = account ? await this.owners.memberships.findBy({ accountId: account.id }) : [];
+    const orgs = memberships.length
+      ? await this.ds
+          .getRepository(OrganizationEntity)
+          .findBy({ id: In(memberships.map((m) => m.organizationId)) })
+      : [];
+    const names = new Map(orgs.map((o) => [o.id, o.name]));
+    return ok({
+      account: account ? toOwnerView(account) : null,
+      operator: caller.kind === 'operator',
+      organizations: memberships
+        .filter((m) => names.has(m.organizationId))
+        .map((m) => ({ id: m.organizationId, name: names.get(m.organizationId)!, role: m.role }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    });
   }
 }

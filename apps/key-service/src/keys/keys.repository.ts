@@ -4,6 +4,7 @@ import { DataSource, type EntityManager, LessThan, MoreThan, type SelectQueryBui
 import { ApiKeyEntity, RetiredSecretEntity } from '../db/entities/index.js';
 import type { OwnerScope } from '../access/caller.js';
 import { inScope } from '../access/in-scope.js';
+import { containsPattern, nameContains } from '../name-search.js';
 import { utcMonth } from '../tokens.js';
 
 export interface PageCursor {
@@ -39,7 +40,7 @@ export class KeysRepository {
 
   async listForOwner(
     owner: OwnerRef,
-    opts: { status?: KeyStatus; limit: number; after?: PageCursor; now: Date },
+    opts: { status?: KeyStatus; search?: string; limit: number; after?: PageCursor; now: Date },
   ): Promise<ApiKeyEntity[]> {
     const qb = this.scoped({ all: false, owners: [owner] });
     const month = utcMonth(opts.now);
@@ -60,6 +61,7 @@ export class KeysRepository {
         qb.andWhere(`k.enabled AND NOT ${expired} AND NOT ${exhausted}`, params);
         break;
     }
+    if (opts.search) qb.andWhere(nameContains('k.name'), { search: containsPattern(opts.search) });
     if (opts.after) {
       qb.andWhere('(k.created_at, k.id) < (:cAt, :cId)', { cAt: opts.after.createdAt, cId: opts.after.id });
     }

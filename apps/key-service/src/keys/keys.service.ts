@@ -266,6 +266,7 @@ export class KeysService {
     const after = cursor.value;
     const rows = await this.keys.listForOwner(owner.value, {
       status: query.status,
+      search: query.search,
       limit: query.limit + 1,
       after,
       now: this.clock.now(),
