@@ -103,6 +103,9 @@ function baseEnv(secrets) {
     OIDC_REDIRECT_URIS: `${url(PORTS.keyService)}/auth/callback`,
     // key-service signs console users in through it (its /auth/callback is the redirect URI above).
     OIDC_REDIRECT_URI: `${url(PORTS.keyService)}/auth/callback`,
+    // The web console's built files, served by key-service at /console/.
+    CONSOLE_DIR: join(ROOT, 'apps/console/dist'),
+    CONSOLE_URL: `${url(PORTS.keyService)}/console/`,
     DEMO_USER: 'demo',
     DEMO_PASSWORD: secrets.demoPassword,
     GATEWAY_ADMIN_URL: url(PORTS.gatewayAdmin),
@@ -177,6 +180,8 @@ function printStarted(env, seconds) {
     `  Postgres ${HOST}:${PORTS.postgres}  Redis ${HOST}:${PORTS.redis}  NATS ${HOST}:${PORTS.nats}`,
     '',
     `Demo account ${env.DEMO_ACCOUNT_ID}, demo key (keep it secret): ${env.DEMO_KEY}`,
+    '',
+    `The web console: ${env.CONSOLE_URL}  (sign in as ${env.DEMO_USER}, password ${env.DEMO_PASSWORD})`,
     '',
     'Call a model through the gateway with the demo key:',
     `  curl -s ${env.GATEWAY_URL}/v1/chat/completions -H 'Authorization: Bearer ${env.DEMO_KEY}' \\`,

@@ -9,6 +9,7 @@ import {
   type Logger,
 } from '@gw/platform';
 import { KeyServiceModule } from './app.module.js';
+import { serveConsole } from './console-files.js';
 import { KeyLookupRpc } from './keys/key-lookup.rpc.js';
 import { type KeyServiceConfig, loadKeyServiceConfig } from './config.js';
 import type { Clock } from './tokens.js';
@@ -36,9 +37,10 @@ export async function bootstrap({
     host: config.host,
     admin: { port: config.adminPort, host: config.adminHost },
     logRequests: true,
-    // The console's session and sign-in cookies (read by CallerGuard and the /auth routes).
+    // The console's session and sign-in cookies (read by CallerGuard and the /auth routes), and its files.
     configure: async (app) => {
       await app.register(fastifyCookie);
+      if (config.consoleDir) await serveConsole(app, config.consoleDir);
     },
     natsHandlers: { direct: (app) => app.get(KeyLookupRpc).handlers() },
     trustedProxies: config.trustedProxies,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { creditsToMicros, parseIpRange } from '@gw/contracts';
 import {
   databaseEnv,
@@ -119,6 +121,15 @@ export const CONFIG_SCHEMA = z
     OIDC_ALLOWED_GROUP: z.string().min(1).optional(),
     /** The tier of an account created at a person's first sign-in. */
     OIDC_DEFAULT_TIER: z.string().min(1).default('free'),
+    /**
+     * The web console's built files (apps/console/dist; /app/console in the image), served at /console/.
+     * Unset: no console. People sign in to it through OIDC_ISSUER.
+     */
+    CONSOLE_DIR: z
+      .string()
+      .min(1)
+      .optional()
+      .refine((dir) => !dir || existsSync(join(dir, 'index.html')), 'must be a directory holding index.html'),
     /** How long a console session lasts from sign-in. */
     SESSION_TTL_MS: z.coerce
       .number()
@@ -130,6 +141,7 @@ export const CONFIG_SCHEMA = z
   .transform((e, ctx) => ({
     ...serviceConfig(e),
     consoleAuth: consoleAuth(e, ctx),
+    consoleDir: e.CONSOLE_DIR ? resolve(e.CONSOLE_DIR) : undefined,
     redis: e.OIDC_ISSUER ? redisConnection(e, ctx) : undefined,
     databaseUrl: e.DATABASE_URL,
     nats: natsConnection(e, 'key-service', ctx),

@@ -1,38 +1,21 @@
 // The console's sign-in in a real browser (headless Debian Chromium driven by playwright-core): the
 // development provider's page found by its labels, checked with axe-core, signed in with the keyboard-usable
 // form, ending in an HttpOnly session. Screenshots go to .stack/artifacts/console/.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '@gw/testing';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { ARTIFACTS, axeFindings, launchChromium, serious } from './browser.js';
 import type { KeyService } from './harness.js';
 import { type SignInWorld, startSignInWorld } from './sign-in-world.js';
 
-const ARTIFACTS = fileURLToPath(new URL('../../../.stack/artifacts/console/', import.meta.url));
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let world: SignInWorld;
 let ks: KeyService;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
   world = await startSignInWorld([port], 'demo-users');
   ks = await world.keyService(port);
-  // As the probe of these machines found it works: no sandbox as root, no background networking.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -46,15 +29,9 @@ it('signs in through the provider’s page with its labelled fields, into an Htt
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}sign-in.png`, fullPage: true });
 
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } }
-    ).axe;
-    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact }));
-  });
+  const result = await axeFindings(page);
   console.log(`axe on the sign-in page (390 px wide): ${result.length} violations`, result);
-  expect(result.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+  expect(serious(result)).toEqual([]);
 
   // By keyboard: the fields and the button by their accessible names.
   await page.getByLabel('Username').fill(world.username);

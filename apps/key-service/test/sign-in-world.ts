@@ -1,9 +1,13 @@
 // Console sign-in tests' world: the development identity provider as a process, knowing one person and the
 // console client for the given key-service ports, and key-services signing in through it.
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { type RunningService, startService } from '@gw/testing';
 import type { KeyServiceConfig } from '../src/config.js';
 import { type KeyService, startKeyService } from './harness.js';
+
+/** The console's built files (turbo builds @gw/console before these tests). */
+export const CONSOLE_DIR = fileURLToPath(new URL('../../console/dist/', import.meta.url));
 
 type ConsoleAuth = NonNullable<KeyServiceConfig['consoleAuth']>;
 
@@ -38,6 +42,7 @@ export async function startSignInWorld(ports: number[], groups = 'team-a'): Prom
           port,
           adminPort: 0,
           redis: { url: process.env.REDIS_URL! },
+          consoleDir: CONSOLE_DIR,
           consoleAuth: {
             issuer: idp.url,
             clientId: client.id,

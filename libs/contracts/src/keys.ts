@@ -113,3 +113,4 @@ export const KeyWithSecret = KeyView.extend({ key: z.string() });
 export type KeyWithSecret = z.infer<typeof KeyWithSecret>;
 
 export const KeyPage = z.object({ data: z.array(KeyView), nextCursor: z.string().nullable() });
+export type KeyPage = z.infer<typeof KeyPage>;

@@ -70,7 +70,8 @@ export const AddMemberInput = z.strictObject({ accountId: Uuid, role: z.enum(ORG
 export type AddMemberInput = z.infer<typeof AddMemberInput>;
 
 export const OrganizationView = AccountView.extend({
-  members: z.array(z.object({ accountId: z.uuid(), role: z.enum(ORG_ROLES) })),
+  /** Each member's account, with its name as the console shows it. */
+  members: z.array(z.object({ accountId: z.uuid(), name: z.string(), role: z.enum(ORG_ROLES) })),
 });
 export type OrganizationView = z.infer<typeof OrganizationView>;
 
@@ -84,6 +85,7 @@ export const ListAccountsQuery = z.strictObject({
 });
 export type ListAccountsQuery = z.infer<typeof ListAccountsQuery>;
 export const AccountPage = z.object({ data: z.array(AccountView), nextCursor: z.string().nullable() });
+export type AccountPage = z.infer<typeof AccountPage>;
 
 /** Who is calling: the caller's account (none for the operator token), its organizations and role in each. */
 export const MeView = z.object({

@@ -66,6 +66,8 @@ export const UsageViewNumbers = z.object({
   completionTokens: z.number().int(),
   /** Credits. */
   cost: z.number(),
+  /** The cost in the configured currency, 2 decimals, e.g. "45.50". */
+  costInCurrency: z.string(),
   unpricedRequests: z.number().int(),
 });
 export type UsageViewNumbers = z.infer<typeof UsageViewNumbers>;

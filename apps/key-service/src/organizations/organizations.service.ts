@@ -8,7 +8,7 @@ import {
   type Result,
   type UpdateOrganizationInput,
 } from '@gw/contracts';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, In } from 'typeorm';
 import { type Caller, canRead, hasPermission } from '../access/caller.js';
 import { isRestricted } from '../access/key-bounds.js';
 import { OwnersRepository } from '../access/owners.repository.js';
@@ -45,7 +45,18 @@ export class OrganizationsService {
       where: { organizationId: org.id },
       order: { createdAt: 'ASC' },
     });
-    return { ...toOwnerView(org), members: members.map((m) => ({ accountId: m.accountId, role: m.role })) };
+    const accounts = members.length
+      ? await em.getRepository(AccountEntity).findBy({ id: In(members.map((m) => m.accountId)) })
+      : [];
+    const names = new Map(accounts.map((a) => [a.id, a.name]));
+    return {
+      ...toOwnerView(org),
+      members: members.map((m) => ({
+        accountId: m.accountId,
+        name: names.get(m.accountId) ?? '',
+        role: m.role,
+      })),
+    };
   }
 
   async create(caller: Caller, input: CreateOrganizationInput): Promise<Result<OrganizationView>> {

@@ -30,7 +30,8 @@ describe('toUsageView', () => {
       usd,
     );
     expect(view.totals.cost).toBe(1.5);
-    expect(view.series[0]).toMatchObject({ date: '2026-11-22', cost: 1.5 });
+    expect(view.series[0]).toMatchObject({ date: '2026-11-22', cost: 1.5, costInCurrency: '1.50' });
+    expect(view.totals.costInCurrency).toBe('1.50');
     expect(view.quota).toEqual({
       type: 'monthly',
       period: '2026-11',

@@ -21,11 +21,12 @@ export function inCurrency(micros: number, currency: Currency): string {
   return `${whole}.${String(cents % 100n).padStart(2, '0')}`;
 }
 
-const numbers = (n: UsageNumbers): UsageViewNumbers => ({
+const numbers = (n: UsageNumbers, currency: Currency): UsageViewNumbers => ({
   requests: n.requests,
   promptTokens: n.promptTokens,
   completionTokens: n.completionTokens,
   cost: microsToCredits(n.costMicros),
+  costInCurrency: inCurrency(n.costMicros, currency),
   unpricedRequests: n.unpricedRequests,
 });
 
@@ -52,9 +53,9 @@ export function toUsageView(
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     granularity: 'day',
-    totals: numbers(report.totals),
-    series: report.series.map((d) => ({ date: d.date, ...numbers(d) })),
-    byModel: report.byModel.map((m) => ({ model: m.model, ...numbers(m) })),
+    totals: numbers(report.totals, currency),
+    series: report.series.map((d) => ({ date: d.date, ...numbers(d, currency) })),
+    byModel: report.byModel.map((m) => ({ model: m.model, ...numbers(m, currency) })),
     quota: {
       type: quota.type,
       period: quota.period,

@@ -1,0 +1,322 @@
+// Create or edit a key: name, expiry, quota, pricing group, allowed models, IP allow-list, management
+// permissions and the key's own rate limits; editing adds the enabled switch and sends only what changed.
+import { type FormEvent, useId, useState } from 'react';
+import { api, ApiError, messageOf } from '../api';
+import { Dialog } from '../components/Dialog';
+import { ErrorNotice } from '../components/Notice';
+import { useLoad } from '../components/useLoad';
+import { t } from '../strings';
+import type { KeyView, KeyWithSecret, PricingGroupView, Scope } from '../types';
+
+const PERMISSIONS = ['read', 'write', 'admin', 'webhook'] as const;
+const QUOTAS = ['unlimited', 'monthly', 'total'] as const;
+
+interface Form {
+  name: string;
+  enabled: boolean;
+  expires: boolean;
+  expiryDate: string;
+  quotaType: (typeof QUOTAS)[number];
+  quotaLimit: string;
+  group: string;
+  models: string;
+  ips: string;
+  permissions: string[];
+  rpm: string;
+  tpm: string;
+}
+
+const list = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+/** The end of the chosen day in the person's own time zone. */
+const endOfDay = (date: string) => new Date(`${date}T23:59:59`).toISOString();
+const localDate = (iso: string) => {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+};
+const numberOrNull = (s: string) => (s.trim() === '' ? null : Number(s));
+
+function initial(key?: KeyView): Form {
+  return {
+    name: key?.name ?? '',
+    enabled: key ? key.status !== 'disabled' : true,
+    expires: !!key?.expiresAt,
+    expiryDate: key?.expiresAt ? localDate(key.expiresAt) : '',
+    quotaType: key?.quota.type ?? 'unlimited',
+    quotaLimit: key?.quota.limit != null ? String(key.quota.limit) : '',
+    group: key?.group ?? '',
+    models: key?.allowedModels.join('\n') ?? '',
+    ips: key?.ipAllowlist.join('\n') ?? '',
+    permissions: key?.permissions ?? [],
+    rpm: key?.rpm != null ? String(key.rpm) : '',
+    tpm: key?.tpm != null ? String(key.tpm) : '',
+  };
+}
+
+/** The request body: every field on create; on edit, the fields that differ from the key as it was. */
+function bodyOf(form: Form, before: Form | null): Record<string, unknown> {
+  const fields: Record<keyof Form, () => [string, unknown][]> = {
+    name: () => [['name', form.name.trim()]],
+    enabled: () => [['enabled', form.enabled]],
+    expires: () => [['expiresAt', form.expires && form.expiryDate ? endOfDay(form.expiryDate) : null]],
+    expiryDate: () => fields.expires(),
+    quotaType: () => [
+      [
+        'quota',
+        form.quotaType === 'unlimited'
+          ? { type: 'unlimited' }
+          : { type: form.quotaType, limit: Number(form.quotaLimit) },
+      ],
+    ],
+    quotaLimit: () => fields.quotaType(),
+    group: () => (form.group.trim() ? [['group', form.group.trim()]] : []),
+    models: () => [['allowedModels', list(form.models)]],
+    ips: () => [['ipAllowlist', list(form.ips)]],
+    permissions: () => [['permissions', form.permissions]],
+    rpm: () => [['rpm', numberOrNull(form.rpm)]],
+    tpm: () => [['tpm', numberOrNull(form.tpm)]],
+  };
+  const body: Record<string, unknown> = {};
+  for (const field of Object.keys(fields) as (keyof Form)[]) {
+    if (field === 'enabled' && !before) continue;
+    if (before && JSON.stringify(form[field]) === JSON.stringify(before[field])) continue;
+    for (const [k, v] of fields[field]()) body[k] = v;
+  }
+  if (!before) {
+    if (body.expiresAt === null) delete body.expiresAt;
+    if (body.rpm === null) delete body.rpm;
+    if (body.tpm === null) delete body.tpm;
+  }
+  return body;
+}
+
+export function KeyFormDialog(props: {
+  scope: Scope;
+  existing?: KeyView;
+  onClose: () => void;
+  onCreated?: (key: KeyWithSecret) => void;
+  onSaved?: (key: KeyView) => void;
+}) {
+  const before = props.existing ? initial(props.existing) : null;
+  const [form, setForm] = useState<Form>(() => initial(props.existing));
+  const [error, setError] = useState<{ message: string; param: string | null } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const groups = useLoad(() => api<PricingGroupView[]>('GET', '/v1/pricing/groups'), []);
+  const groupNames = (groups.value ?? []).map((g) => g.name);
+  const id = useId();
+  const set = <K extends keyof Form>(field: K, value: Form[K]) => setForm((f) => ({ ...f, [field]: value }));
+  const invalid = (param: string) => (error?.param === param ? true : undefined);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = bodyOf(form, before);
+      if (props.existing) {
+        if (Object.keys(body).length === 0) return props.onClose();
+        props.onSaved?.(await api<KeyView>('PATCH', `/v1/keys/${props.existing.id}`, body));
+      } else {
+        props.onCreated?.(
+          await api<KeyWithSecret>('POST', '/v1/keys', {
+            ...body,
+            owner: { type: props.scope.type, id: props.scope.id },
+          }),
+        );
+      }
+    } catch (err) {
+      setError({ message: messageOf(err), param: err instanceof ApiError ? err.param : null });
+      setBusy(false);
+    }
+  };
+
+  const f = t.keyForm;
+  return (
+    <Dialog
+      title={props.existing ? f.editTitle(props.existing.name) : f.createTitle}
+      onClose={props.onClose}
+      wide
+    >
+      <form onSubmit={(e) => void submit(e)} className="key-form">
+        <label className="field">
+          <span>{f.name}</span>
+          <input
+            required
+            maxLength={64}
+            value={form.name}
+            onChange={(e) => set('name', e.target.value)}
+            aria-invalid={invalid('name')}
+            autoFocus
+          />
+        </label>
+        {props.existing && (
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={form.enabled}
+              onChange={(e) => set('enabled', e.target.checked)}
+            />
+            <span>{f.enabledLabel}</span>
+          </label>
+        )}
+        <fieldset>
+          <legend>{f.expiry}</legend>
+          <label className="check">
+            <input
+              type="radio"
+              name={`${id}-expiry`}
+              checked={!form.expires}
+              onChange={() => set('expires', false)}
+            />
+            <span>{f.expiryNever}</span>
+          </label>
+          <label className="check">
+            <input
+              type="radio"
+              name={`${id}-expiry`}
+              checked={form.expires}
+              onChange={() => set('expires', true)}
+            />
+            <span>{f.expiryOn}</span>
+          </label>
+          {form.expires && (
+            <label className="field">
+              <span>{f.expiryDate}</span>
+              <input
+                type="date"
+                required
+                value={form.expiryDate}
+                onChange={(e) => set('expiryDate', e.target.value)}
+                aria-invalid={invalid('expiresAt')}
+              />
+            </label>
+          )}
+        </fieldset>
+        <fieldset>
+          <legend>{f.quota}</legend>
+          {QUOTAS.map((q) => (
+            <label className="check" key={q}>
+              <input
+                type="radio"
+                name={`${id}-quota`}
+                checked={form.quotaType === q}
+                onChange={() => set('quotaType', q)}
+              />
+              <span>{f.quotaTypes[q]}</span>
+            </label>
+          ))}
+          {form.quotaType !== 'unlimited' && (
+            <label className="field">
+              <span>{f.quotaLimit}</span>
+              <input
+                type="number"
+                required
+                min="0.000001"
+                step="any"
+                value={form.quotaLimit}
+                onChange={(e) => set('quotaLimit', e.target.value)}
+                aria-invalid={invalid('quota') ?? invalid('limit')}
+              />
+            </label>
+          )}
+        </fieldset>
+        <label className="field">
+          <span>{f.group}</span>
+          <input
+            list={`${id}-groups`}
+            maxLength={64}
+            value={form.group}
+            onChange={(e) => set('group', e.target.value)}
+            aria-invalid={invalid('group')}
+          />
+          <datalist id={`${id}-groups`}>
+            {groupNames.map((g) => (
+              <option key={g} value={g} />
+            ))}
+          </datalist>
+        </label>
+        <label className="field">
+          <span>{f.models}</span>
+          <textarea
+            rows={2}
+            value={form.models}
+            onChange={(e) => set('models', e.target.value)}
+            aria-describedby={`${id}-models-hint`}
+            aria-invalid={invalid('allowedModels')}
+          />
+          <small id={`${id}-models-hint`}>{f.modelsHint}</small>
+        </label>
+        <label className="field">
+          <span>{f.ips}</span>
+          <textarea
+            rows={2}
+            value={form.ips}
+            onChange={(e) => set('ips', e.target.value)}
+            aria-describedby={`${id}-ips-hint`}
+            aria-invalid={invalid('ipAllowlist')}
+          />
+          <small id={`${id}-ips-hint`}>{f.ipsHint}</small>
+        </label>
+        <fieldset aria-describedby={`${id}-perm-hint`}>
+          <legend>{f.permissions}</legend>
+          {PERMISSIONS.map((p) => (
+            <label className="check" key={p}>
+              <input
+                type="checkbox"
+                checked={form.permissions.includes(p)}
+                onChange={(e) =>
+                  set(
+                    'permissions',
+                    e.target.checked ? [...form.permissions, p] : form.permissions.filter((x) => x !== p),
+                  )
+                }
+              />
+              <span>{f.permissionNames[p]}</span>
+            </label>
+          ))}
+          <small id={`${id}-perm-hint`}>{f.permissionsHint}</small>
+        </fieldset>
+        <div className="pair">
+          <label className="field">
+            <span>{f.rpm}</span>
+            <input
+              type="number"
+              min="1"
+              step="1"
+              value={form.rpm}
+              onChange={(e) => set('rpm', e.target.value)}
+              aria-describedby={`${id}-limit-hint`}
+              aria-invalid={invalid('rpm')}
+            />
+          </label>
+          <label className="field">
+            <span>{f.tpm}</span>
+            <input
+              type="number"
+              min="1"
+              step="1"
+              value={form.tpm}
+              onChange={(e) => set('tpm', e.target.value)}
+              aria-describedby={`${id}-limit-hint`}
+              aria-invalid={invalid('tpm')}
+            />
+          </label>
+        </div>
+        <small id={`${id}-limit-hint`}>{f.limitHint}</small>
+        <ErrorNotice message={error?.message ?? null} />
+        <div className="dialog-actions">
+          <button type="button" onClick={props.onClose}>
+            {t.cancel}
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {props.existing ? f.submitEdit : f.submitCreate}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,171 @@
+// Usage of the scope or of one of its keys over a chosen period: totals and quota, a chart by day, a table
+// by model and one by day (the chart's data as text).
+import { useState } from 'react';
+import { api, query } from '../api';
+import { TableScroll } from '../components/TableScroll';
+import { ErrorNotice, Loading } from '../components/Notice';
+import { useLoad } from '../components/useLoad';
+import { formatCredits, formatDay, formatInteger } from '../format';
+import { t } from '../strings';
+import type { KeyPage, Scope, UsageView } from '../types';
+import { UsageChart } from './UsageChart';
+
+const PERIODS = ['month', 'd7', 'd30', 'd90'] as const;
+type Period = (typeof PERIODS)[number];
+
+/** The period's range: from the start of the UTC month or of the UTC day n days back, to now. */
+export function rangeOf(period: Period, now = new Date()): { from?: string } {
+  if (period === 'month') return {};
+  const days = { d7: 7, d30: 30, d90: 90 }[period];
+  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
+  return { from: from.toISOString() };
+}
+
+export function UsagePage({ scope, keyId }: { scope: Scope; keyId?: string }) {
+  const [period, setPeriod] = useState<Period>('month');
+  const manages = scope.type === 'account' || scope.role !== 'member';
+  const keys = useLoad(
+    () =>
+      manages
+        ? api<KeyPage>('GET', `/v1/keys${query({ ownerType: scope.type, ownerId: scope.id, limit: 100 })}`)
+        : Promise.resolve({ data: [], nextCursor: null }),
+    [scope.type, scope.id, manages],
+  );
+  const path = keyId
+    ? `/v1/keys/${keyId}/usage`
+    : `/v1/${scope.type === 'account' ? 'accounts' : 'organizations'}/${scope.id}/usage`;
+  const usage = useLoad(() => api<UsageView>('GET', `${path}${query(rangeOf(period))}`), [path, period]);
+  const view = usage.value;
+  const code = view?.quota.currencyCode ?? '';
+
+  return (
+    <section aria-labelledby="usage-title">
+      <h1 id="usage-title">{t.usage.title}</h1>
+      <div className="filters">
+        <label>
+          <span>{t.usage.of}</span>
+          <select
+            value={keyId ?? ''}
+            onChange={(e) => (location.hash = e.target.value ? `#/usage/${e.target.value}` : '#/usage')}
+          >
+            <option value="">
+              {scope.name} — {t.usage.everyKey}
+            </option>
+            {(keys.value?.data ?? []).map((k) => (
+              <option key={k.id} value={k.id}>
+                {k.name} ({k.maskedKey})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>{t.usage.period}</span>
+          <select value={period} onChange={(e) => setPeriod(e.target.value as Period)}>
+            {PERIODS.map((p) => (
+              <option key={p} value={p}>
+                {t.usage.periods[p]}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorNotice message={usage.error} />
+      {usage.loading && !view ? (
+        <Loading />
+      ) : view ? (
+        <>
+          <dl className="totals" aria-label={t.usage.totals}>
+            <div>
+              <dt>{t.usage.quota}</dt>
+              <dd>
+                {view.quota.display} {code}
+              </dd>
+            </div>
+            <div>
+              <dt>{t.usage.requests}</dt>
+              <dd>{formatInteger(view.totals.requests)}</dd>
+            </div>
+            <div>
+              <dt>{t.usage.credits}</dt>
+              <dd>{formatCredits(view.totals.cost)}</dd>
+            </div>
+            <div>
+              <dt>{t.usage.cost(code)}</dt>
+              <dd>{view.totals.costInCurrency}</dd>
+            </div>
+            <div>
+              <dt>{t.usage.promptTokens}</dt>
+              <dd>{formatInteger(view.totals.promptTokens)}</dd>
+            </div>
+            <div>
+              <dt>{t.usage.completionTokens}</dt>
+              <dd>{formatInteger(view.totals.completionTokens)}</dd>
+            </div>
+          </dl>
+          {view.totals.unpricedRequests > 0 && <p>{t.usage.unpriced(view.totals.unpricedRequests)}</p>}
+          {view.series.length === 0 ? (
+            <p className="empty">{t.usage.empty}</p>
+          ) : (
+            <>
+              <h2>{t.usage.chartTitle}</h2>
+              <UsageChart view={view} />
+              <h2 id="by-model">{t.usage.byModel}</h2>
+              <NumbersTable
+                labelledBy="by-model"
+                label={t.usage.byModel}
+                first={t.usage.model}
+                code={code}
+                rows={view.byModel.map((m) => ({ ...m, label: m.model }))}
+              />
+              <h2 id="by-day">{t.usage.byDay}</h2>
+              <NumbersTable
+                labelledBy="by-day"
+                label={t.usage.byDay}
+                first={t.usage.day}
+                code={code}
+                rows={view.series.map((d) => ({ ...d, label: formatDay(d.date) }))}
+              />
+            </>
+          )}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function NumbersTable(props: {
+  labelledBy: string;
+  label: string;
+  first: string;
+  code: string;
+  rows: (UsageView['totals'] & { label: string })[];
+}) {
+  return (
+    <TableScroll label={props.label}>
+      <table aria-labelledby={props.labelledBy}>
+        <thead>
+          <tr>
+            <th scope="col">{props.first}</th>
+            <th scope="col">{t.usage.requests}</th>
+            <th scope="col">{t.usage.promptTokens}</th>
+            <th scope="col">{t.usage.completionTokens}</th>
+            <th scope="col">{t.usage.credits}</th>
+            <th scope="col">{t.usage.cost(props.code)}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={r.label}>
+              <th scope="row">{r.label}</th>
+              <td className="num">{formatInteger(r.requests)}</td>
+              <td className="num">{formatInteger(r.promptTokens)}</td>
+              <td className="num">{formatInteger(r.completionTokens)}</td>
+              <td className="num">{formatCredits(r.cost)}</td>
+              <td className="num">{r.costInCurrency}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
