@@ -254,3 +254,34 @@ it('refuses a session record another service wrote into Redis, and a non-ASCII C
   });
   expect(odd.status).toBe(403);
 }, 30_000);
+
+it('the operator ends every session of an account at once; suspending a person stops theirs, operator ones too', async () => {
+  const first = await signIn(ks);
+  const second = await signIn(ks);
+  const { account }: any = await (await first.b.request(`${ks.url}/auth/session`)).json();
+  const ended = await ks.call('DELETE', `/v1/accounts/${account.id}/sessions`, ks.admin);
+  // These two, and any the earlier tests of this file left open for the same person.
+  expect(ended.status).toBe(200);
+  expect(ended.body.ended).toBeGreaterThanOrEqual(2);
+  for (const { b } of [first, second]) expect((await b.request(`${ks.url}/v1/keys`)).status).toBe(401);
+  const audit = await ks.call('GET', `/v1/audit-events?targetId=${account.id}`, ks.admin);
+  expect(audit.body.data.map((e: { action: string }) => e.action)).toContain('account.sessions_ended');
+
+  const person = await signIn(ks);
+  const operator = await signIn(operators);
+  expect((await operator.b.request(`${operators.url}/v1/tiers`)).status).toBe(200);
+  await ks.call('PATCH', `/v1/accounts/${account.id}`, ks.admin, { status: 'suspended' });
+  try {
+    for (const [b, url] of [
+      [person.b, ks.url],
+      [operator.b, operators.url],
+    ] as const) {
+      const res = await b.request(`${url}/v1/tiers`);
+      expect([res.status, ((await res.json()) as any).error.code]).toEqual([403, 'account_restricted']);
+    }
+    const again = await signIn(operators);
+    expect(again.back.status).toBe(403);
+  } finally {
+    await ks.call('PATCH', `/v1/accounts/${account.id}`, ks.admin, { status: 'active' });
+  }
+}, 30_000);

@@ -114,6 +114,10 @@ const FIXTURES: Record<string, TemplateFixture> = {
       PATCH: { tenancy: 'owned', ok: 200, body: () => ({ name: name('acct') }) },
     },
   },
+  '/v1/accounts/{id}/sessions': {
+    params: (t) => ({ id: t.account }),
+    methods: { DELETE: { tenancy: 'owned', ok: 200 } },
+  },
   '/v1/accounts/{id}/usage': {
     params: (t) => ({ id: t.account }),
     methods: { GET: { tenancy: 'owned', ok: 200, needsMetering: true } },

@@ -94,3 +94,7 @@ export const MeView = z.object({
   organizations: z.array(z.object({ id: z.uuid(), name: z.string(), role: z.enum(ORG_ROLES) })),
 });
 export type MeView = z.infer<typeof MeView>;
+
+/** The answer to ending an account's console sessions: how many were still open. */
+export const EndedSessions = z.object({ ended: z.number().int() });
+export type EndedSessions = z.infer<typeof EndedSessions>;

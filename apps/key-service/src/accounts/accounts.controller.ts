@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   AccountPage,
   AccountView,
   CreateAccountInput,
+  EndedSessions,
   ListAccountsQuery,
   MeView,
   UpdateAccountInput,
@@ -52,6 +53,13 @@ export class AccountsController {
   @ApiResponse({ status: 200, schema: openApiSchema(AccountView) })
   async get(@CurrentCaller() caller: Caller, @Param('id', UuidPipe) id: string) {
     return unwrap(await this.accounts.get(caller, id));
+  }
+
+  @Delete(':id/sessions')
+  @ApiOperation({ summary: 'Operator: end every console session of the account now (its keys keep working)' })
+  @ApiResponse({ status: 200, schema: openApiSchema(EndedSessions) })
+  async endSessions(@CurrentCaller() caller: Caller, @Param('id', UuidPipe) id: string) {
+    return unwrap(await this.accounts.endSessions(caller, id));
   }
 
   @Patch(':id')

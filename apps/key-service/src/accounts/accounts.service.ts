@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import {
   type AccountView,
   type CreateAccountInput,
@@ -14,6 +14,7 @@ import { DataSource, In } from 'typeorm';
 import { type Caller, canRead } from '../access/caller.js';
 import { OwnersRepository } from '../access/owners.repository.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
+import { ConsoleSessions } from '../console-auth/sessions.js';
 import { AccountEntity, OrganizationEntity } from '../db/entities/index.js';
 import { containsPattern, nameContains } from '../name-search.js';
 import { newestFirst } from '../pagination.js';
@@ -29,7 +30,27 @@ export class AccountsService {
     private readonly owners: OwnersRepository,
     private readonly events: KeyEvents,
     private readonly audit: AuditLog,
+    // Present when people sign in to the console (OIDC_ISSUER); without it no session can exist.
+    @Optional() private readonly sessions?: ConsoleSessions,
   ) {}
+
+  /** Operator: ends every console session of the account now (its keys are untouched). */
+  async endSessions(caller: Caller, id: string): Promise<Result<{ ended: number }>> {
+    if (caller.kind !== 'operator') {
+      return caller.accountId === id
+        ? fail('insufficient_permissions', "Only the operator ends an account's sessions.")
+        : fail('not_found', 'Account not found.');
+    }
+    if (!(await this.owners.accounts.existsBy({ id }))) return fail('not_found', 'Account not found.');
+    const ended = this.sessions ? await this.sessions.revokeAll(id) : 0;
+    await this.audit.record(this.ds.manager, caller, {
+      action: 'account.sessions_ended',
+      target: { type: 'account', id },
+      owner: { type: 'account', id },
+      changes: { sessions: { after: ended } },
+    });
+    return ok({ ended });
+  }
 
   async create(caller: Caller, input: CreateAccountInput): Promise<Result<AccountView>> {
     if (caller.kind !== 'operator')

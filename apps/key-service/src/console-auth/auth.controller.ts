@@ -83,11 +83,11 @@ export class ConsoleAuthController {
       throw new ApiException(apiError('account_restricted', 'This person may not use the console.'));
     const origin = { via: 'rest' as const, requestId: String(req.id), address: req.ip ?? null };
     const { accountId, active } = await this.identities.signIn(person, operator, origin);
-    if (!operator && !active) throw new ApiException(apiError('account_restricted'));
+    if (!active) throw new ApiException(apiError('account_restricted'));
     const ttlMs = operator ? Math.min(settings.sessionTtlMs, OPERATOR_SESSION_MAX_MS) : settings.sessionTtlMs;
     // A fresh session id at every sign-in (never one the browser brought), and the previous one ended.
     const previous = await sessionOf(this.sessions, req);
-    if (previous) await this.sessions.revoke(previous.id);
+    if (previous) await this.sessions.revoke(previous.id, previous.session.accountId);
     const { id } = await this.sessions.create(
       { accountId, operator, issuer: person.issuer, subject: person.subject },
       ttlMs,
@@ -120,7 +120,7 @@ export class ConsoleAuthController {
     if (found) {
       if (!csrfMatches(req, found.session))
         throw new ApiException(apiError('insufficient_permissions', 'Missing or wrong CSRF token.'));
-      await this.sessions.revoke(found.id);
+      await this.sessions.revoke(found.id, found.session.accountId);
     }
     return reply
       .clearCookie(this.sessions.cookies.session, { path: '/', secure: this.sessions.secure })

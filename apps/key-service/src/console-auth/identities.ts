@@ -70,7 +70,7 @@ export class SignInIdentities {
         status: string;
       }[];
       const active = status === 'active';
-      if (!operator && !active) return { accountId, active };
+      if (!active) return { accountId, active };
       const actor: Caller = operator
         ? { kind: 'operator', origin, person: accountId }
         : {

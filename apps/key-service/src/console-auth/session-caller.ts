@@ -36,10 +36,11 @@ export async function callerOfSession(
   const { session } = found;
   if (!SAFE.has(req.method) && !csrfMatches(req, session))
     return fail('insufficient_permissions', 'Missing or wrong CSRF token (x-csrf-token).');
-  // The person behind an operator session is named in the audit log.
-  if (session.operator) return ok({ kind: 'operator', origin, person: session.accountId });
+  // A suspended person loses the console at once, operator sessions included.
   const account = await owners.find({ type: 'account', id: session.accountId });
   if (!account || account.status !== 'active') return fail('account_restricted');
+  // The person behind an operator session is named in the audit log.
+  if (session.operator) return ok({ kind: 'operator', origin, person: session.accountId });
   return ok({
     kind: 'principal',
     owner: { type: 'account', id: session.accountId },

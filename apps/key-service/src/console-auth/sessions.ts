@@ -42,6 +42,7 @@ const AttemptSchema = z.object({
 export type SignInAttempt = z.output<typeof AttemptSchema>;
 
 export const SIGN_IN_TTL_MS = 10 * 60_000;
+const accountIndex = (accountId: string) => `ks:account-sessions:${accountId}`;
 export const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 export const randomId = () => randomBytes(32).toString('base64url');
 /** Equal in constant time whatever either length (digests of equal size are compared). */
@@ -115,6 +116,16 @@ export class ConsoleSessions {
     };
     const text = JSON.stringify(session);
     await reachable(this.redis.set(`ks:session:${hash(id)}`, `${this.mac(text)}.${text}`, 'PX', ttlMs));
+    // The account's index of its sessions, so all of them can be ended at once; it lives as long as its
+    // longest session (NX gives a new set its first expiry, GT only ever extends it).
+    const index = accountIndex(record.accountId);
+    await reachable(
+      Promise.all([
+        this.redis.sadd(index, hash(id)),
+        this.redis.pexpire(index, ttlMs, 'NX'),
+        this.redis.pexpire(index, ttlMs, 'GT'),
+      ]),
+    );
     return { id, session };
   }
 
@@ -129,7 +140,18 @@ export class ConsoleSessions {
     return parsed.success ? parsed.data : undefined;
   }
 
-  async revoke(id: string): Promise<void> {
+  async revoke(id: string, accountId?: string): Promise<void> {
     await reachable(this.redis.del(`ks:session:${hash(id)}`));
+    if (accountId) await reachable(this.redis.srem(accountIndex(accountId), hash(id)));
+  }
+
+  /** Ends every console session of an account (operator or not); returns how many were still open. */
+  async revokeAll(accountId: string): Promise<number> {
+    const index = accountIndex(accountId);
+    const hashes = await reachable(this.redis.smembers(index));
+    // One key per command: sessions and the index may live on different nodes of a cluster.
+    const ended = await reachable(Promise.all(hashes.map((h) => this.redis.del(`ks:session:${h}`))));
+    await reachable(this.redis.del(index));
+    return ended.reduce((sum: number, n) => sum + n, 0);
   }
 }
