@@ -103,11 +103,16 @@ function baseEnv(secrets) {
     OIDC_REDIRECT_URIS: `${url(PORTS.keyService)}/auth/callback`,
     // key-service signs console users in through it (its /auth/callback is the redirect URI above).
     OIDC_REDIRECT_URI: `${url(PORTS.keyService)}/auth/callback`,
+    // After sign-out, the provider sends people back to the console (dev-idp allows exactly this one).
+    OIDC_POST_LOGOUT_REDIRECT_URI: `${url(PORTS.keyService)}/console/`,
+    OIDC_POST_LOGOUT_REDIRECT_URIS: `${url(PORTS.keyService)}/console/`,
     // The web console's built files, served by key-service at /console/.
     CONSOLE_DIR: join(ROOT, 'apps/console/dist'),
     CONSOLE_URL: `${url(PORTS.keyService)}/console/`,
     DEMO_USER: 'demo',
     DEMO_PASSWORD: secrets.demoPassword,
+    // The dev IdP's subject for its demo user (dev|<username>): the seed links it to the demo account.
+    DEMO_OIDC_SUBJECT: 'dev|demo',
     GATEWAY_ADMIN_URL: url(PORTS.gatewayAdmin),
     KEY_SERVICE_ADMIN_URL: url(PORTS.keyServiceAdmin),
     AUTH_SERVICE_ADMIN_URL: url(PORTS.authServiceAdmin),

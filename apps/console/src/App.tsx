@@ -84,9 +84,11 @@ function SignedIn(props: { session: SessionView; me: MeView; onSignedOut: () => 
 
   const signOut = async () => {
     try {
-      await api('POST', '/auth/logout');
+      const { endSessionUrl } = await api<{ endSessionUrl: string | null }>('POST', '/auth/logout');
       useCsrfToken(null);
-      props.onSignedOut();
+      // On to the provider, which ends its own session and sends the person back here.
+      if (endSessionUrl) location.assign(endSessionUrl);
+      else props.onSignedOut();
     } catch (err) {
       setError(messageOf(err));
     }

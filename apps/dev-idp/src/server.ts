@@ -4,7 +4,7 @@ import { createHash, generateKeyPairSync, randomBytes, timingSafeEqual } from 'n
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Provider, { type Configuration } from 'oidc-provider';
 import type { DevIdpConfig } from './config.js';
-import { signInPage } from './pages.js';
+import { signInPage, signOutPage, signedOutPage } from './pages.js';
 
 const FORM_LIMIT = 4096;
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -72,7 +72,20 @@ export function createDevIdp(config: DevIdpConfig) {
     scopes: ['openid', 'profile', 'email', 'groups'],
     // The console's backend reads who signed in from the ID token alone.
     conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = signOutPage(form);
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = 'html';
+          ctx.body = signedOutPage();
+        },
+      },
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx, id) =>
       id === accountId

@@ -104,6 +104,11 @@ export const CONFIG_SCHEMA = z
     OIDC_CLIENT_SECRET: z.string().min(1).optional(),
     /** Where the provider sends people back: this service's /auth/callback as browsers reach it. */
     OIDC_REDIRECT_URI: z.url().optional(),
+    /**
+     * Where the provider sends people after they sign out of the console (registered with it as a
+     * post-logout redirect URI), e.g. the console's own URL. Unset: the provider's own signed-out page.
+     */
+    OIDC_POST_LOGOUT_REDIRECT_URI: z.url().optional(),
     /** Scopes asked for at sign-in. */
     OIDC_SCOPES: z.string().default('openid profile email groups'),
     /** The claim that lists a person's groups. */
@@ -121,6 +126,18 @@ export const CONFIG_SCHEMA = z
     OIDC_ALLOWED_GROUP: z.string().min(1).optional(),
     /** The tier of an account created at a person's first sign-in. */
     OIDC_DEFAULT_TIER: z.string().min(1).default('free'),
+    /**
+     * Who may have an account: `first-sign-in` creates one (with OIDC_DEFAULT_TIER) for each person the provider
+     * signs in and OIDC_ALLOWED_GROUP lets in; `operator-linked` signs in only people the operator linked to an
+     * account first (POST /v1/accounts/{id}/identities). Members of OIDC_OPERATOR_GROUP get one either way.
+     */
+    OIDC_PROVISIONING: z.enum(['first-sign-in', 'operator-linked']).default('first-sign-in'),
+    /**
+     * Organization roles from the groups claim: a group named `<prefix><organization id>:<role>` (owner, admin
+     * or member) gives the person that role, kept in step at each sign-in; memberships made by hand are left
+     * alone. Unset: roles come from the memberships the organizations' owners manage only.
+     */
+    OIDC_ORGANIZATION_GROUP_PREFIX: z.string().min(1).max(100).optional(),
     /**
      * The web console's built files (apps/console/dist; /app/console in the image), served at /console/.
      * Unset: no console. People sign in to it through OIDC_ISSUER.
@@ -171,11 +188,14 @@ function consoleAuth(
     OIDC_CLIENT_ID?: string;
     OIDC_CLIENT_SECRET?: string;
     OIDC_REDIRECT_URI?: string;
+    OIDC_POST_LOGOUT_REDIRECT_URI?: string;
     OIDC_SCOPES: string;
     OIDC_GROUPS_CLAIM: string;
     OIDC_OPERATOR_GROUP?: string;
     OIDC_ALLOWED_GROUP?: string;
     OIDC_DEFAULT_TIER: string;
+    OIDC_PROVISIONING: 'first-sign-in' | 'operator-linked';
+    OIDC_ORGANIZATION_GROUP_PREFIX?: string;
     SESSION_TTL_MS: number;
   },
   ctx: z.RefinementCtx,
@@ -192,11 +212,14 @@ function consoleAuth(
     clientId: e.OIDC_CLIENT_ID ?? '',
     clientSecret: e.OIDC_CLIENT_SECRET ?? '',
     redirectUri: e.OIDC_REDIRECT_URI ?? '',
+    postLogoutRedirectUri: e.OIDC_POST_LOGOUT_REDIRECT_URI,
     scopes: e.OIDC_SCOPES,
     groupsClaim: e.OIDC_GROUPS_CLAIM,
     operatorGroup: e.OIDC_OPERATOR_GROUP,
     allowedGroup: e.OIDC_ALLOWED_GROUP,
     defaultTier: e.OIDC_DEFAULT_TIER,
+    provisioning: e.OIDC_PROVISIONING,
+    organizationGroupPrefix: e.OIDC_ORGANIZATION_GROUP_PREFIX,
     sessionTtlMs: e.SESSION_TTL_MS,
   };
 }

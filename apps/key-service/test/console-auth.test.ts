@@ -4,12 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { freePort, type RunningService } from '@gw/testing';
 import { type KeyService, startKeyService } from './harness.js';
-import { type SignInWorld, startSignInWorld } from './sign-in-world.js';
+import { browser, type SignInWorld, startSignInWorld } from './sign-in-world.js';
 
 let world: SignInWorld;
 let idp: RunningService;
-let USERNAME: string;
-let PASSWORD: string;
 let ks: KeyService;
 let short: KeyService;
 let operators: KeyService;
@@ -19,7 +17,7 @@ beforeAll(async () => {
   const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const [port, shortPort, operatorPort, outsiderPort] = ports;
   world = await startSignInWorld(ports);
-  ({ idp, username: USERNAME, password: PASSWORD } = world);
+  ({ idp } = world);
   ks = await world.keyService(port);
   short = await world.keyService(shortPort, { sessionTtlMs: 1500 });
   operators = await world.keyService(operatorPort, { operatorGroup: 'team-a' });
@@ -30,65 +28,8 @@ afterAll(async () => {
   await idp.stop();
 });
 
-/** A browser: one cookie jar per origin, redirects followed by hand. */
-function browser() {
-  const jars = new Map<string, Map<string, string>>();
-  const jar = (url: string) => {
-    const origin = new URL(url).origin;
-    if (!jars.has(origin)) jars.set(origin, new Map());
-    return jars.get(origin)!;
-  };
-  const request = async (url: string, init: RequestInit = {}) => {
-    const cookie = [...jar(url)].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, cookie } });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      const value = pair.slice(i + 1);
-      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(c)) jar(url).delete(pair.slice(0, i));
-      else jar(url).set(pair.slice(0, i), value);
-    }
-    return res;
-  };
-  return { request, jar };
-}
-
-/** Follows redirects until one leaves `until`'s origin or a page is reached. */
-async function follow(b: ReturnType<typeof browser>, url: string, init?: RequestInit, stopAt?: string) {
-  let res = await b.request(url, init);
-  while (res.status >= 300 && res.status < 400) {
-    const next = new URL(res.headers.get('location')!, url).href;
-    if (stopAt && next.startsWith(stopAt)) return { res, url, next };
-    url = next;
-    res = await b.request(url);
-  }
-  return { res, url, next: undefined as string | undefined };
-}
-
-/** Up to the provider's redirect back: the callback URL, not yet visited. */
-async function signInUntilCallback(service: KeyService, b = browser()) {
-  const login = await b.request(`${service.url}/auth/login`);
-  expect(login.status).toBe(302);
-  const page = await follow(b, login.headers.get('location')!);
-  expect(page.res.status).toBe(200);
-  const done = await follow(
-    b,
-    new URL(`${new URL(page.url).pathname}/login`, idp.url).href,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: USERNAME, password: PASSWORD }).toString(),
-    },
-    `${service.url}/auth/callback`,
-  );
-  return { b, callback: done.next!, login };
-}
-
-async function signIn(service: KeyService) {
-  const { b, callback } = await signInUntilCallback(service);
-  const back = await b.request(callback);
-  return { b, back };
-}
+const signInUntilCallback = (service: KeyService, b = browser()) => world.signInUntilCallback(service, b);
+const signIn = (service: KeyService) => world.signIn(service);
 
 it('signs a person in with code + PKCE, into an HttpOnly session, and provisions their account once', async () => {
   const { b, callback, login } = await signInUntilCallback(ks);
@@ -139,7 +80,16 @@ it('signs a person in with code + PKCE, into an HttpOnly session, and provisions
     method: 'POST',
     headers: { 'x-csrf-token': session.csrfToken },
   });
-  expect(out.status).toBe(204);
+  expect(out.status).toBe(200);
+  // Where the browser ends its session at the provider too: its end-session endpoint, with the ID token as
+  // the hint and the console as the way back; the provider's sign-out page answers there.
+  const { endSessionUrl } = (await out.json()) as { endSessionUrl: string };
+  const end = new URL(endSessionUrl);
+  expect(end.origin).toBe(idp.url);
+  expect(end.searchParams.get('id_token_hint')).toMatch(/^ey/);
+  expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${ks.url}/console/`);
+  const signOutPage = await b.request(endSessionUrl);
+  expect([signOutPage.status, await signOutPage.text()]).toEqual([200, expect.stringContaining('Sign out')]);
   b.jar(ks.url).set('gw_session', cookie.split(';')[0].split('=')[1]); // even if the browser kept it
   expect((await b.request(`${ks.url}/v1/keys`)).status).toBe(401);
 }, 30_000);

@@ -109,6 +109,8 @@ it('a person signs in, manages a key end to end, uses an organization, and signs
   const session = (await (await page.request.get(`${KEY_SERVICE}/auth/session`)).json()) as {
     account: { id: string };
   };
+  // npm start's demo person is the demo account (the seed links them), with the demo key in its list.
+  expect(session.account.id).toBe(env('DEMO_ACCOUNT_ID'));
 
   // Create: the full key once, in the reveal dialog only.
   const secret = await createKey(name, true);
@@ -216,9 +218,15 @@ it('a person signs in, manages a key end to end, uses an organization, and signs
   await expect(page.getByRole('combobox', { name: /^Role of / }).inputValue()).resolves.toBe('owner');
   await capture('members');
 
-  // Sign out: the session is gone on the server too.
+  // Sign out: the session is gone on the server, and the provider's too (its page asks, then sends the
+  // person back to the console; signing in again asks for the password).
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  await page.getByRole('heading', { name: 'Sign out' }).waitFor();
+  await capture('provider-sign-out');
   expect((await page.request.get(`${KEY_SERVICE}/auth/session`)).status()).toBe(401);
   expect((await page.request.get(`${KEY_SERVICE}/v1/me`)).status()).toBe(401);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(CONSOLE);
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByLabel('Password').waitFor();
 }, 120_000);

@@ -114,6 +114,17 @@ const FIXTURES: Record<string, TemplateFixture> = {
       PATCH: { tenancy: 'owned', ok: 200, body: () => ({ name: name('acct') }) },
     },
   },
+  '/v1/accounts/{id}/identities': {
+    params: (t) => ({ id: t.account }),
+    methods: {
+      GET: { tenancy: 'owned', ok: 200 },
+      POST: {
+        tenancy: 'owned',
+        ok: 201,
+        body: () => ({ subject: name('person'), issuer: 'https://idp.example.test' }),
+      },
+    },
+  },
   '/v1/accounts/{id}/sessions': {
     params: (t) => ({ id: t.account }),
     methods: { DELETE: { tenancy: 'owned', ok: 200 } },

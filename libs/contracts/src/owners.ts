@@ -98,3 +98,22 @@ export type MeView = z.infer<typeof MeView>;
 /** The answer to ending an account's console sessions: how many were still open. */
 export const EndedSessions = z.object({ ended: z.number().int() });
 export type EndedSessions = z.infer<typeof EndedSessions>;
+
+/** Operator: lets a person sign in to the console as this account (their subject at the identity provider). */
+export const LinkIdentityInput = z.strictObject({
+  /** The provider's `sub` for the person, as its admin console shows it. */
+  subject: z.string().min(1).max(255),
+  /** The provider's issuer URL; default: the configured OIDC_ISSUER. */
+  issuer: z.url().max(500).optional(),
+});
+export type LinkIdentityInput = z.infer<typeof LinkIdentityInput>;
+
+export const SignInIdentityView = z.object({
+  issuer: z.string(),
+  subject: z.string(),
+  accountId: z.uuid(),
+  createdAt: z.string(),
+  /** null until the person first signs in. */
+  lastSignInAt: z.string().nullable(),
+});
+export type SignInIdentityView = z.infer<typeof SignInIdentityView>;

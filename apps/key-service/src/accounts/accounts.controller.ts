@@ -5,12 +5,14 @@ import {
   AccountView,
   CreateAccountInput,
   EndedSessions,
+  LinkIdentityInput,
   ListAccountsQuery,
   MeView,
+  SignInIdentityView,
   UpdateAccountInput,
 } from '@gw/contracts';
 import { ERROR_ENVELOPE_SCHEMA, openApiSchema, unwrap, UuidPipe, ZodPipe } from '@gw/platform';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CallerGuard, CurrentCaller } from '../access/caller.guard.js';
 import type { Caller } from '../access/caller.js';
 import { AccountsService } from './accounts.service.js';
@@ -53,6 +55,28 @@ export class AccountsController {
   @ApiResponse({ status: 200, schema: openApiSchema(AccountView) })
   async get(@CurrentCaller() caller: Caller, @Param('id', UuidPipe) id: string) {
     return unwrap(await this.accounts.get(caller, id));
+  }
+
+  @Post(':id/identities')
+  @ApiOperation({
+    summary: 'Operator: let a person (their subject at the identity provider) sign in as this account',
+  })
+  @ApiBody({ schema: openApiSchema(LinkIdentityInput) })
+  @ApiResponse({ status: 201, schema: openApiSchema(SignInIdentityView) })
+  @ApiResponse({ status: 409, schema: ERROR_ENVELOPE_SCHEMA })
+  async linkIdentity(
+    @CurrentCaller() caller: Caller,
+    @Param('id', UuidPipe) id: string,
+    @Body(new ZodPipe(LinkIdentityInput)) body: LinkIdentityInput,
+  ) {
+    return unwrap(await this.accounts.linkIdentity(caller, id, body));
+  }
+
+  @Get(':id/identities')
+  @ApiOperation({ summary: 'The people who sign in to the console as this account' })
+  @ApiResponse({ status: 200, schema: openApiSchema(z.array(SignInIdentityView)) })
+  async identities(@CurrentCaller() caller: Caller, @Param('id', UuidPipe) id: string) {
+    return unwrap(await this.accounts.identities(caller, id));
   }
 
   @Delete(':id/sessions')

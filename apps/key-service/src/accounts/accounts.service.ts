@@ -1,9 +1,11 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   type AccountView,
   type CreateAccountInput,
   fail,
+  type LinkIdentityInput,
   type ListAccountsQuery,
+  type SignInIdentityView,
   type MeView,
   type Page,
   ok,
@@ -18,9 +20,27 @@ import { ConsoleSessions } from '../console-auth/sessions.js';
 import { AccountEntity, OrganizationEntity } from '../db/entities/index.js';
 import { containsPattern, nameContains } from '../name-search.js';
 import { newestFirst } from '../pagination.js';
+import type { KeyServiceConfig } from '../config.js';
+import { CONFIG } from '../tokens.js';
 import { KeyEvents } from '../keys/key-events.js';
 import { applyOwnerInput, AUDITED_OWNER_FIELDS, checkOwnerInput, newOwnerColumns } from './owner-settings.js';
 import { toOwnerView } from './owner-view.js';
+
+interface IdentityRow {
+  issuer: string;
+  subject: string;
+  account_id: string;
+  created_at: Date;
+  last_sign_in_at: Date | null;
+}
+
+const identityView = (r: IdentityRow): SignInIdentityView => ({
+  issuer: r.issuer,
+  subject: r.subject,
+  accountId: r.account_id,
+  createdAt: r.created_at.toISOString(),
+  lastSignInAt: r.last_sign_in_at?.toISOString() ?? null,
+});
 
 /** Accounts are the operator's to create and change; an account's own keys may read it. */
 @Injectable()
@@ -30,9 +50,58 @@ export class AccountsService {
     private readonly owners: OwnersRepository,
     private readonly events: KeyEvents,
     private readonly audit: AuditLog,
+    @Inject(CONFIG) private readonly config: KeyServiceConfig,
     // Present when people sign in to the console (OIDC_ISSUER); without it no session can exist.
     @Optional() private readonly sessions?: ConsoleSessions,
   ) {}
+
+  /** Operator: the person with this subject at the provider signs in to the console as this account. */
+  async linkIdentity(
+    caller: Caller,
+    id: string,
+    input: LinkIdentityInput,
+  ): Promise<Result<SignInIdentityView>> {
+    if (caller.kind !== 'operator') {
+      return caller.accountId === id
+        ? fail('insufficient_permissions', 'Only the operator links sign-in identities.')
+        : fail('not_found', 'Account not found.');
+    }
+    const issuer = input.issuer ?? this.config.consoleAuth?.issuer;
+    if (!issuer)
+      return fail('invalid_request', 'No identity provider is configured: name the issuer.', 'issuer');
+    return this.ds.transaction(async (em) => {
+      if (!(await em.getRepository(AccountEntity).existsBy({ id })))
+        return fail('not_found', 'Account not found.');
+      const rows = (await em.query(
+        `INSERT INTO keys.sign_in_identities (issuer, subject, account_id) VALUES ($1, $2, $3)
+           ON CONFLICT (issuer, subject) DO NOTHING
+         RETURNING issuer, subject, account_id, created_at, last_sign_in_at`,
+        [issuer, input.subject, id],
+      )) as IdentityRow[];
+      if (!rows.length) return fail('conflict', 'This person is linked to an account already.', 'subject');
+      await this.audit.record(em, caller, {
+        action: 'account.identity_linked',
+        target: { type: 'account', id },
+        owner: { type: 'account', id },
+        changes: { issuer: { after: issuer }, subject: { after: input.subject } },
+      });
+      return ok(identityView(rows[0]));
+    });
+  }
+
+  /** The people who sign in as this account: the operator's, or the account's own to read. */
+  async identities(caller: Caller, id: string): Promise<Result<SignInIdentityView[]>> {
+    const own = caller.kind === 'principal' && caller.accountId === id;
+    if (own && !canRead(caller)) return fail('insufficient_permissions');
+    if (caller.kind !== 'operator' && !own) return fail('not_found', 'Account not found.');
+    if (!(await this.owners.accounts.existsBy({ id }))) return fail('not_found', 'Account not found.');
+    const rows = (await this.ds.query(
+      `SELECT issuer, subject, account_id, created_at, last_sign_in_at FROM keys.sign_in_identities
+        WHERE account_id = $1 ORDER BY created_at, subject LIMIT 100`,
+      [id],
+    )) as IdentityRow[];
+    return ok(rows.map(identityView));
+  }
 
   /** Operator: ends every console session of the account now (its keys are untouched). */
   async endSessions(caller: Caller, id: string): Promise<Result<{ ended: number }>> {

@@ -1,5 +1,7 @@
 // `node dist/cli/seed-demo.js`: the demo account and its demo key, idempotently. Prints one JSON line with
 // DEMO_ACCOUNT_ID, DEMO_KEY_ID and DEMO_KEY; keeps a DEMO_KEY from the environment while it still works.
+// With DEMO_OIDC_SUBJECT (and OIDC_ISSUER), that person of the provider signs in to the console as the demo
+// account.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { unwrap, createLogger } from '@gw/platform';
@@ -49,6 +51,15 @@ try {
       unwrap(await keys.update(operator, made.id, { enabled: true, expiresAt: null }));
     key = made.key;
     keyId = made.id;
+  }
+  // The development provider's demo person signs in to the console as the demo account (npm start's stack).
+  const subject = process.env.DEMO_OIDC_SUBJECT;
+  if (subject && config.consoleAuth) {
+    await owners.accounts.manager.query(
+      `INSERT INTO keys.sign_in_identities (issuer, subject, account_id) VALUES ($1, $2, $3)
+         ON CONFLICT (issuer, subject) DO UPDATE SET account_id = EXCLUDED.account_id`,
+      [config.consoleAuth.issuer, subject, DEMO_ACCOUNT_ID],
+    );
   }
   process.stdout.write(JSON.stringify({ DEMO_ACCOUNT_ID, DEMO_KEY_ID: keyId, DEMO_KEY: key }) + '\n');
 } finally {

@@ -83,13 +83,17 @@ export class ConsoleAuthController {
       throw new ApiException(apiError('account_restricted', 'This person may not use the console.'));
     const origin = { via: 'rest' as const, requestId: String(req.id), address: req.ip ?? null };
     const { accountId, active } = await this.identities.signIn(person, operator, origin);
+    if (accountId === null)
+      throw new ApiException(
+        apiError('account_restricted', 'No account is linked to you yet: ask your operator to add you.'),
+      );
     if (!active) throw new ApiException(apiError('account_restricted'));
     const ttlMs = operator ? Math.min(settings.sessionTtlMs, OPERATOR_SESSION_MAX_MS) : settings.sessionTtlMs;
     // A fresh session id at every sign-in (never one the browser brought), and the previous one ended.
     const previous = await sessionOf(this.sessions, req);
     if (previous) await this.sessions.revoke(previous.id, previous.session.accountId);
     const { id } = await this.sessions.create(
-      { accountId, operator, issuer: person.issuer, subject: person.subject },
+      { accountId, operator, issuer: person.issuer, subject: person.subject, idToken: person.idToken },
       ttlMs,
       this.clock.now(),
     );
@@ -113,18 +117,28 @@ export class ConsoleAuthController {
     });
   }
 
+  /**
+   * Ends the console session; answers where the browser goes next to end its session at the provider too
+   * (null when the provider has no end-session endpoint or cannot be reached: the console session is over
+   * either way).
+   */
   @Post('logout')
-  @HttpCode(204)
+  @HttpCode(200)
   async logout(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const found = await sessionOf(this.sessions, req);
+    let endSessionUrl: string | null = null;
     if (found) {
       if (!csrfMatches(req, found.session))
         throw new ApiException(apiError('insufficient_permissions', 'Missing or wrong CSRF token.'));
       await this.sessions.revoke(found.id, found.session.accountId);
+      endSessionUrl = await this.oidc.endSessionUrl(found.session.idToken).catch((err: unknown) => {
+        this.logger.warn({ err: err instanceof Error ? err.message : err }, 'no end-session URL at sign-out');
+        return null;
+      });
     }
     return reply
       .clearCookie(this.sessions.cookies.session, { path: '/', secure: this.sessions.secure })
-      .status(204)
-      .send();
+      .header('cache-control', 'no-store')
+      .send({ endSessionUrl });
   }
 }

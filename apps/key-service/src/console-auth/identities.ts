@@ -1,12 +1,19 @@
-// A person who signs in is an account: found by the provider's issuer and subject, or created with the default
-// tier at the first sign-in (and the creation audited). Every sign-in is in the audit log.
+// A person who signs in is an account: found by the provider's issuer and subject (linked at an earlier
+// sign-in or by the operator), or created with the default tier at the first sign-in unless only linked
+// people may sign in (and the creation audited). Organization roles from groups are brought in step. Every
+// sign-in is in the audit log.
 import { Inject, Injectable } from '@nestjs/common';
+import { ApiException } from '@gw/platform';
 import { DataSource } from 'typeorm';
 import type { Caller, CallOrigin } from '../access/caller.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { SignedIn } from './oidc-client.js';
 import { CONFIG } from '../tokens.js';
 import type { KeyServiceConfig } from '../config.js';
+import { rolesFromGroups, syncGroupMemberships } from './group-memberships.js';
+
+/** The outcome of a sign-in: the person's account, or none when only linked people may sign in. */
+export type SignInOutcome = { accountId: string; active: boolean } | { accountId: null; active: false };
 
 @Injectable()
 export class SignInIdentities {
@@ -21,11 +28,7 @@ export class SignInIdentities {
    * recorded in the same transaction. Two first sign-ins of one person at once: the loser retries and finds
    * the winner's account.
    */
-  async signIn(
-    person: SignedIn,
-    operator: boolean,
-    origin: CallOrigin,
-  ): Promise<{ accountId: string; active: boolean }> {
+  async signIn(person: SignedIn, operator: boolean, origin: CallOrigin): Promise<SignInOutcome> {
     try {
       return await this.attempt(person, operator, origin);
     } catch (err) {
@@ -34,7 +37,8 @@ export class SignInIdentities {
     }
   }
 
-  private attempt(person: SignedIn, operator: boolean, origin: CallOrigin) {
+  private attempt(person: SignedIn, operator: boolean, origin: CallOrigin): Promise<SignInOutcome> {
+    const settings = this.config.consoleAuth!;
     return this.ds.transaction(async (em) => {
       const found = (await em.query(
         `UPDATE keys.sign_in_identities SET last_sign_in_at = now()
@@ -42,15 +46,26 @@ export class SignInIdentities {
         [person.issuer, person.subject],
       )) as [{ account_id: string }[], number];
       let accountId = found[0][0]?.account_id;
+      if (!accountId && settings.provisioning === 'operator-linked' && !operator)
+        return { accountId: null, active: false };
       if (!accountId) {
+        const tier = (await em.query(`SELECT 1 FROM keys.tiers WHERE name = $1`, [
+          settings.defaultTier,
+        ])) as unknown[];
+        if (!tier.length)
+          throw ApiException.of(
+            'service_unavailable',
+            'New people cannot sign in right now: the tier for new accounts (OIDC_DEFAULT_TIER) does not exist.',
+          );
         const [account] = (await em.query(
           `INSERT INTO keys.accounts (name, tier) VALUES ($1, $2) RETURNING id`,
-          [person.name, this.config.consoleAuth!.defaultTier],
+          [person.name, settings.defaultTier],
         )) as { id: string }[];
         accountId = account.id;
         // A concurrent first sign-in of the same person fails here (primary key): this one rolls back.
         await em.query(
-          `INSERT INTO keys.sign_in_identities (issuer, subject, account_id) VALUES ($1, $2, $3)`,
+          `INSERT INTO keys.sign_in_identities (issuer, subject, account_id, last_sign_in_at)
+             VALUES ($1, $2, $3, now())`,
           [person.issuer, person.subject, accountId],
         );
         await this.audit.record(
@@ -60,7 +75,7 @@ export class SignInIdentities {
             action: 'account.created',
             target: { type: 'account', id: accountId },
             owner: { type: 'account', id: accountId },
-            changes: { name: { after: person.name }, tier: { after: this.config.consoleAuth!.defaultTier } },
+            changes: { name: { after: person.name }, tier: { after: settings.defaultTier } },
           },
         );
       }
@@ -71,6 +86,13 @@ export class SignInIdentities {
       }[];
       const active = status === 'active';
       if (!active) return { accountId, active };
+      if (settings.organizationGroupPrefix)
+        await syncGroupMemberships(
+          em,
+          this.audit,
+          accountId,
+          rolesFromGroups(person.groups, settings.organizationGroupPrefix),
+        );
       const actor: Caller = operator
         ? { kind: 'operator', origin, person: accountId }
         : {

@@ -13,6 +13,8 @@ export interface SignedIn {
   subject: string;
   name: string;
   groups: string[];
+  /** The ID token, kept with the session as the hint for ending the provider's session at sign-out. */
+  idToken: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -84,6 +86,27 @@ export class OidcClient {
     const name = [claims.name, claims.email, claims.preferred_username, claims.sub].find(
       (v): v is string => typeof v === 'string' && v.length > 0,
     )!;
-    return { issuer: claims.iss, subject: claims.sub, name: name.slice(0, 200), groups };
+    return {
+      issuer: claims.iss,
+      subject: claims.sub,
+      name: name.slice(0, 200),
+      groups,
+      idToken: tokens.id_token!,
+    };
+  }
+
+  /**
+   * Where the browser ends its session at the provider too (RP-initiated logout), back to
+   * OIDC_POST_LOGOUT_REDIRECT_URI when set; none when the provider offers no end-session endpoint.
+   */
+  async endSessionUrl(idToken: string | undefined): Promise<string | null> {
+    const config = await this.configuration();
+    if (!config.serverMetadata().end_session_endpoint) return null;
+    return oidc.buildEndSessionUrl(config, {
+      ...(idToken && { id_token_hint: idToken }),
+      ...(this.settings.postLogoutRedirectUri && {
+        post_logout_redirect_uri: this.settings.postLogoutRedirectUri,
+      }),
+    }).href;
   }
 }

@@ -28,6 +28,8 @@ const SessionRecordSchema = z.object({
   csrf: z.string().min(32),
   issuer: z.string(),
   subject: z.string(),
+  /** The provider's ID token: the hint that ends the provider's session too at sign-out. */
+  idToken: z.string().max(16_384).optional(),
   createdAt: z.string(),
   expiresAt: z.string(),
 });

@@ -12,6 +12,10 @@ export class MembershipEntity {
   @Column({ type: 'text' })
   role!: OrgRole;
 
+  /** 'groups': kept in step with the provider's groups claim at each sign-in; 'manual': made by hand. */
+  @Column({ type: 'text', default: 'manual' })
+  source!: 'manual' | 'groups';
+
   @CreateDateColumn({ type: 'timestamptz', precision: 3, name: 'created_at' })
   createdAt!: Date;
 }
