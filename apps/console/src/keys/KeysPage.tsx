@@ -10,6 +10,7 @@ import { formatDate, formatDateTime } from '../format';
 import { t } from '../strings';
 import type { KeyPage, KeyView, KeyWithSecret, Scope } from '../types';
 import { DeleteDialog } from './DeleteDialog';
+import { consumed } from './key-body';
 import { KeyFormDialog } from './KeyFormDialog';
 import { RegenerateDialog } from './RegenerateDialog';
 import { RevealDialog } from './RevealDialog';
@@ -21,12 +22,6 @@ type Open =
   | { kind: 'delete'; key: KeyView }
   | { kind: 'reveal'; key: KeyWithSecret }
   | null;
-
-/** "45.50 / Unlimited": credits consumed in the quota's period over its limit. */
-export function consumed(key: KeyView): string {
-  const used = (key.quota.used ?? 0).toFixed(2);
-  return `${used} / ${key.quota.limit === null ? t.unlimited : key.quota.limit.toFixed(2)}`;
-}
 
 export function KeysPage({ scope }: { scope: Scope }) {
   const [status, setStatus] = useState('');

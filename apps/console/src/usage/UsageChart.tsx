@@ -3,19 +3,9 @@
 import { formatCredits, formatDay } from '../format';
 import { t } from '../strings';
 import type { UsageView } from '../types';
+import { daysOf } from './range';
 
 const HEIGHT = 160;
-
-/** Every UTC day from `from` up to (not including) `to`, as YYYY-MM-DD. */
-export function daysOf(from: string, to: string): string[] {
-  const days: string[] = [];
-  const end = new Date(to).getTime();
-  for (let d = new Date(from.slice(0, 10) + 'T00:00:00Z'); d.getTime() < end && days.length < 400;) {
-    days.push(d.toISOString().slice(0, 10));
-    d = new Date(d.getTime() + 86_400_000);
-  }
-  return days;
-}
 
 export function UsageChart({ view }: { view: UsageView }) {
   const byDay = new Map(view.series.map((d) => [d.date, d]));

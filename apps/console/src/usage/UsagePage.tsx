@@ -9,17 +9,7 @@ import { formatCredits, formatDay, formatInteger } from '../format';
 import { t } from '../strings';
 import type { KeyPage, Scope, UsageView } from '../types';
 import { UsageChart } from './UsageChart';
-
-const PERIODS = ['month', 'd7', 'd30', 'd90'] as const;
-type Period = (typeof PERIODS)[number];
-
-/** The period's range: from the start of the UTC month or of the UTC day n days back, to now. */
-export function rangeOf(period: Period, now = new Date()): { from?: string } {
-  if (period === 'month') return {};
-  const days = { d7: 7, d30: 30, d90: 90 }[period];
-  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
-  return { from: from.toISOString() };
-}
+import { type Period, PERIODS, rangeOf } from './range';
 
 export function UsagePage({ scope, keyId }: { scope: Scope; keyId?: string }) {
   const [period, setPeriod] = useState<Period>('month');
