@@ -111,7 +111,7 @@ export function KeysPage({ scope }: { scope: Scope }) {
             <p className="empty">{filtered ? t.keys.emptyFiltered : t.keys.empty}</p>
           ) : (
             <TableScroll label={t.keys.title}>
-              <table className="keys">
+              <table className="cards keys">
                 <thead>
                   <tr>
                     {Object.values(t.keys.columns).map((c) => (

@@ -47,7 +47,7 @@ export function MembersPage({ scope }: { scope: Extract<Scope, { type: 'organiza
         <Loading />
       ) : (
         <TableScroll label={m.title(scope.name)}>
-          <table>
+          <table className="cards">
             <thead>
               <tr>
                 <th scope="col">{m.name}</th>
@@ -59,11 +59,13 @@ export function MembersPage({ scope }: { scope: Extract<Scope, { type: 'organiza
             <tbody>
               {(org.value?.members ?? []).map((member) => (
                 <tr key={member.accountId}>
-                  <th scope="row">{member.name}</th>
-                  <td>
+                  <th scope="row" data-label={m.name}>
+                    {member.name}
+                  </th>
+                  <td data-label={m.account}>
                     <code>{member.accountId}</code>
                   </td>
-                  <td>
+                  <td data-label={m.role}>
                     <select
                       aria-label={m.changeRole(member.name)}
                       value={member.role}
@@ -83,7 +85,7 @@ export function MembersPage({ scope }: { scope: Extract<Scope, { type: 'organiza
                       ))}
                     </select>
                   </td>
-                  <td>
+                  <td data-label={m.actions}>
                     <button
                       type="button"
                       className="danger"

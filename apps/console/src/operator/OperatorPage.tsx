@@ -11,6 +11,9 @@ import { t } from '../strings';
 import type { AccountPage, AccountView, ModelPriceView, TierView } from '../types';
 
 const o = t.operator;
+/** Prices are stored in micro-credits per million tokens; people read and type credits. */
+const MICROS = 1_000_000;
+const toMicros = (credits: string) => Math.round(Number(credits) * MICROS);
 
 export function OperatorPage() {
   return (
@@ -72,7 +75,7 @@ function Accounts() {
         <p className="empty">{o.noAccounts}</p>
       ) : (
         <TableScroll label={o.accounts}>
-          <table>
+          <table className="cards">
             <thead>
               <tr>
                 <th scope="col">{o.name}</th>
@@ -85,13 +88,17 @@ function Accounts() {
             <tbody>
               {rows.map((a) => (
                 <tr key={a.id}>
-                  <th scope="row">{a.name}</th>
-                  <td>{a.tier}</td>
-                  <td>{a.creditLimit === null ? t.unlimited : formatCredits(a.creditLimit)}</td>
-                  <td>
+                  <th scope="row" data-label={o.name}>
+                    {a.name}
+                  </th>
+                  <td data-label={o.tier}>{a.tier}</td>
+                  <td data-label={o.creditLimit}>
+                    {a.creditLimit === null ? t.unlimited : formatCredits(a.creditLimit)}
+                  </td>
+                  <td data-label={o.status}>
                     <span className={`badge ${a.status}`}>{o.statuses[a.status]}</span>
                   </td>
-                  <td>
+                  <td data-label={t.keys.columns.actions}>
                     <div className="actions">
                       <button type="button" onClick={() => setEditing(a)}>
                         {o.editAccount(a.name)}
@@ -218,7 +225,7 @@ function Tiers() {
         <Loading />
       ) : (
         <TableScroll label={o.tiers}>
-          <table>
+          <table className="cards">
             <thead>
               <tr>
                 <th scope="col">{o.name}</th>
@@ -231,11 +238,13 @@ function Tiers() {
             <tbody>
               {(tiers.value ?? []).map((tier) => (
                 <tr key={tier.name}>
-                  <th scope="row">{tier.name}</th>
-                  <td>{tier.rpm ?? t.unlimited}</td>
-                  <td>{tier.models.join(', ')}</td>
-                  <td>{tier.priority ? t.yes : t.no}</td>
-                  <td>
+                  <th scope="row" data-label={o.name}>
+                    {tier.name}
+                  </th>
+                  <td data-label={o.rpm}>{tier.rpm ?? t.unlimited}</td>
+                  <td data-label={o.models}>{tier.models.join(', ')}</td>
+                  <td data-label={o.priority}>{tier.priority ? t.yes : t.no}</td>
+                  <td data-label={t.keys.columns.actions}>
                     <button type="button" onClick={() => edit(tier)}>
                       {o.editTier(tier.name)}
                     </button>
@@ -283,8 +292,8 @@ function Prices() {
     setSaved(null);
     const done = await action.run(() =>
       api('PUT', `/v1/pricing/models/${encodeURIComponent(model.trim())}`, {
-        inputPrice: Number(input),
-        outputPrice: Number(output),
+        inputPrice: toMicros(input),
+        outputPrice: toMicros(output),
       }),
     );
     if (done) setSaved(model.trim());
@@ -298,7 +307,7 @@ function Prices() {
         <Loading />
       ) : (
         <TableScroll label={o.prices}>
-          <table>
+          <table className="cards">
             <thead>
               <tr>
                 <th scope="col">{o.model}</th>
@@ -311,17 +320,23 @@ function Prices() {
             <tbody>
               {(prices.value ?? []).map((p) => (
                 <tr key={p.model}>
-                  <th scope="row">{p.model}</th>
-                  <td className="num">{formatCredits(p.inputPrice)}</td>
-                  <td className="num">{formatCredits(p.outputPrice)}</td>
-                  <td>{formatDateTime(p.updatedAt)}</td>
-                  <td>
+                  <th scope="row" data-label={o.model}>
+                    {p.model}
+                  </th>
+                  <td className="num" data-label={o.inputPrice}>
+                    {formatCredits(p.inputPrice / MICROS)}
+                  </td>
+                  <td className="num" data-label={o.outputPrice}>
+                    {formatCredits(p.outputPrice / MICROS)}
+                  </td>
+                  <td data-label={o.updated}>{formatDateTime(p.updatedAt)}</td>
+                  <td data-label={t.keys.columns.actions}>
                     <button
                       type="button"
                       onClick={() => {
                         setModel(p.model);
-                        setInput(String(p.inputPrice));
-                        setOutput(String(p.outputPrice));
+                        setInput(String(p.inputPrice / MICROS));
+                        setOutput(String(p.outputPrice / MICROS));
                       }}
                     >
                       {o.editPrice(p.model)}
