@@ -3,7 +3,8 @@
 #   docker build --build-arg APP=gateway-service -t ai-gateway/gateway-service .
 # APP: key-service | auth-service | gateway-service | metering-service | demo-upstream.
 # The runtime stage holds what scripts/image/assemble.mjs lays out (built output + production dependencies of
-# that app only); deploy/test/image.test.ts assembles the same folder and starts every service from it.
+# that app only; key-service's also the web console's files in ./console); deploy/test/image.test.ts assembles
+# the same folder and starts every service from it.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

@@ -95,14 +95,16 @@ it('runs the one-shot commands from the images: both migrations and the streams'
 });
 
 it('starts every service from its own folder, and a request goes through all of them', async () => {
+  // Each from its image's own entry point (main.js), as the image's CMD runs it.
   const start = async (app: string, env: Record<string, string> = {}) => {
-    const svc = await startService(app, env, 30_000, { root: folder[app] });
+    const svc = await startService(app, env, 30_000, { root: folder[app], entry: 'main.js' });
     running.push(svc);
     return svc;
   };
   const demo = await start('demo-upstream');
   const [keys, , metering] = await Promise.all([
-    start('key-service'),
+    // The stack's CONSOLE_DIR left empty: the image's main.js finds the console it carries.
+    start('key-service', { CONSOLE_DIR: '' }),
     start('auth-service'),
     start('metering-service'),
   ]);
@@ -112,6 +114,15 @@ it('starts every service from its own folder, and a request goes through all of 
   });
   for (const svc of [keys, metering, gateway])
     expect((await fetch(`${svc.adminUrl}/readyz`)).status).toBe(200);
+
+  // key-service serves the web console from the image's own copy.
+  const page = await fetch(`${keys.url}/console/`);
+  expect([page.status, page.headers.get('content-security-policy')]).toEqual([
+    200,
+    expect.stringContaining("script-src 'self'"),
+  ]);
+  const script = /src="\/console\/(assets\/[^"]+\.js)"/.exec(await page.text())![1];
+  expect(existsSync(join(folder['key-service'], 'console', script))).toBe(true);
 
   const admin = adminClient(keys.url);
   const key = await admin.key(await admin.account('pro'));

@@ -49,8 +49,15 @@ type Container = {
   image: string;
   imagePullPolicy?: string;
   ports?: { name?: string; containerPort: number }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string; optional?: boolean } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }[];
+  envFrom?: {
+    configMapRef?: { name: string; optional?: boolean };
+    secretRef?: { name: string; optional?: boolean };
+  }[];
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -223,7 +230,7 @@ describe.each(['overlays/local', 'overlays/production'] as const)('k8s/%s', (tar
 
   it('lets every client of NATS, Postgres and Redis out to it, and labels each service for what it uses', () => {
     const uses: Record<string, string[]> = {
-      'key-service': ['nats', 'postgres'],
+      'key-service': ['nats', 'postgres', 'redis'],
       'auth-service': ['nats', 'redis'],
       'gateway-service': ['nats', 'redis'],
       'metering-service': ['nats', 'postgres', 'redis'],
@@ -244,9 +251,12 @@ describe.each(['overlays/local', 'overlays/production'] as const)('k8s/%s', (tar
       const pod = w.spec.template.spec;
       for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
         for (const e of c.env ?? [])
-          if (e.valueFrom?.secretKeyRef) expect(exists('Secret', e.valueFrom.secretKeyRef.name)).toBe(true);
+          // Optional references (the console's sign-in settings) are the operator's to create or not.
+          if (e.valueFrom?.secretKeyRef && !e.valueFrom.secretKeyRef.optional)
+            expect(exists('Secret', e.valueFrom.secretKeyRef.name)).toBe(true);
         for (const f of c.envFrom ?? []) {
-          if (f.configMapRef) expect(exists('ConfigMap', f.configMapRef.name)).toBe(true);
+          if (f.configMapRef && !f.configMapRef.optional)
+            expect(exists('ConfigMap', f.configMapRef.name)).toBe(true);
           if (f.secretRef && !f.secretRef.optional) expect(exists('Secret', f.secretRef.name)).toBe(true);
         }
       }

@@ -8,7 +8,7 @@
 // one cannot run. Validation: kubernetes-models (Kubernetes 1.27 schemas, offline), plus a check of unknown
 // fields, which its schemas let through (validate.ts).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -76,10 +76,14 @@ export function keyServicePrefixes(): string[] {
     const src = readFileSync(file, 'utf8');
     for (const [, path] of src.matchAll(/@Controller\('([^']*)'\)/g)) {
       if (/^v1\/[^/]+/.test(path)) prefixes.add(`/${path.split('/').slice(0, 2).join('/')}`);
+      else if (path === 'auth')
+        prefixes.add('/auth'); // the console's sign-in
       else if (path === 'v1')
         for (const [, route] of src.matchAll(/@(?:Get|Post|Put|Patch|Delete)\('([^']+)'\)/g))
           prefixes.add(`/v1/${route.split('/')[0]}`);
     }
   }
+  // The console's files (src/console-files.ts: a Fastify plugin, not a controller).
+  if (existsSync(join(ROOT, 'apps/key-service/src/console-files.ts'))) prefixes.add('/console');
   return [...prefixes].sort();
 }

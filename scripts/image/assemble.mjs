@@ -63,9 +63,23 @@ export function assemble(app, out, { root = ROOT, log = () => undefined } = {}) 
     if (!existsSync(dist)) throw new Error(`${dir}/dist is missing: build first (npx turbo run build)`);
     cpSync(dist, join(dest, dir, 'dist'), { recursive: true });
   }
+  // key-service serves the web console: its built files, found at ./console unless CONSOLE_DIR says otherwise.
+  if (app === 'key-service') {
+    const console = join(root, 'apps/console/dist');
+    if (!existsSync(join(console, 'index.html')))
+      throw new Error('apps/console/dist is missing: build first');
+    cpSync(console, join(dest, 'console'), { recursive: true });
+  }
   // The image's entry points, the same for every app: `node main.js` and the HEALTHCHECK's probe (the admin
   // port's /healthz; the demo upstream has only its one port).
-  writeFileSync(join(dest, 'main.js'), `import './apps/${app}/dist/main.js';\n`);
+  writeFileSync(
+    join(dest, 'main.js'),
+    app === 'key-service'
+      ? "import { fileURLToPath } from 'node:url';\n" +
+          "process.env.CONSOLE_DIR ||= fileURLToPath(new URL('./console/', import.meta.url));\n" +
+          `await import('./apps/${app}/dist/main.js');\n`
+      : `import './apps/${app}/dist/main.js';\n`,
+  );
   const probePort = app === 'demo-upstream' ? 'PORT ?? 8089' : 'ADMIN_PORT ?? 9090';
   writeFileSync(
     join(dest, 'healthcheck.js'),

@@ -36,18 +36,19 @@ process.once('exit', () => {
 
 /**
  * Starts `apps/<name>/dist/main.js` with the stack's environment plus `env`, and waits for /healthz. `root`: the
- * folder holding apps/ (default this repository; the image test starts services from an assembled one).
+ * folder holding apps/ (default this repository; the image test starts services from an assembled one);
+ * `entry`: another script under `root` to run instead (an image's own main.js).
  */
 export async function startService(
   name: string,
   env: Record<string, string> = {},
   // Generous: on 2 shared cores, with other suites starting their own services, a start can take a while.
   timeoutMs = 60_000,
-  { root = ROOT }: { root?: string } = {},
+  { root = ROOT, entry }: { root?: string; entry?: string } = {},
 ): Promise<RunningService> {
   const [port, adminPort] = await Promise.all([freePort(), freePort()]);
   let out = '';
-  const child = spawn(process.execPath, [join(root, 'apps', name, 'dist/main.js')], {
+  const child = spawn(process.execPath, [join(root, entry ?? join('apps', name, 'dist/main.js'))], {
     cwd: root,
     env: {
       ...process.env,
