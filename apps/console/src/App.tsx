@@ -15,7 +15,7 @@ type State =
   | { kind: 'loading' }
   | { kind: 'signed-out'; message: string | null }
   | { kind: 'signed-in'; session: SessionView; me: MeView }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string; signedIn: boolean };
 
 export function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
@@ -27,7 +27,8 @@ export function App() {
       setState({ kind: 'signed-in', session, me });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setState({ kind: 'signed-out', message: null });
-      else setState({ kind: 'failed', message: messageOf(err) });
+      // Signed in but refused (a suspended account, say): the message, and the way out.
+      else setState({ kind: 'failed', message: messageOf(err), signedIn: err instanceof ApiError });
     }
   }, []);
   useEffect(() => {
@@ -39,7 +40,16 @@ export function App() {
   }, [load]);
 
   if (state.kind === 'loading') return <Loading />;
-  if (state.kind === 'failed') return <ErrorNotice message={state.message} />;
+  if (state.kind === 'failed')
+    return (
+      <main id="main">
+        <h1>{t.appName}</h1>
+        <ErrorNotice message={state.message} />
+        {state.signedIn && (
+          <SignOutButton onSignedOut={() => setState({ kind: 'signed-out', message: null })} />
+        )}
+      </main>
+    );
   if (state.kind === 'signed-out') return <SignedOut message={state.message} />;
   return (
     <SignedIn
@@ -82,18 +92,6 @@ function SignedIn(props: { session: SessionView; me: MeView; onSignedOut: () => 
     ...(props.me.operator ? [['operator', t.nav.operator] as [Route['screen'], string]] : []),
   ];
 
-  const signOut = async () => {
-    try {
-      const { endSessionUrl } = await api<{ endSessionUrl: string | null }>('POST', '/auth/logout');
-      useCsrfToken(null);
-      // On to the provider, which ends its own session and sends the person back here.
-      if (endSessionUrl) location.assign(endSessionUrl);
-      else props.onSignedOut();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
-
   let screen;
   if (route.screen === 'operator' && props.me.operator) screen = <OperatorPage />;
   else if (!scope) screen = null;
@@ -123,9 +121,7 @@ function SignedIn(props: { session: SessionView; me: MeView; onSignedOut: () => 
             </select>
           </label>
         )}
-        <button type="button" onClick={() => void signOut()}>
-          {t.signOut}
-        </button>
+        <SignOutButton onSignedOut={props.onSignedOut} onError={setError} />
       </header>
       <nav className="sections" aria-label={t.nav.label}>
         {sections.map(([s, label]) => (
@@ -143,5 +139,24 @@ function SignedIn(props: { session: SessionView; me: MeView; onSignedOut: () => 
         {screen}
       </main>
     </>
+  );
+}
+
+/** Ends the session here, then at the provider (which sends the person back to the console). */
+function SignOutButton(props: { onSignedOut: () => void; onError?: (message: string) => void }) {
+  const signOut = async () => {
+    try {
+      const { endSessionUrl } = await api<{ endSessionUrl: string | null }>('POST', '/auth/logout');
+      useCsrfToken(null);
+      if (endSessionUrl && /^https?:\/\//.test(endSessionUrl)) location.assign(endSessionUrl);
+      else props.onSignedOut();
+    } catch (err) {
+      props.onError?.(messageOf(err));
+    }
+  };
+  return (
+    <button type="button" onClick={() => void signOut()}>
+      {t.signOut}
+    </button>
   );
 }

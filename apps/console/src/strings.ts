@@ -186,6 +186,9 @@ export const en = {
     status: 'Status',
     statuses: { active: 'Active', suspended: 'Suspended' } as Record<string, string>,
     suspend: (name: string) => `Suspend ${name}`,
+    suspendTitle: (name: string) => `Suspend ${name}?`,
+    suspendExplain:
+      'Its keys stop working and its people are signed out of the console at once. You can reactivate it later.',
     reactivate: (name: string) => `Reactivate ${name}`,
     editAccount: (name: string) => `Edit ${name}`,
     noAccounts: 'No account matches.',

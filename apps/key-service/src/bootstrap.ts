@@ -40,7 +40,8 @@ export async function bootstrap({
     // The console's session and sign-in cookies (read by CallerGuard and the /auth routes), and its files.
     configure: async (app) => {
       await app.register(fastifyCookie);
-      if (config.consoleDir) await serveConsole(app, config.consoleDir);
+      // The console only where people can sign in to it (its files alone would lead to a 404 at /auth/login).
+      if (config.consoleDir && config.consoleAuth) await serveConsole(app, config.consoleDir);
     },
     natsHandlers: { direct: (app) => app.get(KeyLookupRpc).handlers() },
     trustedProxies: config.trustedProxies,

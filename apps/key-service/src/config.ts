@@ -139,8 +139,8 @@ export const CONFIG_SCHEMA = z
      */
     OIDC_ORGANIZATION_GROUP_PREFIX: z.string().min(1).max(100).optional(),
     /**
-     * The web console's built files (apps/console/dist; /app/console in the image), served at /console/.
-     * Unset: no console. People sign in to it through OIDC_ISSUER.
+     * The web console's built files (apps/console/dist; /app/console in the image), served at /console/
+     * when OIDC_ISSUER is set too (people sign in to it there). Unset: no console.
      */
     CONSOLE_DIR: z
       .string()
@@ -203,10 +203,14 @@ function consoleAuth(
   if (!e.OIDC_ISSUER) return undefined;
   for (const name of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URI'] as const)
     if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required with OIDC_ISSUER' });
-  // Session cookies are Secure exactly when this is https: plain http only for a console on this machine.
-  const redirect = e.OIDC_REDIRECT_URI ? new URL(e.OIDC_REDIRECT_URI) : undefined;
-  if (redirect?.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(redirect.hostname))
-    ctx.addIssue({ code: 'custom', path: ['OIDC_REDIRECT_URI'], message: 'https, or http on loopback only' });
+  // Session cookies are Secure exactly when the redirect URI is https: plain http only for a console on this
+  // machine. The same for where the provider sends people after sign-out.
+  for (const name of ['OIDC_REDIRECT_URI', 'OIDC_POST_LOGOUT_REDIRECT_URI'] as const) {
+    const url = e[name] ? new URL(e[name]) : undefined;
+    const local = url && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && local))
+      ctx.addIssue({ code: 'custom', path: [name], message: 'https, or http on loopback only' });
+  }
   return {
     issuer: e.OIDC_ISSUER,
     clientId: e.OIDC_CLIENT_ID ?? '',

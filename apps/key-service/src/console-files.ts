@@ -1,6 +1,7 @@
 // The web console's built files at /console/ (CONSOLE_DIR), through @fastify/static: hashed assets cached for
 // a year, the page itself never, and headers that keep the page from being framed, sniffed or running any
 // script but its own.
+import { relative, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
@@ -29,7 +30,10 @@ export async function serveConsole(app: NestFastifyApplication, dir: string): Pr
     lastModified: false,
     setHeaders: (reply, path) => {
       reply.headers({
-        'cache-control': path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        // Judged inside the console's folder (the folder's own path may hold "assets" too).
+        'cache-control': relative(dir, path).startsWith(`assets${sep}`)
+          ? 'public, max-age=31536000, immutable'
+          : 'no-cache',
         'content-security-policy': CONSOLE_CSP,
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',

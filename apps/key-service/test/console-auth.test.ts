@@ -90,6 +90,12 @@ it('signs a person in with code + PKCE, into an HttpOnly session, and provisions
   expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${ks.url}/console/`);
   const signOutPage = await b.request(endSessionUrl);
   expect([signOutPage.status, await signOutPage.text()]).toEqual([200, expect.stringContaining('Sign out')]);
+  const signedOut = await ks.call(
+    'GET',
+    `/v1/audit-events?action=console.sign_out&targetId=${session.account.id}`,
+    ks.admin,
+  );
+  expect(signedOut.body.data.length).toBeGreaterThanOrEqual(1);
   b.jar(ks.url).set('gw_session', cookie.split(';')[0].split('=')[1]); // even if the browser kept it
   expect((await b.request(`${ks.url}/v1/keys`)).status).toBe(401);
 }, 30_000);
@@ -158,6 +164,14 @@ it('lets only the allowed group in, gives the operator group operator sessions o
   const outsider = await signIn(outsiders);
   expect(outsider.back.status).toBe(403);
   expect(((await outsider.back.json()) as any).error.code).toBe('account_restricted');
+  const refusals = await ks.call(
+    'GET',
+    `/v1/audit-events?action=console.sign_in_refused&targetId=${encodeURIComponent(`dev|${world.username}`)}`,
+    ks.admin,
+  );
+  expect(refusals.body.data[0]).toMatchObject({
+    changes: { reason: { after: 'not in the allowed group' } },
+  });
 
   const { b, back } = await signIn(operators);
   const cookie = back.headers.getSetCookie().find((c) => c.startsWith('gw_session='))!;
@@ -216,6 +230,19 @@ it('the operator ends every session of an account at once; suspending a person s
   for (const { b } of [first, second]) expect((await b.request(`${ks.url}/v1/keys`)).status).toBe(401);
   const audit = await ks.call('GET', `/v1/audit-events?targetId=${account.id}`, ks.admin);
   expect(audit.body.data.map((e: { action: string }) => e.action)).toContain('account.sessions_ended');
+
+  // A session the account's index does not know (written before the index existed, or while the sessions
+  // were being ended) is refused as well: what was begun before the ending does not count.
+  const unindexed = await signIn(ks);
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(process.env.REDIS_URL!);
+  try {
+    await redis.del(`ks:account-sessions:${account.id}`);
+  } finally {
+    redis.disconnect();
+  }
+  await ks.call('DELETE', `/v1/accounts/${account.id}/sessions`, ks.admin);
+  expect((await unindexed.b.request(`${ks.url}/v1/keys`)).status).toBe(401);
 
   const person = await signIn(ks);
   const operator = await signIn(operators);

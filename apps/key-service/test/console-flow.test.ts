@@ -1,22 +1,26 @@
-// The console as a person uses it, in headless Chromium at 390 px against the running stack (npm test's
-// bootstrap: key-service serving the console, the dev IdP, the gateway, metering): sign in, create a key and
-// read it once, find it masked in the list, call the gateway with it, disable it and see the gateway refuse
-// it, see its usage in the chart and tables, edit, regenerate and delete it, switch to an organization and
-// create its key, see its members, sign out. Each screen is screenshotted to .stack/artifacts/console/ and
-// checked with axe-core.
+// The console as a person uses it, in headless Chromium at 390 px, against real services: key-service serving
+// the console and signing in through the development provider, and the gateway, auth-service, metering and
+// the demo upstream as processes. Sign in, create a key and read it once, find it masked in the list, call
+// the gateway with it, disable it and see the gateway refuse it, see its usage in the chart and tables, edit,
+// regenerate and delete it, switch to an organization and create its key, see its members, sign out (of the
+// provider too). Each screen is screenshotted to .stack/artifacts/console/ and checked with axe-core.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, type RunningService, startService } from '@gw/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, type AxeFinding, axeFindings, launchChromium, serious } from './browser.js';
+import type { KeyService } from './harness.js';
+import { type SignInWorld, startSignInWorld } from './sign-in-world.js';
 
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through npm test (the stack's .stack/env)`);
-  return value;
-};
-const CONSOLE = env('CONSOLE_URL');
-const KEY_SERVICE = env('KEY_SERVICE_URL');
-const GATEWAY = env('GATEWAY_URL');
-
+let world: SignInWorld;
+let ks: KeyService;
+let CONSOLE: string;
+let KEY_SERVICE: string;
+let GATEWAY: string;
+const processes: RunningService[] = [];
+const spool = mkdtempSync(join(tmpdir(), 'gw-console-spool-'));
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -74,6 +78,22 @@ async function createKey(name: string, screenshots = false) {
 }
 
 beforeAll(async () => {
+  const port = await freePort();
+  world = await startSignInWorld([port]);
+  ks = await world.keyService(port);
+  KEY_SERVICE = ks.url;
+  CONSOLE = `${ks.url}/console/`;
+  const start = async (name: string, env: Record<string, string> = {}) => {
+    const svc = await startService(name, env);
+    processes.push(svc);
+    return svc;
+  };
+  const [demo] = await Promise.all([
+    start('demo-upstream'),
+    start('auth-service'),
+    start('metering-service'),
+  ]);
+  GATEWAY = (await start('gateway-service', { DEMO_UPSTREAM_URL: demo.url, USAGE_SPOOL_DIR: spool })).url;
   browser = await launchChromium();
   // bypassCSP: the console's own policy (rightly) refuses the injected axe-core script.
   context = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
@@ -91,6 +111,8 @@ afterAll(async () => {
         .join('\n'),
   );
   await browser?.close();
+  await Promise.all([...processes.map((p) => p.stop()), ks?.close(), world?.idp.stop()]);
+  rmSync(spool, { recursive: true, force: true });
 });
 
 it('a person signs in, manages a key end to end, uses an organization, and signs out', async () => {
@@ -101,16 +123,14 @@ it('a person signs in, manages a key end to end, uses an organization, and signs
   await page.getByRole('link', { name: 'Sign in' }).waitFor();
   await capture('signed-out');
   await page.getByRole('link', { name: 'Sign in' }).click();
-  await page.getByLabel('Username').fill(env('DEMO_USER'));
-  await page.getByLabel('Password').fill(env('DEMO_PASSWORD'));
+  await page.getByLabel('Username').fill(world.username);
+  await page.getByLabel('Password').fill(world.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(CONSOLE);
   await page.getByRole('heading', { name: 'API keys', exact: true }).waitFor();
   const session = (await (await page.request.get(`${KEY_SERVICE}/auth/session`)).json()) as {
     account: { id: string };
   };
-  // npm start's demo person is the demo account (the seed links them), with the demo key in its list.
-  expect(session.account.id).toBe(env('DEMO_ACCOUNT_ID'));
 
   // Create: the full key once, in the reveal dialog only.
   const secret = await createKey(name, true);
@@ -201,7 +221,7 @@ it('a person signs in, manages a key end to end, uses an organization, and signs
   const orgName = `Console org ${randomUUID().slice(0, 6)}`;
   const made = await fetch(`${KEY_SERVICE}/v1/organizations`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${env('ADMIN_TOKEN')}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${ks.admin}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: orgName, ownerAccountId: session.account.id }),
   });
   expect(made.status).toBe(201);

@@ -66,6 +66,14 @@ it('the operator changes an account, a tier and a price from the console', async
     creditLimit: 250.5,
   });
   await page.getByRole('button', { name: `Suspend Operated ${tag}` }).click();
+  await page
+    .getByRole('dialog')
+    .getByRole('heading', { name: `Suspend Operated ${tag}?` })
+    .waitFor();
+  await page
+    .getByRole('dialog')
+    .getByRole('button', { name: `Suspend Operated ${tag}` })
+    .click();
   await page.getByRole('button', { name: `Reactivate Operated ${tag}` }).waitFor();
   expect((await ks.call('GET', `/v1/accounts/${account.body.id}`, ks.admin)).body.status).toBe('suspended');
 
@@ -85,4 +93,19 @@ it('the operator changes an account, a tier and a price from the console', async
   const findings = await axeFindings(page);
   console.log(`axe on the operator screen (390 px): ${findings.length} findings`, findings);
   expect(serious(findings)).toEqual([]);
+
+  // Suspended, the person sees why and can still sign out.
+  const { account: me } = (await (await page.request.get(`${ks.url}/auth/session`)).json()) as {
+    account: { id: string };
+  };
+  await ks.call('PATCH', `/v1/accounts/${me.id}`, ks.admin, { status: 'suspended' });
+  try {
+    await page.reload();
+    await page.getByRole('alert').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign out' }).waitFor(); // the provider's page
+    expect((await page.request.get(`${ks.url}/auth/session`)).status()).toBe(401);
+  } finally {
+    await ks.call('PATCH', `/v1/accounts/${me.id}`, ks.admin, { status: 'active' });
+  }
 }, 60_000);

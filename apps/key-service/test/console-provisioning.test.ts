@@ -11,7 +11,7 @@ let base: KeyService;
 let world: SignInWorld;
 let linked: KeyService;
 let db: pg.Client;
-const orgs: Record<'grouped' | 'manual' | 'dropped' | 'lastOwner', string> = {} as never;
+const orgs: Record<'grouped' | 'manual' | 'dropped' | 'lastOwner' | 'notOptedIn', string> = {} as never;
 let person: string; // the account the operator links the person to
 
 beforeAll(async () => {
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await db.connect();
   person = await base.newAccount();
   const other = await base.newAccount();
-  for (const name of Object.keys({ grouped: 1, manual: 1, dropped: 1 }) as (keyof typeof orgs)[]) {
+  for (const name of ['grouped', 'manual', 'dropped', 'notOptedIn'] as const) {
     const org = await base.call('POST', '/v1/organizations', base.admin, {
       name: `prov-${name}-${randomUUID().slice(0, 6)}`,
       ownerAccountId: other,
@@ -33,6 +33,11 @@ beforeAll(async () => {
     ownerAccountId: person,
   });
   orgs.lastOwner = own.body.id;
+  // Roles from groups only where the operator turned them on.
+  for (const org of [orgs.grouped, orgs.manual, orgs.dropped, orgs.lastOwner]) {
+    const on = await base.call('PATCH', `/v1/organizations/${org}`, base.admin, { groupRoles: true });
+    expect(on.body.groupRoles).toBe(true);
+  }
   await base.call('POST', `/v1/organizations/${orgs.manual}/members`, base.admin, {
     accountId: person,
     role: 'member',
@@ -96,6 +101,7 @@ it('keeps organization roles from groups in step at sign-in, leaving hand-made m
   expect(roles[orgs.manual]).toBe('member'); // made by hand: the group does not override it
   expect(roles[orgs.dropped]).toBeUndefined(); // its group is gone: removed
   expect(roles[orgs.lastOwner]).toBe('owner'); // its group is gone, but it is the last owner
+  expect(roles[orgs.notOptedIn]).toBeUndefined(); // the operator did not turn group roles on there
   const { rows } = await db.query(
     `SELECT source FROM keys.memberships WHERE organization_id = $1 AND account_id = $2`,
     [orgs.grouped, person],
@@ -106,6 +112,51 @@ it('keeps organization roles from groups in step at sign-in, leaving hand-made m
   expect(keys.status).toBe(200);
   const audit = await linked.call('GET', `/v1/audit-events?targetId=${orgs.grouped}:${person}`, linked.admin);
   expect(audit.body.data.map((e: { action: string }) => e.action)).toContain('membership.added');
+
+  // By hand: removing a group-made membership is refused (it would come back); changing its role makes it a
+  // hand-made one, which the next sign-in leaves as it is.
+  const remove = await linked.call(
+    'DELETE',
+    `/v1/organizations/${orgs.grouped}/members/${person}`,
+    linked.admin,
+  );
+  expect([remove.status, remove.body.error.code]).toEqual([409, 'conflict']);
+  const demoted = await linked.call('POST', `/v1/organizations/${orgs.grouped}/members`, linked.admin, {
+    accountId: person,
+    role: 'member',
+  });
+  expect(demoted.body.members).toContainEqual(
+    expect.objectContaining({ accountId: person, role: 'member', source: 'manual' }),
+  );
+  const after = await world.signIn(linked);
+  const me2: any = await (await after.b.request(`${linked.url}/v1/me`)).json();
+  expect(me2.organizations.find((o: { id: string }) => o.id === orgs.grouped).role).toBe('member');
+}, 30_000);
+
+it('unlinking a person ends their sessions and their sign-ins as the account', async () => {
+  const { b } = await world.signIn(linked);
+  expect((await b.request(`${linked.url}/v1/me`)).status).toBe(200);
+  const subject = `dev|${world.username}`;
+  const bad = await linked.call('DELETE', `/v1/accounts/${person}/identities?subject=a%00b`, linked.admin);
+  expect([bad.status, bad.body.error.param]).toEqual([400, 'subject']);
+  const gone = await linked.call(
+    'DELETE',
+    `/v1/accounts/${person}/identities?subject=${encodeURIComponent(subject)}`,
+    linked.admin,
+  );
+  expect(gone.status).toBe(200);
+  expect(gone.body.unlinked).toBe(true);
+  expect((await b.request(`${linked.url}/v1/me`)).status).toBe(401);
+  const again = await world.signIn(linked);
+  expect(again.back.status).toBe(403);
+  const twice = await linked.call(
+    'DELETE',
+    `/v1/accounts/${person}/identities?subject=${encodeURIComponent(subject)}`,
+    linked.admin,
+  );
+  expect(twice.body).toEqual({ unlinked: false, ended: 0 });
+  const audit = await linked.call('GET', `/v1/audit-events?targetId=${person}`, linked.admin);
+  expect(audit.body.data.map((e: { action: string }) => e.action)).toContain('account.identity_unlinked');
 }, 30_000);
 
 it('answers 503, not 500, when the tier for new accounts does not exist', async () => {
@@ -120,3 +171,12 @@ it('answers 503, not 500, when the tier for new accounts does not exist', async 
     await Promise.all([broken.close(), other.idp.stop()]);
   }
 }, 30_000);
+
+it("links npm start's demo person to the demo account (the stack's seed)", async () => {
+  const { rows } = await db.query(
+    `SELECT account_id FROM keys.sign_in_identities WHERE issuer = $1 AND subject = $2`,
+    [process.env.OIDC_ISSUER, process.env.DEMO_OIDC_SUBJECT],
+  );
+  expect(process.env.DEMO_OIDC_SUBJECT).toBe(`dev|${process.env.DEMO_USER}`);
+  expect(rows).toEqual([{ account_id: process.env.DEMO_ACCOUNT_ID }]);
+});

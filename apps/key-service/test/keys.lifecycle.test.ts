@@ -131,6 +131,9 @@ describe('list', () => {
       ks.admin,
     );
     expect([tooLong.status, tooLong.body.error.param]).toEqual([400, 'search']);
+    // A NUL (which Postgres text refuses) is bad input, not a 500.
+    const nul = await ks.call('GET', `/v1/keys?ownerType=account&ownerId=${owner}&search=a%00b`, ks.admin);
+    expect([nul.status, nul.body.error.param]).toEqual([400, 'search']);
   });
 });
 

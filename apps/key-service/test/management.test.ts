@@ -291,6 +291,43 @@ describe('operability', () => {
     );
   });
 
+  it('refuses console settings that would leak sessions or serve nothing', async () => {
+    const { loadKeyServiceConfig } = await import('../src/config.js');
+    const base = {
+      DATABASE_URL: 'postgres://x@127.0.0.1/x',
+      NATS_URL: 'nats://127.0.0.1:1',
+      NATS_USER: 'key-service',
+      NATS_PASSWORD: 'p'.repeat(20),
+      ADMIN_TOKEN: 'a'.repeat(32),
+      OIDC_ISSUER: 'https://idp.example.test',
+      OIDC_CLIENT_ID: 'console',
+      OIDC_CLIENT_SECRET: 'secret',
+      REDIS_URL: 'redis://127.0.0.1:1',
+    };
+    expect(() =>
+      loadKeyServiceConfig({
+        ...base,
+        OIDC_REDIRECT_URI: 'https://console.example.test/auth/callback',
+        CONSOLE_DIR: '/nonexistent',
+      }),
+    ).toThrow(/CONSOLE_DIR: must be a directory holding index.html/);
+    expect(() =>
+      loadKeyServiceConfig({
+        ...base,
+        OIDC_REDIRECT_URI: 'http://console.example.test/auth/callback',
+        OIDC_POST_LOGOUT_REDIRECT_URI: 'javascript:alert(1)',
+      }),
+    ).toThrow(
+      /OIDC_REDIRECT_URI: https, or http on loopback only[\s\S]*OIDC_POST_LOGOUT_REDIRECT_URI: https, or http on loopback only/,
+    );
+    const fine = loadKeyServiceConfig({
+      ...base,
+      OIDC_REDIRECT_URI: 'https://console.example.test/auth/callback',
+      OIDC_POST_LOGOUT_REDIRECT_URI: 'http://127.0.0.1:8081/console/',
+    });
+    expect(fine.consoleAuth?.postLogoutRedirectUri).toBe('http://127.0.0.1:8081/console/');
+  });
+
   it('accepts ADMIN_TOKEN_PREVIOUS beside ADMIN_TOKEN during a rotation, and the old token no more after it', async () => {
     const old = ks.admin;
     const fresh = `rotated-${randomUUID()}`;

@@ -123,6 +123,11 @@ const FIXTURES: Record<string, TemplateFixture> = {
         ok: 201,
         body: () => ({ subject: name('person'), issuer: 'https://idp.example.test' }),
       },
+      DELETE: {
+        tenancy: 'owned',
+        ok: 200,
+        query: () => `?subject=${name('person')}&issuer=${encodeURIComponent('https://idp.example.test')}`,
+      },
     },
   },
   '/v1/accounts/{id}/sessions': {

@@ -11,16 +11,24 @@ export const ModelName = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits, ".", "_", ":", "/" and "-"');
+/** Control characters (NUL among them, which Postgres text refuses) have no place in names or searches. */
+export const hasControlCharacters = (s: string) => [...s].some((c) => c < ' ' || c === '\x7f');
+
 export const DisplayName = z
   .string()
   .min(1)
   .max(64)
   .refine((s) => s.trim() === s, 'must not start or end with whitespace')
-  // Control characters (NUL among them, which Postgres text refuses) have no place in a name.
-  .refine((s) => ![...s].some((c) => c < ' ' || c === '\x7f'), 'must not contain control characters');
+  .refine((s) => !hasControlCharacters(s), 'must not contain control characters');
 
 /** A case-insensitive 'name contains' filter of a list. */
-export const NameSearch = z.string().trim().min(1).max(64).optional();
+export const NameSearch = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .refine((s) => !hasControlCharacters(s), 'must not contain control characters')
+  .optional();
 
 export const PageLimit = z.coerce.number().int().min(1).max(100).default(20);
 

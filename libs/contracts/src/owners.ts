@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DisplayName, NameSearch, PageLimit, Slug, Uuid } from './common.js';
+import { DisplayName, hasControlCharacters, NameSearch, PageLimit, Slug, Uuid } from './common.js';
 
 export const OWNER_TYPES = ['account', 'organization'] as const;
 export type OwnerType = (typeof OWNER_TYPES)[number];
@@ -63,15 +63,40 @@ export const CreateOrganizationInput = z.strictObject({
 });
 export type CreateOrganizationInput = z.infer<typeof CreateOrganizationInput>;
 
-export const UpdateOrganizationInput = UpdateAccountInput;
-export type UpdateOrganizationInput = UpdateAccountInput;
+export const UpdateOrganizationInput = z
+  .strictObject({
+    name: DisplayName.optional(),
+    tier: Slug.optional(),
+    creditLimit: Credits.nullable().optional(),
+    status: z.enum(OWNER_STATUSES).optional(),
+    pricingGroups: PricingGroups.optional(),
+    /**
+     * Its roles may come from the identity provider's groups (OIDC_ORGANIZATION_GROUP_PREFIX): off until the
+     * operator turns it on for this organization.
+     */
+    groupRoles: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'at least one field is required');
+export type UpdateOrganizationInput = z.infer<typeof UpdateOrganizationInput>;
 
 export const AddMemberInput = z.strictObject({ accountId: Uuid, role: z.enum(ORG_ROLES).default('member') });
 export type AddMemberInput = z.infer<typeof AddMemberInput>;
 
 export const OrganizationView = AccountView.extend({
-  /** Each member's account, with its name as the console shows it. */
-  members: z.array(z.object({ accountId: z.uuid(), name: z.string(), role: z.enum(ORG_ROLES) })),
+  /** Whether roles may come from the identity provider's groups (see UpdateOrganizationInput). */
+  groupRoles: z.boolean(),
+  /**
+   * Each member's account, its name as the console shows it, and where the membership came from: made by
+   * hand, or from the identity provider's groups (changed by hand, it becomes a hand-made one).
+   */
+  members: z.array(
+    z.object({
+      accountId: z.uuid(),
+      name: z.string(),
+      role: z.enum(ORG_ROLES),
+      source: z.enum(['manual', 'groups']),
+    }),
+  ),
 });
 export type OrganizationView = z.infer<typeof OrganizationView>;
 
@@ -102,11 +127,24 @@ export type EndedSessions = z.infer<typeof EndedSessions>;
 /** Operator: lets a person sign in to the console as this account (their subject at the identity provider). */
 export const LinkIdentityInput = z.strictObject({
   /** The provider's `sub` for the person, as its admin console shows it. */
-  subject: z.string().min(1).max(255),
+  subject: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((s) => !hasControlCharacters(s), 'must not contain control characters'),
   /** The provider's issuer URL; default: the configured OIDC_ISSUER. */
   issuer: z.url().max(500).optional(),
 });
 export type LinkIdentityInput = z.infer<typeof LinkIdentityInput>;
+/** Operator: which person no longer signs in as the account (the same fields, as query parameters). */
+export const UnlinkIdentityQuery = LinkIdentityInput;
+export type UnlinkIdentityQuery = LinkIdentityInput;
+export const UnlinkedIdentity = z.object({
+  unlinked: z.boolean(),
+  /** The account's console sessions ended with it. */
+  ended: z.number().int(),
+});
+export type UnlinkedIdentity = z.infer<typeof UnlinkedIdentity>;
 
 export const SignInIdentityView = z.object({
   issuer: z.string(),

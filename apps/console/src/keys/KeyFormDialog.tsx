@@ -3,6 +3,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { api, ApiError, messageOf } from '../api';
 import { Dialog } from '../components/Dialog';
+import { DialogActions } from '../components/DialogActions';
 import { ErrorNotice } from '../components/Notice';
 import { useLoad } from '../components/useLoad';
 import { t } from '../strings';
@@ -225,14 +226,11 @@ export function KeyFormDialog(props: {
         </div>
         <small id={`${id}-limit-hint`}>{f.limitHint}</small>
         <ErrorNotice message={error?.message ?? null} />
-        <div className="dialog-actions">
-          <button type="button" onClick={props.onClose}>
-            {t.cancel}
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {props.existing ? f.submitEdit : f.submitCreate}
-          </button>
-        </div>
+        <DialogActions
+          onCancel={props.onClose}
+          label={props.existing ? f.submitEdit : f.submitCreate}
+          busy={busy}
+        />
       </form>
     </Dialog>
   );

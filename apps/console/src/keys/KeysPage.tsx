@@ -2,7 +2,7 @@
 // regenerate and delete from here.
 import { useEffect, useState } from 'react';
 import { api, messageOf, query } from '../api';
-import { TableScroll } from '../components/TableScroll';
+import { CardTable } from '../components/CardTable';
 import { ErrorNotice, InfoNotice, Loading } from '../components/Notice';
 import { Pager, usePager } from '../components/Pager';
 import { useLoad } from '../components/useLoad';
@@ -110,70 +110,41 @@ export function KeysPage({ scope }: { scope: Scope }) {
           ) : keys.length === 0 ? (
             <p className="empty">{filtered ? t.keys.emptyFiltered : t.keys.empty}</p>
           ) : (
-            <TableScroll label={t.keys.title}>
-              <table className="cards keys">
-                <thead>
-                  <tr>
-                    {Object.values(t.keys.columns).map((c) => (
-                      <th key={c} scope="col">
-                        {c}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {keys.map((key) => (
-                    <tr key={key.id}>
-                      <th scope="row" data-label={t.keys.columns.name}>
-                        {key.name}
-                      </th>
-                      <td data-label={t.keys.columns.key}>
-                        <code className="masked">{key.maskedKey}</code>
-                      </td>
-                      <td data-label={t.keys.columns.status}>
-                        <span className={`badge ${key.status}`}>
-                          {t.keys.statuses[key.status] ?? key.status}
-                        </span>
-                      </td>
-                      <td data-label={t.keys.columns.consumed}>{consumed(key)}</td>
-                      <td data-label={t.keys.columns.expires}>
-                        {key.expiresAt ? formatDate(key.expiresAt) : t.never}
-                      </td>
-                      <td data-label={t.keys.columns.ip}>
-                        {key.ipAllowlist.length ? key.ipAllowlist.join(', ') : t.keys.anyIp}
-                      </td>
-                      <td data-label={t.keys.columns.created}>{formatDateTime(key.createdAt)}</td>
-                      <td data-label={t.keys.columns.lastUsed}>
-                        {key.lastUsedAt ? formatDateTime(key.lastUsedAt) : t.keys.notUsed}
-                      </td>
-                      <td data-label={t.keys.columns.actions}>
-                        <div className="actions" role="group" aria-label={t.keys.actionsFor(key.name)}>
-                          <button type="button" onClick={() => setOpen({ kind: 'edit', key })}>
-                            {t.keys.edit}
-                          </button>
-                          <button type="button" onClick={() => void toggle(key)}>
-                            {key.status === 'disabled' ? t.keys.enable : t.keys.disable}
-                          </button>
-                          <button type="button" onClick={() => setOpen({ kind: 'regenerate', key })}>
-                            {t.keys.regenerate}
-                          </button>
-                          <a className="button" href={`#/usage/${key.id}`}>
-                            {t.keys.usage}
-                          </a>
-                          <button
-                            type="button"
-                            className="danger"
-                            onClick={() => setOpen({ kind: 'delete', key })}
-                          >
-                            {t.keys.delete}
-                          </button>
-                        </div>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
+            <CardTable
+              label={t.keys.title}
+              className="keys"
+              columns={Object.values(t.keys.columns)}
+              rows={keys.map((key) => ({
+                key: key.id,
+                cells: [
+                  key.name,
+                  <code className="masked">{key.maskedKey}</code>,
+                  <span className={`badge ${key.status}`}>{t.keys.statuses[key.status] ?? key.status}</span>,
+                  consumed(key),
+                  key.expiresAt ? formatDate(key.expiresAt) : t.never,
+                  key.ipAllowlist.length ? key.ipAllowlist.join(', ') : t.keys.anyIp,
+                  formatDateTime(key.createdAt),
+                  key.lastUsedAt ? formatDateTime(key.lastUsedAt) : t.keys.notUsed,
+                  <div className="actions" role="group" aria-label={t.keys.actionsFor(key.name)}>
+                    <button type="button" onClick={() => setOpen({ kind: 'edit', key })}>
+                      {t.keys.edit}
+                    </button>
+                    <button type="button" onClick={() => void toggle(key)}>
+                      {key.status === 'disabled' ? t.keys.enable : t.keys.disable}
+                    </button>
+                    <button type="button" onClick={() => setOpen({ kind: 'regenerate', key })}>
+                      {t.keys.regenerate}
+                    </button>
+                    <a className="button" href={`#/usage/${key.id}`}>
+                      {t.keys.usage}
+                    </a>
+                    <button type="button" className="danger" onClick={() => setOpen({ kind: 'delete', key })}>
+                      {t.keys.delete}
+                    </button>
+                  </div>,
+                ],
+              }))}
+            />
           )}
           <Pager page={pager.page} nextCursor={list.value?.nextCursor ?? null} pager={pager} />
         </>

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, messageOf } from '../api';
 import { Dialog } from '../components/Dialog';
+import { DialogActions } from '../components/DialogActions';
 import { ErrorNotice } from '../components/Notice';
 import { t } from '../strings';
 import type { KeyView, KeyWithSecret } from '../types';
@@ -42,14 +43,7 @@ export function RegenerateDialog(props: {
           </select>
         </label>
         <ErrorNotice message={error} />
-        <div className="dialog-actions">
-          <button type="button" onClick={props.onClose}>
-            {t.cancel}
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {t.regenerate.submit}
-          </button>
-        </div>
+        <DialogActions onCancel={props.onClose} label={t.regenerate.submit} busy={busy} />
       </form>
     </Dialog>
   );

@@ -1,7 +1,7 @@
 // An organization's members, for its owners and admins: add by account id, change a role, remove.
 import { type FormEvent, useState } from 'react';
 import { api, messageOf } from '../api';
-import { TableScroll } from '../components/TableScroll';
+import { CardTable } from '../components/CardTable';
 import { ErrorNotice, InfoNotice, Loading } from '../components/Notice';
 import { useLoad } from '../components/useLoad';
 import { t } from '../strings';
@@ -46,63 +46,44 @@ export function MembersPage({ scope }: { scope: Extract<Scope, { type: 'organiza
       {org.loading && !org.value ? (
         <Loading />
       ) : (
-        <TableScroll label={m.title(scope.name)}>
-          <table className="cards">
-            <thead>
-              <tr>
-                <th scope="col">{m.name}</th>
-                <th scope="col">{m.account}</th>
-                <th scope="col">{m.role}</th>
-                <th scope="col">{m.actions}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(org.value?.members ?? []).map((member) => (
-                <tr key={member.accountId}>
-                  <th scope="row" data-label={m.name}>
-                    {member.name}
-                  </th>
-                  <td data-label={m.account}>
-                    <code>{member.accountId}</code>
-                  </td>
-                  <td data-label={m.role}>
-                    <select
-                      aria-label={m.changeRole(member.name)}
-                      value={member.role}
-                      onChange={(e) =>
-                        void act(() =>
-                          api('POST', `/v1/organizations/${scope.id}/members`, {
-                            accountId: member.accountId,
-                            role: e.target.value,
-                          }),
-                        )
-                      }
-                    >
-                      {ROLES.map((r) => (
-                        <option key={r} value={r}>
-                          {t.roles[r]}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td data-label={m.actions}>
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() =>
-                        void act(() =>
-                          api('DELETE', `/v1/organizations/${scope.id}/members/${member.accountId}`),
-                        )
-                      }
-                    >
-                      {m.remove(member.name)}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <CardTable
+          label={m.title(scope.name)}
+          columns={[m.name, m.account, m.role, m.actions]}
+          rows={(org.value?.members ?? []).map((member) => ({
+            key: member.accountId,
+            cells: [
+              member.name,
+              <code>{member.accountId}</code>,
+              <select
+                aria-label={m.changeRole(member.name)}
+                value={member.role}
+                onChange={(e) =>
+                  void act(() =>
+                    api('POST', `/v1/organizations/${scope.id}/members`, {
+                      accountId: member.accountId,
+                      role: e.target.value,
+                    }),
+                  )
+                }
+              >
+                {ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {t.roles[r]}
+                  </option>
+                ))}
+              </select>,
+              <button
+                type="button"
+                className="danger"
+                onClick={() =>
+                  void act(() => api('DELETE', `/v1/organizations/${scope.id}/members/${member.accountId}`))
+                }
+              >
+                {m.remove(member.name)}
+              </button>,
+            ],
+          }))}
+        />
       )}
       <form className="inline-form" onSubmit={(e) => void add(e)}>
         <label className="field">

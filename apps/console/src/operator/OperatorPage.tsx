@@ -1,8 +1,10 @@
 // The operator's screens: accounts (tier, credit limit, suspend), tiers and model prices.
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, messageOf, query } from '../api';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Dialog } from '../components/Dialog';
-import { TableScroll } from '../components/TableScroll';
+import { DialogActions } from '../components/DialogActions';
+import { CardTable } from '../components/CardTable';
 import { ErrorNotice, InfoNotice, Loading } from '../components/Notice';
 import { Pager, usePager } from '../components/Pager';
 import { useLoad } from '../components/useLoad';
@@ -47,6 +49,7 @@ function Accounts() {
   const [search, setSearch] = useState('');
   const pager = usePager();
   const [editing, setEditing] = useState<AccountView | null>(null);
+  const [suspending, setSuspending] = useState<AccountView | null>(null);
   useEffect(() => {
     const timer = setTimeout(() => setSearch(typed.trim()), 250);
     return () => clearTimeout(timer);
@@ -74,57 +77,50 @@ function Accounts() {
       ) : rows.length === 0 ? (
         <p className="empty">{o.noAccounts}</p>
       ) : (
-        <TableScroll label={o.accounts}>
-          <table className="cards">
-            <thead>
-              <tr>
-                <th scope="col">{o.name}</th>
-                <th scope="col">{o.tier}</th>
-                <th scope="col">{o.creditLimit}</th>
-                <th scope="col">{o.status}</th>
-                <th scope="col">{t.keys.columns.actions}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a) => (
-                <tr key={a.id}>
-                  <th scope="row" data-label={o.name}>
-                    {a.name}
-                  </th>
-                  <td data-label={o.tier}>{a.tier}</td>
-                  <td data-label={o.creditLimit}>
-                    {a.creditLimit === null ? t.unlimited : formatCredits(a.creditLimit)}
-                  </td>
-                  <td data-label={o.status}>
-                    <span className={`badge ${a.status}`}>{o.statuses[a.status]}</span>
-                  </td>
-                  <td data-label={t.keys.columns.actions}>
-                    <div className="actions">
-                      <button type="button" onClick={() => setEditing(a)}>
-                        {o.editAccount(a.name)}
-                      </button>
-                      <button
-                        type="button"
-                        className={a.status === 'active' ? 'danger' : undefined}
-                        onClick={() =>
-                          void action.run(() =>
-                            api('PATCH', `/v1/accounts/${a.id}`, {
-                              status: a.status === 'active' ? 'suspended' : 'active',
-                            }),
-                          )
-                        }
-                      >
-                        {a.status === 'active' ? o.suspend(a.name) : o.reactivate(a.name)}
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <CardTable
+          label={o.accounts}
+          columns={[o.name, o.tier, o.creditLimit, o.status, t.keys.columns.actions]}
+          rows={rows.map((a) => ({
+            key: a.id,
+            cells: [
+              a.name,
+              a.tier,
+              a.creditLimit === null ? t.unlimited : formatCredits(a.creditLimit),
+              <span className={`badge ${a.status}`}>{o.statuses[a.status]}</span>,
+              <div className="actions">
+                <button type="button" onClick={() => setEditing(a)}>
+                  {o.editAccount(a.name)}
+                </button>
+                <button
+                  type="button"
+                  className={a.status === 'active' ? 'danger' : undefined}
+                  onClick={() =>
+                    a.status === 'active'
+                      ? setSuspending(a)
+                      : void action.run(() => api('PATCH', `/v1/accounts/${a.id}`, { status: 'active' }))
+                  }
+                >
+                  {a.status === 'active' ? o.suspend(a.name) : o.reactivate(a.name)}
+                </button>
+              </div>,
+            ],
+          }))}
+        />
       )}
       <Pager page={pager.page} nextCursor={accounts.value?.nextCursor ?? null} pager={pager} />
+      {suspending && (
+        <ConfirmDialog
+          title={o.suspendTitle(suspending.name)}
+          explain={o.suspendExplain}
+          label={o.suspend(suspending.name)}
+          onClose={() => setSuspending(null)}
+          onConfirm={async () => {
+            await api('PATCH', `/v1/accounts/${suspending.id}`, { status: 'suspended' });
+            setSuspending(null);
+            accounts.reload();
+          }}
+        />
+      )}
       {editing && (
         <AccountDialog
           account={editing}
@@ -178,14 +174,7 @@ function AccountDialog(props: { account: AccountView; onClose: () => void; onSav
           <small>{t.keyForm.limitHint}</small>
         </label>
         <ErrorNotice message={error} />
-        <div className="dialog-actions">
-          <button type="button" onClick={props.onClose}>
-            {t.cancel}
-          </button>
-          <button type="submit" className="primary">
-            {t.save}
-          </button>
-        </div>
+        <DialogActions onCancel={props.onClose} label={t.save} />
       </form>
     </Dialog>
   );
@@ -224,36 +213,22 @@ function Tiers() {
       {tiers.loading && !tiers.value ? (
         <Loading />
       ) : (
-        <TableScroll label={o.tiers}>
-          <table className="cards">
-            <thead>
-              <tr>
-                <th scope="col">{o.name}</th>
-                <th scope="col">{o.rpm}</th>
-                <th scope="col">{o.models}</th>
-                <th scope="col">{o.priority}</th>
-                <th scope="col">{t.keys.columns.actions}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(tiers.value ?? []).map((tier) => (
-                <tr key={tier.name}>
-                  <th scope="row" data-label={o.name}>
-                    {tier.name}
-                  </th>
-                  <td data-label={o.rpm}>{tier.rpm ?? t.unlimited}</td>
-                  <td data-label={o.models}>{tier.models.join(', ')}</td>
-                  <td data-label={o.priority}>{tier.priority ? t.yes : t.no}</td>
-                  <td data-label={t.keys.columns.actions}>
-                    <button type="button" onClick={() => edit(tier)}>
-                      {o.editTier(tier.name)}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <CardTable
+          label={o.tiers}
+          columns={[o.name, o.rpm, o.models, o.priority, t.keys.columns.actions]}
+          rows={(tiers.value ?? []).map((tier) => ({
+            key: tier.name,
+            cells: [
+              tier.name,
+              tier.rpm ?? t.unlimited,
+              tier.models.join(', '),
+              tier.priority ? t.yes : t.no,
+              <button type="button" onClick={() => edit(tier)}>
+                {o.editTier(tier.name)}
+              </button>,
+            ],
+          }))}
+        />
       )}
       <form className="inline-form" onSubmit={submit} aria-label={o.newTier}>
         <label className="field">
@@ -306,47 +281,30 @@ function Prices() {
       {prices.loading && !prices.value ? (
         <Loading />
       ) : (
-        <TableScroll label={o.prices}>
-          <table className="cards">
-            <thead>
-              <tr>
-                <th scope="col">{o.model}</th>
-                <th scope="col">{o.inputPrice}</th>
-                <th scope="col">{o.outputPrice}</th>
-                <th scope="col">{o.updated}</th>
-                <th scope="col">{t.keys.columns.actions}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(prices.value ?? []).map((p) => (
-                <tr key={p.model}>
-                  <th scope="row" data-label={o.model}>
-                    {p.model}
-                  </th>
-                  <td className="num" data-label={o.inputPrice}>
-                    {formatCredits(p.inputPrice / MICROS)}
-                  </td>
-                  <td className="num" data-label={o.outputPrice}>
-                    {formatCredits(p.outputPrice / MICROS)}
-                  </td>
-                  <td data-label={o.updated}>{formatDateTime(p.updatedAt)}</td>
-                  <td data-label={t.keys.columns.actions}>
-                    <button
-                      type="button"
-                      onClick={() => {
-                        setModel(p.model);
-                        setInput(String(p.inputPrice / MICROS));
-                        setOutput(String(p.outputPrice / MICROS));
-                      }}
-                    >
-                      {o.editPrice(p.model)}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <CardTable
+          label={o.prices}
+          columns={[o.model, o.inputPrice, o.outputPrice, o.updated, t.keys.columns.actions]}
+          rows={(prices.value ?? []).map((p) => ({
+            key: p.model,
+            numeric: [1, 2],
+            cells: [
+              p.model,
+              formatCredits(p.inputPrice / MICROS),
+              formatCredits(p.outputPrice / MICROS),
+              formatDateTime(p.updatedAt),
+              <button
+                type="button"
+                onClick={() => {
+                  setModel(p.model);
+                  setInput(String(p.inputPrice / MICROS));
+                  setOutput(String(p.outputPrice / MICROS));
+                }}
+              >
+                {o.editPrice(p.model)}
+              </button>,
+            ],
+          }))}
+        />
       )}
       <form className="inline-form" onSubmit={(e) => void submit(e)} aria-label={o.setPrice}>
         <label className="field">

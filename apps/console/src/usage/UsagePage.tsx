@@ -2,7 +2,7 @@
 // by model and one by day (the chart's data as text).
 import { useState } from 'react';
 import { api, query } from '../api';
-import { TableScroll } from '../components/TableScroll';
+import { CardTable } from '../components/CardTable';
 import { ErrorNotice, Loading } from '../components/Notice';
 import { useLoad } from '../components/useLoad';
 import { formatCredits, formatDay, formatInteger } from '../format';
@@ -131,31 +131,29 @@ function NumbersTable(props: {
   rows: (UsageView['totals'] & { label: string })[];
 }) {
   return (
-    <TableScroll label={props.label}>
-      <table aria-labelledby={props.labelledBy}>
-        <thead>
-          <tr>
-            <th scope="col">{props.first}</th>
-            <th scope="col">{t.usage.requests}</th>
-            <th scope="col">{t.usage.promptTokens}</th>
-            <th scope="col">{t.usage.completionTokens}</th>
-            <th scope="col">{t.usage.credits}</th>
-            <th scope="col">{t.usage.cost(props.code)}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((r) => (
-            <tr key={r.label}>
-              <th scope="row">{r.label}</th>
-              <td className="num">{formatInteger(r.requests)}</td>
-              <td className="num">{formatInteger(r.promptTokens)}</td>
-              <td className="num">{formatInteger(r.completionTokens)}</td>
-              <td className="num">{formatCredits(r.cost)}</td>
-              <td className="num">{r.costInCurrency}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+    <CardTable
+      label={props.label}
+      labelledBy={props.labelledBy}
+      columns={[
+        props.first,
+        t.usage.requests,
+        t.usage.promptTokens,
+        t.usage.completionTokens,
+        t.usage.credits,
+        t.usage.cost(props.code),
+      ]}
+      rows={props.rows.map((r) => ({
+        key: r.label,
+        numeric: [1, 2, 3, 4, 5],
+        cells: [
+          r.label,
+          formatInteger(r.requests),
+          formatInteger(r.promptTokens),
+          formatInteger(r.completionTokens),
+          formatCredits(r.cost),
+          r.costInCurrency,
+        ],
+      }))}
+    />
   );
 }

@@ -9,6 +9,8 @@ import {
   ListAccountsQuery,
   MeView,
   SignInIdentityView,
+  UnlinkedIdentity,
+  UnlinkIdentityQuery,
   UpdateAccountInput,
 } from '@gw/contracts';
 import { ERROR_ENVELOPE_SCHEMA, openApiSchema, unwrap, UuidPipe, ZodPipe } from '@gw/platform';
@@ -77,6 +79,22 @@ export class AccountsController {
   @ApiResponse({ status: 200, schema: openApiSchema(z.array(SignInIdentityView)) })
   async identities(@CurrentCaller() caller: Caller, @Param('id', UuidPipe) id: string) {
     return unwrap(await this.accounts.identities(caller, id));
+  }
+
+  @Delete(':id/identities')
+  @ApiOperation({
+    summary: 'Operator: the person (subject, issuer?) no longer signs in as this account; its sessions end',
+  })
+  @ApiQuery({ name: 'subject', required: true })
+  @ApiQuery({ name: 'issuer', required: false, description: 'Default: the configured provider' })
+  @ApiResponse({ status: 200, schema: openApiSchema(UnlinkedIdentity) })
+  async unlinkIdentity(
+    @CurrentCaller() caller: Caller,
+    @Param('id', UuidPipe) id: string,
+    // Typed as a type expression: a zod value as design:type breaks Swagger's parameter explorer.
+    @Query(new ZodPipe(UnlinkIdentityQuery)) query: z.output<typeof UnlinkIdentityQuery>,
+  ) {
+    return unwrap(await this.accounts.unlinkIdentity(caller, id, query));
   }
 
   @Delete(':id/sessions')

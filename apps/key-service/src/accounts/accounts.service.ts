@@ -6,6 +6,8 @@ import {
   type LinkIdentityInput,
   type ListAccountsQuery,
   type SignInIdentityView,
+  type UnlinkedIdentity,
+  type UnlinkIdentityQuery,
   type MeView,
   type Page,
   ok,
@@ -16,12 +18,12 @@ import { DataSource, In } from 'typeorm';
 import { type Caller, canRead } from '../access/caller.js';
 import { OwnersRepository } from '../access/owners.repository.js';
 import { AuditLog, changedFields } from '../audit/audit-log.js';
+import { OidcClient } from '../console-auth/oidc-client.js';
 import { ConsoleSessions } from '../console-auth/sessions.js';
 import { AccountEntity, OrganizationEntity } from '../db/entities/index.js';
 import { containsPattern, nameContains } from '../name-search.js';
 import { newestFirst } from '../pagination.js';
-import type { KeyServiceConfig } from '../config.js';
-import { CONFIG } from '../tokens.js';
+import { CLOCK, type Clock } from '../tokens.js';
 import { KeyEvents } from '../keys/key-events.js';
 import { applyOwnerInput, AUDITED_OWNER_FIELDS, checkOwnerInput, newOwnerColumns } from './owner-settings.js';
 import { toOwnerView } from './owner-view.js';
@@ -50,9 +52,10 @@ export class AccountsService {
     private readonly owners: OwnersRepository,
     private readonly events: KeyEvents,
     private readonly audit: AuditLog,
-    @Inject(CONFIG) private readonly config: KeyServiceConfig,
-    // Present when people sign in to the console (OIDC_ISSUER); without it no session can exist.
+    @Inject(CLOCK) private readonly clock: Clock,
+    // Present when people sign in to the console (OIDC_ISSUER); without them no session can exist.
     @Optional() private readonly sessions?: ConsoleSessions,
+    @Optional() private readonly oidc?: OidcClient,
   ) {}
 
   /** Operator: the person with this subject at the provider signs in to the console as this account. */
@@ -66,9 +69,9 @@ export class AccountsService {
         ? fail('insufficient_permissions', 'Only the operator links sign-in identities.')
         : fail('not_found', 'Account not found.');
     }
-    const issuer = input.issuer ?? this.config.consoleAuth?.issuer;
-    if (!issuer)
-      return fail('invalid_request', 'No identity provider is configured: name the issuer.', 'issuer');
+    const found = await this.issuerOf(input);
+    if (!found.ok) return found;
+    const issuer = found.value;
     return this.ds.transaction(async (em) => {
       if (!(await em.getRepository(AccountEntity).existsBy({ id })))
         return fail('not_found', 'Account not found.');
@@ -87,6 +90,53 @@ export class AccountsService {
       });
       return ok(identityView(rows[0]));
     });
+  }
+
+  /**
+   * Operator: the person no longer signs in as this account; the account's console sessions end with it (a
+   * session does not say which person opened it for certain, so all of them do).
+   */
+  async unlinkIdentity(
+    caller: Caller,
+    id: string,
+    input: UnlinkIdentityQuery,
+  ): Promise<Result<UnlinkedIdentity>> {
+    if (caller.kind !== 'operator') {
+      return caller.accountId === id
+        ? fail('insufficient_permissions', 'Only the operator unlinks sign-in identities.')
+        : fail('not_found', 'Account not found.');
+    }
+    const issuer = await this.issuerOf(input);
+    if (!issuer.ok) return issuer;
+    if (!(await this.owners.accounts.existsBy({ id }))) return fail('not_found', 'Account not found.');
+    const removed = await this.ds.transaction(async (em) => {
+      const rows = (await em.query(
+        `DELETE FROM keys.sign_in_identities WHERE issuer = $1 AND subject = $2 AND account_id = $3 RETURNING subject`,
+        [issuer.value, input.subject, id],
+      )) as [unknown[], number];
+      if (!rows[1]) return false;
+      await this.audit.record(em, caller, {
+        action: 'account.identity_unlinked',
+        target: { type: 'account', id },
+        owner: { type: 'account', id },
+        changes: { issuer: { before: issuer.value }, subject: { before: input.subject } },
+      });
+      return true;
+    });
+    const ended = removed && this.sessions ? await this.sessions.revokeAll(id, this.clock.now()) : 0;
+    return ok({ unlinked: removed, ended });
+  }
+
+  /** The issuer an identity names: given, or the provider's own (as its discovery says it, like the ID token). */
+  private async issuerOf(input: { issuer?: string }): Promise<Result<string>> {
+    if (input.issuer) return ok(input.issuer);
+    if (!this.oidc)
+      return fail('invalid_request', 'No identity provider is configured: name the issuer.', 'issuer');
+    try {
+      return ok(await this.oidc.issuer());
+    } catch {
+      return fail('service_unavailable', 'The identity provider cannot be reached: name the issuer.');
+    }
   }
 
   /** The people who sign in as this account: the operator's, or the account's own to read. */
@@ -111,7 +161,7 @@ export class AccountsService {
         : fail('not_found', 'Account not found.');
     }
     if (!(await this.owners.accounts.existsBy({ id }))) return fail('not_found', 'Account not found.');
-    const ended = this.sessions ? await this.sessions.revokeAll(id) : 0;
+    const ended = this.sessions ? await this.sessions.revokeAll(id, this.clock.now()) : 0;
     await this.audit.record(this.ds.manager, caller, {
       action: 'account.sessions_ended',
       target: { type: 'account', id },

@@ -79,15 +79,18 @@ export class ConsoleAuthController {
     }
     const settings = this.oidc.settings;
     const operator = !!settings.operatorGroup && person.groups.includes(settings.operatorGroup);
+    // Refusals are audited too: who tried, and why.
+    const refuseWith = async (reason: string, accountId: string | null, message?: string) => {
+      await this.identities.refused(person, reason, accountId);
+      throw new ApiException(apiError('account_restricted', message));
+    };
     if (!operator && settings.allowedGroup && !person.groups.includes(settings.allowedGroup))
-      throw new ApiException(apiError('account_restricted', 'This person may not use the console.'));
+      return refuseWith('not in the allowed group', null, 'This person may not use the console.');
     const origin = { via: 'rest' as const, requestId: String(req.id), address: req.ip ?? null };
     const { accountId, active } = await this.identities.signIn(person, operator, origin);
     if (accountId === null)
-      throw new ApiException(
-        apiError('account_restricted', 'No account is linked to you yet: ask your operator to add you.'),
-      );
-    if (!active) throw new ApiException(apiError('account_restricted'));
+      return refuseWith('not linked', null, 'No account is linked to you yet: ask your operator to add you.');
+    if (!active) return refuseWith('account suspended', accountId);
     const ttlMs = operator ? Math.min(settings.sessionTtlMs, OPERATOR_SESSION_MAX_MS) : settings.sessionTtlMs;
     // A fresh session id at every sign-in (never one the browser brought), and the previous one ended.
     const previous = await sessionOf(this.sessions, req);
@@ -131,6 +134,11 @@ export class ConsoleAuthController {
       if (!csrfMatches(req, found.session))
         throw new ApiException(apiError('insufficient_permissions', 'Missing or wrong CSRF token.'));
       await this.sessions.revoke(found.id, found.session.accountId);
+      await this.identities.signedOut(found.session.accountId, found.session.operator, {
+        via: 'rest',
+        requestId: String(req.id),
+        address: req.ip ?? null,
+      });
       endSessionUrl = await this.oidc.endSessionUrl(found.session.idToken).catch((err: unknown) => {
         this.logger.warn({ err: err instanceof Error ? err.message : err }, 'no end-session URL at sign-out');
         return null;

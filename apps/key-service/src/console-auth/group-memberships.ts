@@ -1,7 +1,8 @@
 // Organization roles from the provider's groups claim (OIDC_ORGANIZATION_GROUP_PREFIX): a group named
-// `<prefix><organization id>:<role>` makes the person that organization's owner, admin or member. At each
-// sign-in the memberships that came from groups are brought in step with the claim; memberships made by hand
-// are never touched, and an organization never loses its last owner this way.
+// `<prefix><organization id>:<role>` makes the person that organization's owner, admin or member, in the
+// organizations the operator opted in (group_roles). At each sign-in the memberships that came from groups
+// are brought in step with the claim; memberships made (or changed) by hand are never touched, and an
+// organization never loses its last owner this way.
 import type { OrgRole } from '@gw/contracts';
 import type { EntityManager } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -26,39 +27,45 @@ export function rolesFromGroups(groups: string[], prefix: string): Map<string, O
 }
 
 interface Row {
-  organization_id: string;
   role: OrgRole;
   source: 'manual' | 'groups';
 }
 
-/** Adds, changes and removes the account's group-made memberships to match `wanted`, in `em`'s transaction. */
+const membershipOf = async (em: EntityManager, org: string, accountId: string) =>
+  (
+    (await em.query(
+      `SELECT role, source FROM keys.memberships WHERE organization_id = $1 AND account_id = $2`,
+      [org, accountId],
+    )) as Row[]
+  )[0];
+
+/**
+ * Adds, changes and removes the account's group-made memberships to match `wanted`, in `em`'s transaction, in
+ * the organizations whose operator turned group roles on. Hand-made memberships are never touched.
+ */
 export async function syncGroupMemberships(
   em: EntityManager,
   audit: AuditLog,
   accountId: string,
   wanted: Map<string, OrgRole>,
 ): Promise<void> {
-  const rows = (await em.query(
-    `SELECT organization_id, role, source FROM keys.memberships WHERE account_id = $1`,
+  const grouped = (await em.query(
+    `SELECT organization_id FROM keys.memberships WHERE account_id = $1 AND source = 'groups'`,
     [accountId],
-  )) as Row[];
-  const have = new Map(rows.map((r) => [r.organization_id, r]));
-  const orgs = new Set([
-    ...wanted.keys(),
-    ...rows.filter((r) => r.source === 'groups').map((r) => r.organization_id),
-  ]);
+  )) as { organization_id: string }[];
+  const orgs = new Set([...wanted.keys(), ...grouped.map((r) => r.organization_id)]);
   for (const org of [...orgs].sort()) {
-    const current = have.get(org);
-    if (current?.source === 'manual') continue;
     const role = wanted.get(org) ?? null;
-    if ((current?.role ?? null) === role) continue;
-    // The organization row locked, as for every membership change: the last-owner check holds.
-    const [locked] = (await em.query(`SELECT id FROM keys.organizations WHERE id = $1 FOR UPDATE`, [
+    const seen = await membershipOf(em, org, accountId);
+    if (seen?.source === 'manual' || (seen?.role ?? null) === role) continue;
+    // The organization row locked, as for every membership change, and the membership read again under it:
+    // a concurrent change by hand or the last-owner check cannot be raced.
+    const [locked] = (await em.query(`SELECT group_roles FROM keys.organizations WHERE id = $1 FOR UPDATE`, [
       org,
-    ])) as {
-      id: string;
-    }[];
-    if (!locked) continue;
+    ])) as { group_roles: boolean }[];
+    if (!locked?.group_roles) continue;
+    const current = await membershipOf(em, org, accountId);
+    if (current?.source === 'manual' || (current?.role ?? null) === role) continue;
     if (current?.role === 'owner' && role !== 'owner') {
       const [{ owners }] = (await em.query(
         `SELECT count(*)::int AS owners FROM keys.memberships WHERE organization_id = $1 AND role = 'owner'`,

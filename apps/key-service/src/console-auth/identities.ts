@@ -93,18 +93,7 @@ export class SignInIdentities {
           accountId,
           rolesFromGroups(person.groups, settings.organizationGroupPrefix),
         );
-      const actor: Caller = operator
-        ? { kind: 'operator', origin, person: accountId }
-        : {
-            kind: 'principal',
-            origin,
-            owner: { type: 'account', id: accountId },
-            accountId,
-            permissions: ['admin'],
-            keyId: null,
-            key: null,
-          };
-      await this.audit.record(em, actor, {
+      await this.audit.record(em, consoleActor(accountId, operator, origin), {
         action: 'console.sign_in',
         target: { type: 'account', id: accountId },
         owner: { type: 'account', id: accountId },
@@ -113,4 +102,43 @@ export class SignInIdentities {
       return { accountId, active };
     });
   }
+
+  /** A sign-in the console refused (not linked, outside the allowed group, suspended): who and why. */
+  async refused(person: SignedIn, reason: string, accountId: string | null): Promise<void> {
+    await this.audit.record(
+      this.ds.manager,
+      { kind: 'system', service: 'key-service' },
+      {
+        action: 'console.sign_in_refused',
+        target: accountId ? { type: 'account', id: accountId } : { type: 'identity', id: person.subject },
+        owner: accountId ? { type: 'account', id: accountId } : null,
+        changes: { subject: { after: person.subject }, reason: { after: reason } },
+      },
+    );
+  }
+
+  /** A sign-out, by the person it was. */
+  async signedOut(accountId: string, operator: boolean, origin: CallOrigin): Promise<void> {
+    await this.audit.record(this.ds.manager, consoleActor(accountId, operator, origin), {
+      action: 'console.sign_out',
+      target: { type: 'account', id: accountId },
+      owner: { type: 'account', id: accountId },
+      changes: {},
+    });
+  }
+}
+
+/** The caller a console session is, for the audit log. */
+function consoleActor(accountId: string, operator: boolean, origin: CallOrigin): Caller {
+  return operator
+    ? { kind: 'operator', origin, person: accountId }
+    : {
+        kind: 'principal',
+        origin,
+        owner: { type: 'account', id: accountId },
+        accountId,
+        permissions: ['admin'],
+        keyId: null,
+        key: null,
+      };
 }

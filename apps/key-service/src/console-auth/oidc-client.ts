@@ -19,6 +19,18 @@ export interface SignedIn {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/**
+ * A provider's name claim as an account name: control and format characters (NUL, bidi overrides) removed,
+ * spaces collapsed, at most 64 characters — what the API's own names allow.
+ */
+export function displayName(claim: string): string {
+  const clean = claim
+    .replace(/[\p{Cc}\p{Cf}]/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  return [...clean].slice(0, 64).join('').trim();
+}
+
 @Injectable()
 export class OidcClient {
   private discovered?: Promise<oidc.Configuration>;
@@ -42,6 +54,11 @@ export class OidcClient {
         throw err;
       });
     return this.discovered;
+  }
+
+  /** The provider's issuer as its discovery document names it: what ID tokens carry as `iss`. */
+  async issuer(): Promise<string> {
+    return (await this.configuration()).serverMetadata().issuer;
   }
 
   /** Where to send the browser, and what the callback must check. */
@@ -79,17 +96,19 @@ export class OidcClient {
       idTokenExpected: true,
     });
     const claims = tokens.claims()!;
+    // Stored as the person's identity: a subject no API input could name is refused, not a 500.
+    if (claims.sub.length > 255 || /\p{Cc}/u.test(claims.sub)) throw new Error('unusable subject claim');
     const rawGroups = claims[this.settings.groupsClaim];
     const groups = Array.isArray(rawGroups)
       ? rawGroups.filter((g): g is string => typeof g === 'string')
       : [];
-    const name = [claims.name, claims.email, claims.preferred_username, claims.sub].find(
-      (v): v is string => typeof v === 'string' && v.length > 0,
-    )!;
+    const name = [claims.name, claims.email, claims.preferred_username, claims.sub]
+      .map((v) => (typeof v === 'string' ? displayName(v) : ''))
+      .find((v) => v.length > 0);
     return {
       issuer: claims.iss,
       subject: claims.sub,
-      name: name.slice(0, 200),
+      name: name ?? 'Unnamed person',
       groups,
       idToken: tokens.id_token!,
     };

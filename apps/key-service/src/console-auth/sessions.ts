@@ -21,6 +21,8 @@ import { z } from 'zod';
 import type { KeyServiceConfig } from '../config.js';
 import { CONFIG } from '../tokens.js';
 
+const MAX_ID_TOKEN = 8192;
+
 const SessionRecordSchema = z.object({
   accountId: z.uuid(),
   operator: z.boolean(),
@@ -29,7 +31,7 @@ const SessionRecordSchema = z.object({
   issuer: z.string(),
   subject: z.string(),
   /** The provider's ID token: the hint that ends the provider's session too at sign-out. */
-  idToken: z.string().max(16_384).optional(),
+  idToken: z.string().max(MAX_ID_TOKEN).optional(),
   createdAt: z.string(),
   expiresAt: z.string(),
 });
@@ -45,6 +47,8 @@ export type SignInAttempt = z.output<typeof AttemptSchema>;
 
 export const SIGN_IN_TTL_MS = 10 * 60_000;
 const accountIndex = (accountId: string) => `ks:account-sessions:${accountId}`;
+/** When all of an account's sessions were last ended (ms since the epoch): older sessions are refused. */
+const endedKey = (accountId: string) => `ks:account-sessions-ended:${accountId}`;
 export const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 export const randomId = () => randomBytes(32).toString('base64url');
 /** Equal in constant time whatever either length (digests of equal size are compared). */
@@ -67,6 +71,8 @@ export class ConsoleSessions {
   /** Secure cookies (https) get the __Host- prefix: no sibling host or path can plant or shadow them. */
   readonly secure: boolean;
   readonly cookies: { session: string; signIn: string };
+  /** No session outlives this: an account's "ended at" time is kept as long. */
+  private readonly maxTtlMs: number;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -78,6 +84,7 @@ export class ConsoleSessions {
     this.sealKey = derive('sign-in attempt');
     this.macKey = derive('session record');
     this.secure = new URL(auth.redirectUri).protocol === 'https:';
+    this.maxTtlMs = auth.sessionTtlMs;
     const prefix = this.secure ? '__Host-' : '';
     this.cookies = { session: `${prefix}gw_session`, signIn: `${prefix}gw_signin` };
   }
@@ -110,8 +117,12 @@ export class ConsoleSessions {
 
   async create(record: Omit<SessionRecord, 'csrf' | 'createdAt' | 'expiresAt'>, ttlMs: number, now: Date) {
     const id = randomId();
+    // A very large ID token (many groups) is not kept: sign-out then ends the provider's session without the
+    // hint (the provider may ask the person to confirm).
+    const { idToken, ...rest } = record;
     const session: SessionRecord = {
-      ...record,
+      ...rest,
+      ...(idToken && idToken.length <= MAX_ID_TOKEN && { idToken }),
       csrf: randomId(),
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
@@ -131,7 +142,10 @@ export class ConsoleSessions {
     return { id, session };
   }
 
-  /** The session of this id; none when unknown, expired, or not written by key-service. */
+  /**
+   * The session of this id; none when unknown, expired, not written by key-service, or begun before its
+   * account's sessions were all ended.
+   */
   async find(id: string): Promise<SessionRecord | undefined> {
     const stored = await reachable(this.redis.get(`ks:session:${hash(id)}`));
     const dot = stored?.indexOf('.') ?? -1;
@@ -139,7 +153,10 @@ export class ConsoleSessions {
     const text = stored.slice(dot + 1);
     if (!sameSecret(stored.slice(0, dot), this.mac(text))) return undefined;
     const parsed = SessionRecordSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    if (!parsed.success) return undefined;
+    const endedAt = await reachable(this.redis.get(endedKey(parsed.data.accountId)));
+    if (endedAt && Date.parse(parsed.data.createdAt) <= Number(endedAt)) return undefined;
+    return parsed.data;
   }
 
   async revoke(id: string, accountId?: string): Promise<void> {
@@ -147,13 +164,19 @@ export class ConsoleSessions {
     if (accountId) await reachable(this.redis.srem(accountIndex(accountId), hash(id)));
   }
 
-  /** Ends every console session of an account (operator or not); returns how many were still open. */
-  async revokeAll(accountId: string): Promise<number> {
+  /**
+   * Ends every console session of an account (operator or not); returns how many records were deleted. The
+   * account's "ended at" time is what guarantees it: any session begun up to now is refused (one signed in
+   * while this runs, or one the index does not know), and the records in the index are deleted as a
+   * clean-up.
+   */
+  async revokeAll(accountId: string, now: Date): Promise<number> {
+    await reachable(this.redis.set(endedKey(accountId), String(now.getTime()), 'PX', this.maxTtlMs));
     const index = accountIndex(accountId);
     const hashes = await reachable(this.redis.smembers(index));
     // One key per command: sessions and the index may live on different nodes of a cluster.
     const ended = await reachable(Promise.all(hashes.map((h) => this.redis.del(`ks:session:${h}`))));
-    await reachable(this.redis.del(index));
+    if (hashes.length) await reachable(this.redis.srem(index, ...hashes));
     return ended.reduce((sum: number, n) => sum + n, 0);
   }
 }

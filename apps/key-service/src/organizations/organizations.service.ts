@@ -51,10 +51,12 @@ export class OrganizationsService {
     const names = new Map(accounts.map((a) => [a.id, a.name]));
     return {
       ...toOwnerView(org),
+      groupRoles: org.groupRoles,
       members: members.map((m) => ({
         accountId: m.accountId,
         name: names.get(m.accountId) ?? '',
         role: m.role,
+        source: m.source,
       })),
     };
   }
@@ -110,12 +112,13 @@ export class OrganizationsService {
     const view = await this.locked(id, async (em, org) => {
       const before = { ...org };
       applyOwnerInput(org, input, limit.value);
+      if (input.groupRoles !== undefined) org.groupRoles = input.groupRoles;
       await em.getRepository(OrganizationEntity).save(org);
       await this.audit.record(em, caller, {
         action: 'organization.updated',
         target: { type: 'organization', id },
         owner: { type: 'organization', id },
-        changes: changedFields(before, org, [...AUDITED_OWNER_FIELDS]),
+        changes: changedFields(before, org, [...AUDITED_OWNER_FIELDS, 'groupRoles']),
       });
       return ok(await this.view(org, em));
     });
@@ -140,9 +143,10 @@ export class OrganizationsService {
         if ((await this.ownerCount(em, id)) === 1)
           return fail('conflict', 'An organization keeps at least one owner.', 'role');
       }
+      // A change by hand makes it a hand-made membership: the groups sync leaves it alone from then on.
       await em
         .getRepository(MembershipEntity)
-        .upsert({ organizationId: id, accountId: input.accountId, role: input.role }, [
+        .upsert({ organizationId: id, accountId: input.accountId, role: input.role, source: 'manual' }, [
           'organizationId',
           'accountId',
         ]);
@@ -159,10 +163,19 @@ export class OrganizationsService {
   async removeMember(caller: Caller, id: string, accountId: string): Promise<Result<OrganizationView>> {
     if (!(await this.isVisible(caller, id))) return fail('not_found', 'Organization not found.');
     return this.locked(id, async (em, org) => {
-      const role = await this.roleIn(em, id, accountId);
+      const membership = await em
+        .getRepository(MembershipEntity)
+        .findOneBy({ organizationId: id, accountId });
+      const role = membership?.role;
       if (!role) return fail('not_found', 'Member not found.');
       const allowed = await this.mayManageMembers(caller, id, role, em);
       if (!allowed.ok) return allowed;
+      // It would come back at the person's next sign-in: the group is where it is removed (or demote it here).
+      if (membership.source === 'groups')
+        return fail(
+          'conflict',
+          "This membership comes from the identity provider's groups: remove the person from the group, or change the role here.",
+        );
       if (role === 'owner' && (await this.ownerCount(em, id)) === 1) {
         return fail('conflict', 'An organization keeps at least one owner.');
       }
