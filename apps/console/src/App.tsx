@@ -1,7 +1,7 @@
 // The console's frame: who is signed in, the scope (personal account or an organization), the sections, and
 // the screen of the address.
 import { useCallback, useEffect, useState } from 'react';
-import { api, ApiError, messageOf, useCsrfToken, whenSignedOut } from './api';
+import { api, ApiError, messageOf, setCsrfToken, whenSignedOut } from './api';
 import { ErrorNotice, Loading } from './components/Notice';
 import { KeysPage } from './keys/KeysPage';
 import { MembersPage } from './members/MembersPage';
@@ -22,18 +22,23 @@ export function App() {
   const load = useCallback(async () => {
     try {
       const session = await api<SessionView>('GET', '/auth/session');
-      useCsrfToken(session.csrfToken);
+      setCsrfToken(session.csrfToken);
       const me = await api<MeView>('GET', '/v1/me');
       setState({ kind: 'signed-in', session, me });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setState({ kind: 'signed-out', message: null });
       // Signed in but refused (a suspended account, say): the message, and the way out.
-      else setState({ kind: 'failed', message: messageOf(err), signedIn: err instanceof ApiError });
+      else
+        setState({
+          kind: 'failed',
+          message: messageOf(err),
+          signedIn: err instanceof ApiError && err.status > 0,
+        });
     }
   }, []);
   useEffect(() => {
     whenSignedOut(() => {
-      useCsrfToken(null);
+      setCsrfToken(null);
       setState({ kind: 'signed-out', message: t.sessionEnded });
     });
     void load();
@@ -147,7 +152,7 @@ function SignOutButton(props: { onSignedOut: () => void; onError?: (message: str
   const signOut = async () => {
     try {
       const { endSessionUrl } = await api<{ endSessionUrl: string | null }>('POST', '/auth/logout');
-      useCsrfToken(null);
+      setCsrfToken(null);
       if (endSessionUrl && /^https?:\/\//.test(endSessionUrl)) location.assign(endSessionUrl);
       else props.onSignedOut();
     } catch (err) {

@@ -16,7 +16,7 @@ export class ApiError extends Error {
 let csrfToken: string | null = null;
 let onSignedOut: () => void = () => {};
 
-export function useCsrfToken(token: string | null) {
+export function setCsrfToken(token: string | null) {
   csrfToken = token;
 }
 /** Called when the server says the session is gone (expired, revoked, signed out elsewhere). */
