@@ -151,7 +151,7 @@ export const en = {
     completionTokens: 'Output tokens',
     credits: 'Credits',
     cost: (code: string) => `Cost (${code})`,
-    quota: 'Consumed / limit',
+    quotaIn: (code: string) => `Consumed / limit (${code})`,
     chartTitle: 'Credits by day',
     chartDay: (day: string, credits: string, requests: number) =>
       `${day}: ${credits} credits, ${requests} requests`,

@@ -66,9 +66,9 @@ export function UsagePage({ scope, keyId }: { scope: Scope; keyId?: string }) {
         <>
           <dl className="totals" aria-label={t.usage.totals}>
             <div>
-              <dt>{t.usage.quota}</dt>
+              <dt>{t.usage.quotaIn(code)}</dt>
               <dd>
-                {view.quota.display} {code}
+                {view.quota.used.currency} / {view.quota.limit?.currency ?? t.unlimited}
               </dd>
             </div>
             <div>
