@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { UpstreamsFile } from '../../apps/gateway-service/src/upstreams/upstream-config.js';
 import {
   deployTools,
+  gatewayPrefixes,
   gatewayRoutes,
   keyServicePrefixes,
   NATS_IDENTITIES,
@@ -206,8 +207,11 @@ describe.each(TARGETS)('k8s/%s', (target) => {
         .map((p) => p.path)
         .sort();
     expect(routed('gateway-service', 'Exact')).toEqual(gatewayRoutes());
+    expect(routed('gateway-service', 'Prefix')).toEqual(gatewayPrefixes());
     expect(routed('key-service', 'Prefix')).toEqual(keyServicePrefixes());
-    expect(paths).toHaveLength(gatewayRoutes().length + keyServicePrefixes().length);
+    expect(paths).toHaveLength(
+      gatewayRoutes().length + gatewayPrefixes().length + keyServicePrefixes().length,
+    );
     for (const p of paths) expect(p.backend.service.port).toEqual({ name: 'http' });
   });
 

@@ -53,9 +53,25 @@ export const NATS_USER_OF: Record<string, string> = Object.fromEntries(
 );
 
 /** The gateway's public routes, from its OpenAPI paths. */
-export function gatewayRoutes(): string[] {
+function gatewayPaths(): string[] {
   const src = readFileSync(join(ROOT, 'apps/gateway-service/src/http/openapi-paths.ts'), 'utf8');
   return [...src.matchAll(/^ {2}'(\/v1\/[^']+)':/gm)].map((m) => m[1]).sort();
+}
+
+/** The gateway's routes of fixed paths (the Ingress's Exact paths). */
+export function gatewayRoutes(): string[] {
+  return gatewayPaths().filter((p) => !p.includes('{'));
+}
+
+/** The gateway's routes with a path parameter, as the prefix before it (the Ingress's Prefix paths). */
+export function gatewayPrefixes(): string[] {
+  return [
+    ...new Set(
+      gatewayPaths()
+        .filter((p) => p.includes('{'))
+        .map((p) => p.slice(0, p.indexOf('{'))),
+    ),
+  ];
 }
 
 function filesUnder(dir: string): string[] {

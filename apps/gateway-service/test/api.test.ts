@@ -135,12 +135,32 @@ describe('OpenAI-compatible API', () => {
     expect((await narrow.models.list()).data.map((m) => m.id)).toEqual(['gpt-4o-mini']);
   });
 
+  it('retrieves one model by name or alias, by the same rule as the list (models.retrieve)', async () => {
+    expect(await sdk.models.retrieve('gpt-4o-mini')).toMatchObject({ id: 'gpt-4o-mini', object: 'model' });
+    expect(await sdk.models.retrieve('mini')).toMatchObject({ id: 'mini', object: 'model' });
+    const account = await world.admin.account('free');
+    const free = client(gw.url, (await world.admin.key(account)).key);
+    // Not in the tier, unknown, or an undecodable name: one answer, so a key learns nothing of other models.
+    for (const name of ['gpt-4o', 'no-such-model', '%E0%A4%A', 'a/b']) {
+      const res = await fetch(`${gw.url}/v1/models/${name}`, {
+        headers: { authorization: `Bearer ${free.apiKey}` },
+      });
+      expect([name, res.status, ((await res.json()) as any).error.code]).toEqual([
+        name,
+        404,
+        'model_not_found',
+      ]);
+    }
+    await expect(free.models.retrieve('gpt-4o')).rejects.toMatchObject({ status: 404 });
+    expect((await fetch(`${gw.url}/v1/models/gpt-4o-mini`)).status).toBe(401);
+  });
+
   it('caps max_tokens at the model ceiling and serves Swagger for the gateway routes', async () => {
     const r = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 1_000_000 });
     expect(r.choices[0].message.content).toEqual(expect.any(String));
     const spec: any = await (await fetch(`${gw.adminUrl}/docs-json`)).json();
     expect(Object.keys(spec.paths)).toEqual(
-      expect.arrayContaining(['/v1/chat/completions', '/v1/models', '/v1/generate']),
+      expect.arrayContaining(['/v1/chat/completions', '/v1/models', '/v1/models/{model}', '/v1/generate']),
     );
   });
 });

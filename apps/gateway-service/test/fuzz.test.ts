@@ -170,7 +170,10 @@ function authorization(a: Auth): string | undefined {
 
 const hotPath = (method: string, p: string) => {
   const bare = p.split('?')[0];
-  return (method === 'POST' && HOT_POST_PATHS.includes(bare)) || (method === 'GET' && bare === '/v1/models');
+  return (
+    (method === 'POST' && HOT_POST_PATHS.includes(bare)) ||
+    (method === 'GET' && (bare === '/v1/models' || bare.startsWith('/v1/models/')))
+  );
 };
 
 /**

@@ -24,6 +24,9 @@ import { ModelsHandler } from '../proxy/models.handler.js';
 import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
 import type { ShapeProblem } from './json-shape.js';
 
+/** GET /v1/models/{id}: the rest of the path is the model's name (which may hold "/"). */
+const MODEL_PREFIX = '/v1/models/';
+
 const POST_ROUTES: Record<string, UsageEndpoint> = {
   '/v1/chat/completions': 'chat.completions',
   '/v1/completions': 'completions',
@@ -81,7 +84,7 @@ export class HotRoutes implements OnModuleInit {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const endpoint = req.method === 'POST' ? POST_ROUTES[path] : undefined;
-    const models = req.method === 'GET' && path === '/v1/models';
+    const models = req.method === 'GET' && (path === '/v1/models' || path.startsWith(MODEL_PREFIX));
     if (!endpoint && !models) return false;
     const ctx: HotRequest = {
       ...requestIds(req),
@@ -106,7 +109,7 @@ export class HotRoutes implements OnModuleInit {
         )
       : endpoint
         ? this.post(endpoint, req, res, ctx)
-        : this.listModels(res, ctx);
+        : this.listModels(path, res, ctx);
     this.inFlight.track(work.catch((err: unknown) => this.boundary(err, res, ctx)));
     return true;
   }
@@ -144,9 +147,11 @@ export class HotRoutes implements OnModuleInit {
     return undefined;
   }
 
-  private async listModels(res: ServerResponse, ctx: HotRequest) {
+  private async listModels(path: string, res: ServerResponse, ctx: HotRequest) {
     const principal = await this.principal(res, ctx);
-    if (principal) this.models.handle(principal, ctx, res);
+    if (!principal) return;
+    if (path === '/v1/models') this.models.handle(principal, ctx, res);
+    else this.models.retrieve(principal, path.slice(MODEL_PREFIX.length), ctx, res);
   }
 
   private async post(endpoint: UsageEndpoint, req: IncomingMessage, res: ServerResponse, ctx: HotRequest) {

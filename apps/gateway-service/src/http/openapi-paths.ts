@@ -106,4 +106,13 @@ export const GATEWAY_PATHS: Record<string, unknown> = {
       responses: { 200: json(passThrough), 401: errors[401] },
     },
   },
+  '/v1/models/{model}': {
+    get: {
+      tags: ['inference'],
+      summary: 'One model by its name or alias, when this key may call it (404 model_not_found otherwise)',
+      security: [{ bearer: [] }],
+      parameters: [{ name: 'model', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { 200: json(passThrough), 401: errors[401], 404: errors[404] },
+    },
+  },
 };
