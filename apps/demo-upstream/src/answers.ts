@@ -75,10 +75,46 @@ function choiceCount(body: Json, param: 'n' | 'best_of', fallback: number): numb
 
 const dropLastWord = (text: string) => text.slice(0, Math.max(0, text.lastIndexOf(' ')));
 
-function toolName(body: Json): string {
+/** The tool to call: the one tool_choice names, else the first function tool offered. */
+function chosenTool(body: Json): { name: string; parameters: unknown } {
+  const tools: Json[] = Array.isArray(body.tools) ? body.tools.filter((t: Json) => t?.function) : [];
   const chosen: unknown = body.tool_choice?.function?.name;
-  const first: unknown = Array.isArray(body.tools) ? body.tools[0]?.function?.name : undefined;
-  return typeof chosen === 'string' ? chosen : typeof first === 'string' ? first : 'demo_lookup';
+  const tool = tools.find((t) => t.function.name === chosen) ?? tools[0];
+  const name: unknown = typeof chosen === 'string' ? chosen : tool?.function?.name;
+  return { name: typeof name === 'string' ? name : 'demo_lookup', parameters: tool?.function?.parameters };
+}
+
+/**
+ * Whether this chat turn answers with a tool call: always under the toolCalls switch; otherwise when function
+ * tools are offered, tool_choice does not say "none", and the last message is not already a tool's result
+ * (so a client's tool round trip ends in text).
+ */
+function callsTool(body: Json, b: Behaviour): boolean {
+  if (b.toolCalls) return true;
+  const offered = Array.isArray(body.tools) && body.tools.some((t: Json) => t?.function);
+  const messages: Json[] = Array.isArray(body.messages) ? body.messages : [];
+  return offered && body.tool_choice !== 'none' && messages[messages.length - 1]?.role !== 'tool';
+}
+
+/**
+ * Arguments that fit the tool's JSON schema, deterministically: each property by its type (strings carry
+ * `text`), enums their first value; a tool without properties gets {"answer": text}.
+ */
+export function argumentsFor(schema: unknown, text: string): unknown {
+  const s = (schema ?? {}) as Json;
+  if (Array.isArray(s.enum) && s.enum.length) return s.enum[0];
+  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  if (type === 'object' || s.properties) {
+    const props: Json = s.properties && typeof s.properties === 'object' ? s.properties : {};
+    const names = Object.keys(props);
+    if (!names.length) return { answer: text };
+    return Object.fromEntries(names.slice(0, 32).map((n) => [n, argumentsFor(props[n], text)]));
+  }
+  if (type === 'integer' || type === 'number') return 42;
+  if (type === 'boolean') return true;
+  if (type === 'array') return [];
+  if (type === 'null') return null;
+  return text;
 }
 
 interface Generated {
@@ -105,9 +141,9 @@ function generate(seed: string, variant: number, body: Json, b: Behaviour, chat:
     if (cap !== undefined) cap = Math.max(0, cap - reasoningTokens);
   }
   let text = replyText(seed, b.replyWords, cap, opts);
-  if (chat && b.toolCalls) {
-    const name = toolName(body);
-    const args = (t: string) => JSON.stringify({ answer: t });
+  if (chat && callsTool(body, b)) {
+    const { name, parameters } = chosenTool(body);
+    const args = (t: string) => JSON.stringify(argumentsFor(parameters, t));
     const cost = (t: string) => countTextTokens(name) + countTextTokens(args(t));
     while (cap !== undefined && text && cost(text) > cap) text = dropLastWord(text);
     return {

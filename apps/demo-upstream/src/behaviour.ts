@@ -36,7 +36,11 @@ export interface Behaviour {
    * `: keep-alive` comment between events (all valid SSE that a line-per-event parser gets wrong).
    */
   multilineData: boolean;
-  /** Chat answers with a function tool call (named after the request's tool) instead of text. */
+  /**
+   * Chat answers with a function tool call (named after the request's tool) instead of text, always. Without
+   * it, a chat turn that offers function tools gets a tool call unless tool_choice is "none" or the last
+   * message is a tool's result.
+   */
   toolCalls: boolean;
   /** Chat answers carry `reasoning_content` before the content, billed as completion (reasoning) tokens. */
   reasoning: boolean;

@@ -48,6 +48,54 @@ describe('toolCalls', () => {
   });
 });
 
+describe('tools offered', () => {
+  const weather = [
+    {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        parameters: {
+          type: 'object',
+          properties: { city: { type: 'string' }, days: { type: 'integer' }, unit: { enum: ['c', 'f'] } },
+          required: ['city'],
+        },
+      },
+    },
+  ];
+
+  it('calls the offered tool with arguments shaped by its schema, the same each time', async () => {
+    await control({});
+    const first = await json('/v1/chat/completions', { model: 'gpt-4o', messages, tools: weather });
+    const again = await json('/v1/chat/completions', { model: 'gpt-4o', messages, tools: weather });
+    const call = first.choices[0].message.tool_calls[0];
+    expect(first.choices[0].finish_reason).toBe('tool_calls');
+    expect(call.function.name).toBe('get_weather');
+    const args = JSON.parse(call.function.arguments);
+    expect(args).toEqual({ city: expect.any(String), days: 42, unit: 'c' });
+    expect(again.choices[0].message.tool_calls[0]).toEqual(call);
+  });
+
+  it('answers in text after the tool’s result, when tool_choice is none, and without tools', async () => {
+    await control({});
+    const call = (await json('/v1/chat/completions', { model: 'gpt-4o', messages, tools: weather }))
+      .choices[0].message.tool_calls[0];
+    const roundTrip = [
+      ...messages,
+      { role: 'assistant', content: null, tool_calls: [call] },
+      { role: 'tool', tool_call_id: call.id, content: '{"temperature": 21}' },
+    ];
+    for (const body of [
+      { messages: roundTrip, tools: weather },
+      { messages, tools: weather, tool_choice: 'none' },
+      { messages },
+    ]) {
+      const r = await json('/v1/chat/completions', { model: 'gpt-4o', ...body });
+      expect(r.choices[0].finish_reason).toBe('stop');
+      expect(r.choices[0].message.content).toEqual(expect.any(String));
+    }
+  });
+});
+
 describe('reasoning', () => {
   it('sends reasoning_content before the content and bills it as reasoning tokens', async () => {
     await control({ reasoning: true });
