@@ -20,6 +20,7 @@ import { Limiter } from './limits/limiter.js';
 import { QuotaFallback } from './limits/quota-fallback.js';
 import { InferenceHandler } from './proxy/inference.handler.js';
 import { ModelsHandler } from './proxy/models.handler.js';
+import { CountTokensHandler } from './proxy/count-tokens.handler.js';
 import { CATALOGUE, UpstreamRouter } from './upstreams/router.js';
 import type { UpstreamCatalogue } from './upstreams/upstream-config.js';
 import { LastUsedBatcher } from './usage/last-used.js';
@@ -58,6 +59,7 @@ export class GatewayModule {
         LastUsedBatcher,
         InferenceHandler,
         ModelsHandler,
+        CountTokensHandler,
         HotRoutes,
       ],
     };

@@ -124,6 +124,28 @@ describe('OpenAI-compatible API', () => {
     });
   });
 
+  it('passes a tool round trip through (tool_calls, then text after the tool message)', async () => {
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ];
+    const ask = [{ role: 'user' as const, content: 'Weather in Rome?' }];
+    const first = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages: ask, tools });
+    const call = first.choices[0].message.tool_calls![0] as { id: string; function: { arguments: string } };
+    expect(JSON.parse(call.function.arguments)).toEqual({ city: expect.any(String) });
+    const second = await sdk.chat.completions.create({
+      model: 'gpt-4o-mini',
+      tools,
+      messages: [...ask, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '25 °C' }],
+    });
+    expect(second.choices[0].finish_reason).toBe('stop');
+  });
+
   it('lists only the models a key and its tier may call', async () => {
     const account = await world.admin.account('free');
     const free = client(gw.url, (await world.admin.key(account)).key);

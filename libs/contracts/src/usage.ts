@@ -3,7 +3,9 @@ import { z } from 'zod';
 // The usage event: one per request, published by gateways to JetStream stream USAGE (message id = request id).
 export const USAGE_SUBJECT = 'usage.events';
 
-export type UsageEndpoint = 'chat.completions' | 'completions' | 'embeddings' | 'generate';
+/** The surface a request came in on; `messages` is Anthropic's Messages API, served through Chat Completions. */
+export const USAGE_ENDPOINTS = ['chat.completions', 'completions', 'embeddings', 'generate', 'messages'] as const;
+export type UsageEndpoint = (typeof USAGE_ENDPOINTS)[number];
 
 export interface UsageEvent {
   /** Also the JetStream message id: a re-publish of the same request is deduplicated. */
@@ -46,7 +48,7 @@ export const UsageEventSchema = z.object({
   owner: z.object({ type: z.enum(['account', 'organization']), id: z.uuid() }),
   group: z.string().min(1).max(64),
   model: z.string().min(1).max(256),
-  endpoint: z.enum(['chat.completions', 'completions', 'embeddings', 'generate']),
+  endpoint: z.enum(USAGE_ENDPOINTS),
   upstream: z.string().max(128).nullable(),
   promptTokens: z.number().int().min(0).max(100_000_000),
   completionTokens: z.number().int().min(0).max(100_000_000),

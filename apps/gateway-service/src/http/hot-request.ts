@@ -2,7 +2,7 @@
 // bound, the client address (through trusted proxies only), a request id, and JSON answers.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type IpRange, ipInRanges } from '@gw/contracts';
+import { type ApiError, type IpRange, ipInRanges } from '@gw/contracts';
 import { JsonShapeScanner, type ShapeLimits, type ShapeProblem } from './json-shape.js';
 
 export interface HotRequest {
@@ -19,6 +19,8 @@ export interface HotRequest {
   started: number;
   /** The outcome recorded in metrics when it differs from the HTTP status (a stream that broke after 200). */
   outcome?: number;
+  /** The error body of the request's surface, when not OpenAI's envelope (Anthropic's on /v1/messages). */
+  envelope?: (error: ApiError) => string;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;

@@ -21,18 +21,27 @@ import { Authenticator } from '../auth/authenticator.js';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { InferenceHandler } from '../proxy/inference.handler.js';
 import { ModelsHandler } from '../proxy/models.handler.js';
+import { CountTokensHandler } from '../proxy/count-tokens.handler.js';
+import { anthropicEnvelope } from '../surfaces/anthropic-errors.js';
+import { messagesToChat } from '../surfaces/anthropic-request.js';
 import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
 import type { ShapeProblem } from './json-shape.js';
 
 /** GET /v1/models/{id}: the rest of the path is the model's name (which may hold "/"). */
 const MODEL_PREFIX = '/v1/models/';
 
-const POST_ROUTES: Record<string, UsageEndpoint> = {
+const POST_ROUTES: Record<string, UsageEndpoint | 'count_tokens'> = {
   '/v1/chat/completions': 'chat.completions',
   '/v1/completions': 'completions',
   '/v1/embeddings': 'embeddings',
   '/v1/generate': 'generate',
+  // Anthropic's Messages API, translated to Chat Completions (surfaces/anthropic-*.ts).
+  '/v1/messages': 'messages',
+  '/v1/messages/count_tokens': 'count_tokens',
 };
+
+/** Anthropic's routes: its envelope for errors, and its SDK's x-api-key header for the key. */
+const ANTHROPIC = new Set(['/v1/messages', '/v1/messages/count_tokens']);
 
 // The same histogram Fastify's routes feed (libs/platform http-app), so dashboards see every route.
 const duration = histogram('http_request_duration_seconds', 'HTTP request duration', [
@@ -67,6 +76,7 @@ export class HotRoutes implements OnModuleInit {
     private readonly auth: Authenticator,
     private readonly inference: InferenceHandler,
     private readonly models: ModelsHandler,
+    private readonly countTokens: CountTokensHandler,
     private readonly readiness: Readiness,
     private readonly inFlight: InFlightRequests,
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -86,11 +96,16 @@ export class HotRoutes implements OnModuleInit {
     const endpoint = req.method === 'POST' ? POST_ROUTES[path] : undefined;
     const models = req.method === 'GET' && (path === '/v1/models' || path.startsWith(MODEL_PREFIX));
     if (!endpoint && !models) return false;
+    const anthropic = ANTHROPIC.has(path);
+    const apiKey = req.headers['x-api-key'];
     const ctx: HotRequest = {
       ...requestIds(req),
       ip: this.address(req),
-      authorization: req.headers.authorization,
+      authorization:
+        req.headers.authorization ??
+        (anthropic && typeof apiKey === 'string' && apiKey ? `Bearer ${apiKey}` : undefined),
       started: performance.now(),
+      ...(anthropic && { envelope: anthropicEnvelope }),
     };
     res.once('close', () => {
       const status = ctx.outcome ?? res.statusCode;
@@ -98,7 +113,7 @@ export class HotRoutes implements OnModuleInit {
         { service: 'gateway-service', method: req.method, route: path, status },
         (performance.now() - ctx.started) / 1000,
       );
-      if (endpoint) requests.inc({ endpoint, status });
+      if (endpoint && endpoint !== 'count_tokens') requests.inc({ endpoint, status });
     });
     const work = this.readiness.isRefusing
       ? Promise.resolve(
@@ -133,7 +148,8 @@ export class HotRoutes implements OnModuleInit {
   }
 
   private fail(res: ServerResponse, ctx: HotRequest, error: ApiError, headers: Record<string, string> = {}) {
-    sendJson(res, errorStatus(error.code), headers, JSON.stringify(toEnvelope(error)), ctx.id);
+    const body = ctx.envelope ? ctx.envelope(error) : JSON.stringify(toEnvelope(error));
+    sendJson(res, errorStatus(error.code), headers, body, ctx.id);
   }
 
   /** Steps 1–4 from the headers alone: a request without a working key costs no body read. */
@@ -154,7 +170,12 @@ export class HotRoutes implements OnModuleInit {
     else this.models.retrieve(principal, path.slice(MODEL_PREFIX.length), ctx, res);
   }
 
-  private async post(endpoint: UsageEndpoint, req: IncomingMessage, res: ServerResponse, ctx: HotRequest) {
+  private async post(
+    endpoint: UsageEndpoint | 'count_tokens',
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: HotRequest,
+  ) {
     const principal = await this.principal(res, ctx);
     if (!principal) return;
     // A key that can spend nothing more is refused before its body costs anything (checked here only).
@@ -175,6 +196,16 @@ export class HotRoutes implements OnModuleInit {
       json = JSON.parse(utf8.decode(read.body));
     } catch {
       return this.fail(res, ctx, apiError('invalid_request', 'The body is not valid JSON (UTF-8).'));
+    }
+    if (endpoint === 'count_tokens') {
+      const error = this.countTokens.handle(principal, json, ctx, res);
+      return error && this.fail(res, ctx, error);
+    }
+    if (endpoint === 'messages') {
+      // The one pipeline underneath: the request continues as Chat Completions.
+      const translated = messagesToChat(json);
+      if ('error' in translated) return this.fail(res, ctx, translated.error);
+      json = translated.chat;
     }
     await this.inference.handle(endpoint, ctx, principal, read.body, json, res);
   }

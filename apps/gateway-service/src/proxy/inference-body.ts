@@ -63,6 +63,7 @@ function promptCount(prompt: unknown): number | ApiError {
 function checkEndpoint(endpoint: UsageEndpoint, json: Record<string, unknown>): number | ApiError {
   switch (endpoint) {
     case 'chat.completions':
+    case 'messages': // translated to Chat Completions before it gets here
       return checkMessages(json.messages) ?? 1;
     case 'generate': {
       // Our own API, so strict: exactly {prompt, model, max_tokens?}.

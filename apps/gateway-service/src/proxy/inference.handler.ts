@@ -28,6 +28,8 @@ import { readLimited, relayJson, relayStream, type RelayContext, type Settlement
 import { upstreamBody } from './upstream-body.js';
 import { upstreamClientError } from './upstream-errors.js';
 import { promptTokens } from './usage-numbers.js';
+import { chatToMessage } from '../surfaces/anthropic-response.js';
+import { MessagesStream } from '../surfaces/anthropic-stream.js';
 
 const overhead = histogram(
   'gateway_overhead_seconds',
@@ -41,7 +43,11 @@ const UPSTREAM_PATH: Record<UsageEndpoint, string> = {
   completions: '/completions',
   embeddings: '/embeddings',
   generate: '/chat/completions',
+  messages: '/chat/completions',
 };
+
+/** Surfaces whose request was translated to Chat Completions: the client's bytes are not the provider's. */
+const TRANSLATED: ReadonlySet<UsageEndpoint> = new Set(['generate', 'messages']);
 
 const NOTHING = { prompt: 0, completion: 0 };
 /** A provider's error message is short; more is not read. */
@@ -228,7 +234,7 @@ export class InferenceHandler {
         upstreamBody(
           a.endpoint,
           a.body,
-          a.raw,
+          TRANSLATED.has(a.endpoint) ? undefined : a.raw,
           { upstreamModel: t.upstreamModel, capField: t.provider.config.maxTokensField },
           a.cap,
         ),
@@ -290,8 +296,12 @@ export class InferenceHandler {
         stallTimeoutMs: this.config.streamStallTimeoutMs,
         fail: (error) => this.send(res, a.req, error, a.headers),
       };
+      const translator =
+        a.endpoint === 'messages'
+          ? new MessagesStream({ model: a.body.model, requestId: a.req.id })
+          : undefined;
       const settled = a.body.stream
-        ? await relayStream(c, a.body.includeUsage)
+        ? await relayStream(c, a.body.includeUsage, translator)
         : await relayJson(c, (parsed, raw) => this.answer(a, res, parsed, raw));
       return timedOut && !clientLeft && settled.status !== 200 ? { ...settled, status: 504 } : settled;
     } finally {
@@ -306,6 +316,10 @@ export class InferenceHandler {
   }
 
   private answer(a: Admitted, res: ServerResponse, parsed: Record<string, unknown>, raw: Buffer) {
+    if (a.endpoint === 'messages') {
+      const message = chatToMessage(parsed, { model: a.body.model, requestId: a.req.id });
+      return sendJson(res, 200, a.headers, JSON.stringify(message), a.req.id);
+    }
     if (a.endpoint !== 'generate') return sendJson(res, 200, a.headers, raw, a.req.id);
     const first = (parsed.choices as { message?: { content?: unknown } }[] | undefined)?.[0];
     const text = typeof first?.message?.content === 'string' ? first.message.content : '';
@@ -319,8 +333,10 @@ export class InferenceHandler {
     sendJson(res, 200, a.headers, JSON.stringify(out), a.req.id);
   }
 
+  /** An error answer in the envelope of the request's surface (OpenAI's unless it says otherwise). */
   private send(res: ServerResponse, req: HotRequest, error: ApiError, headers: Record<string, string>) {
-    sendJson(res, errorStatus(error.code), headers, JSON.stringify(toEnvelope(error)), req.id);
+    const body = req.envelope ? req.envelope(error) : JSON.stringify(toEnvelope(error));
+    sendJson(res, errorStatus(error.code), headers, body, req.id);
   }
 
   /** Step 7, the single exit of every forwarded request: settle the reservation, publish the usage event. */

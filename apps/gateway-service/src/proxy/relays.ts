@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { apiError, type ApiError } from '@gw/contracts';
 import { counter } from '@gw/platform';
 import type { Dispatcher } from 'undici';
+import type { StreamTranslator } from '../surfaces/stream-translator.js';
 import { SseRelay } from './sse-relay.js';
 import { completionTokensOf, saneUsage, type Tokens } from './usage-numbers.js';
 
@@ -49,7 +50,11 @@ function drained(res: ServerResponse, ms: number): Promise<'drain' | 'close' | '
   });
 }
 
-export async function relayStream(c: RelayContext, includeUsage: boolean): Promise<Settlement> {
+export async function relayStream(
+  c: RelayContext,
+  includeUsage: boolean,
+  translator?: StreamTranslator,
+): Promise<Settlement> {
   const { res } = c;
   res.writeHead(200, {
     ...c.headers,
@@ -58,7 +63,7 @@ export async function relayStream(c: RelayContext, includeUsage: boolean): Promi
     connection: 'keep-alive',
     'x-request-id': c.requestId,
   });
-  const relay = new SseRelay(includeUsage);
+  const relay = new SseRelay(includeUsage, translator);
   let broke = false;
   try {
     for await (const chunk of c.upstream.body) {

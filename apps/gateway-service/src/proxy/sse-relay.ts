@@ -3,6 +3,7 @@
 // usage-only event the gateway asked for when the client did not.
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { contentText, EXACT_COUNT_CHARS, TokenCounter } from '@gw/tokenizer';
+import type { StreamTranslator } from '../surfaces/stream-translator.js';
 
 const JSON_OBJECT = /^\s*\{/;
 
@@ -21,7 +22,14 @@ export class SseRelay {
   private stride = 1;
   private pieces = 0;
 
-  constructor(private readonly clientWantsUsage: boolean) {
+  /**
+   * `translator`: the client speaks another surface; each JSON event goes to it and its frames go out instead
+   * (comments and retry hints still pass).
+   */
+  constructor(
+    private readonly clientWantsUsage: boolean,
+    private readonly translator?: StreamTranslator,
+  ) {
     this.parser = createParser({
       onEvent: (event) => this.event(event),
       onComment: (comment) => {
@@ -48,6 +56,7 @@ export class SseRelay {
     this.feed(this.decoder.decode());
     this.feed('\n\n'); // ends a last line and dispatches a last event that lacked its blank line
     this.parser.reset();
+    if (this.translator) this.out += this.translator.end();
     return this.take();
   }
 
@@ -80,28 +89,46 @@ export class SseRelay {
   }
 
   private event(e: EventSourceMessage): void {
+    if (this.translator) {
+      const json = this.parse(e.data);
+      if (json) {
+        this.learn(json);
+        this.out += this.translator.chunk(json);
+      } else if (e.data.trim() === '[DONE]') this.out += this.translator.end();
+      return;
+    }
     if (!this.inspect(e.data)) return;
     let frame = e.event === undefined ? '' : `event: ${e.event}\n`;
     if (e.id !== undefined) frame += `id: ${e.id}\n`;
     this.out += `${frame}data: ${e.data.replaceAll('\n', '\ndata: ')}\n\n`;
   }
 
-  /** Learns usage and delivered text from a JSON event; false for the usage-only event the client did not ask for. */
-  private inspect(data: string): boolean {
-    if (!JSON_OBJECT.test(data)) return true; // [DONE], or not JSON: passes through untouched
-    let json: unknown;
+  /** An event's data as a JSON object, or undefined ([DONE], or not JSON). */
+  private parse(data: string): Record<string, unknown> | undefined {
+    if (!JSON_OBJECT.test(data)) return undefined;
     try {
-      json = JSON.parse(data);
+      const json: unknown = JSON.parse(data);
+      return json && typeof json === 'object' ? (json as Record<string, unknown>) : undefined;
     } catch {
-      return true;
+      return undefined;
     }
-    if (!json || typeof json !== 'object') return true;
+  }
+
+  /** Learns usage and delivered text from a JSON event; whether it carried choices. */
+  private learn(json: Record<string, unknown>): boolean {
     const { usage, choices } = json as { usage?: unknown; choices?: unknown };
     const hasChoices = Array.isArray(choices) && choices.length > 0;
     if (hasChoices) for (const choice of choices) this.collect(choice);
-    if (!usage) return true;
-    this.usage = usage;
-    return this.clientWantsUsage || hasChoices;
+    if (usage) this.usage = usage;
+    return hasChoices;
+  }
+
+  /** Learns from a JSON event; false for the usage-only event the client did not ask for. */
+  private inspect(data: string): boolean {
+    const json = this.parse(data);
+    if (!json) return true; // [DONE], or not JSON: passes through untouched
+    const hasChoices = this.learn(json);
+    return !json.usage || this.clientWantsUsage || hasChoices;
   }
 
   /** Every kind of text a choice delivers: content, legacy text, tool calls, reasoning, refusals. */

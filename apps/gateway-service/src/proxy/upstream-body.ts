@@ -16,7 +16,8 @@ const OPEN_BRACE = 0x7b;
 export function upstreamBody(
   endpoint: UsageEndpoint,
   body: InferenceBody,
-  raw: Buffer,
+  /** The client's bytes when they are the provider's format; undefined for a translated body. */
+  raw: Buffer | undefined,
   target: BodyTarget,
   cap: number,
 ): Buffer | string {
@@ -45,7 +46,7 @@ export function upstreamBody(
     if (so == null && !('stream_options' in json)) add.stream_options = { include_usage: true };
     else set.stream_options = { ...(so as object), include_usage: true };
   }
-  if (Object.keys(set).length) return JSON.stringify({ ...json, ...set, ...add });
+  if (Object.keys(set).length || !raw) return JSON.stringify({ ...json, ...set, ...add });
   const extra = JSON.stringify(add);
   if (extra === '{}') return raw;
   // `{"max_tokens":N,` + the client's bytes after its opening brace: the object has at least `model`.

@@ -79,6 +79,7 @@ export function promptTokens(
   const count = mode === 'bound' ? (t: string) => counter.bound(t) : (t: string) => counter.estimate(t);
   switch (endpoint) {
     case 'chat.completions':
+    case 'messages': // the translated Chat Completions body
       return chatPrompt(json, count, mediaPartTokens);
     case 'generate':
       return countChatTokens([{ role: 'user', content: json.prompt }], count);

@@ -1,0 +1,62 @@
+// A Chat Completions answer → Anthropic's Messages API answer (pure): text and tool calls become content
+// blocks, the finish reason a stop reason, usage input/output tokens.
+type Json = Record<string, unknown>;
+
+const STOP_REASONS: Record<string, string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  content_filter: 'refusal',
+};
+
+export const stopReason = (finish: unknown) =>
+  typeof finish === 'string' ? (STOP_REASONS[finish] ?? 'end_turn') : 'end_turn';
+
+/** A tool call's arguments as the object Anthropic's `input` is ({} when they are not a JSON object). */
+export function toolInput(args: unknown): Json {
+  if (typeof args !== 'string' || !args) return {};
+  try {
+    const parsed: unknown = JSON.parse(args);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Json) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Anthropic's message id for a request: msg_ + the gateway's request id, so logs and answers meet. */
+export const messageId = (requestId: string) =>
+  `msg_${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64)}`;
+
+export function chatToMessage(chat: Json, ctx: { model: string; requestId: string }): Json {
+  const choice = (Array.isArray(chat.choices) ? chat.choices[0] : undefined) as
+    { message?: Json; finish_reason?: unknown } | undefined;
+  const message = choice?.message ?? {};
+  const content: Json[] = [];
+  if (typeof message.content === 'string' && message.content)
+    content.push({ type: 'text', text: message.content });
+  const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Json[]) : [];
+  for (const call of calls) {
+    const fn = (call.function ?? {}) as Json;
+    content.push({
+      type: 'tool_use',
+      id: typeof call.id === 'string' ? call.id : `toolu_${content.length}`,
+      name: typeof fn.name === 'string' ? fn.name : '',
+      input: toolInput(fn.arguments),
+    });
+  }
+  const usage = (chat.usage ?? {}) as { prompt_tokens?: unknown; completion_tokens?: unknown };
+  return {
+    id: messageId(ctx.requestId),
+    type: 'message',
+    role: 'assistant',
+    model: ctx.model,
+    content,
+    stop_reason: stopReason(choice?.finish_reason),
+    stop_sequence: null,
+    usage: {
+      input_tokens: typeof usage.prompt_tokens === 'number' ? usage.prompt_tokens : 0,
+      output_tokens: typeof usage.completion_tokens === 'number' ? usage.completion_tokens : 0,
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// /v1/messages and /v1/messages/count_tokens against hostile bodies: arbitrary JSON at the top and inside
+// messages, blocks, tools and tool choices. Every answer is a 200 or a 4xx in Anthropic's envelope, never a
+// 500, and nothing reaches the hot routes' error boundary.
+import fc from 'fast-check';
+import {
+  startGateway,
+  startUpstream,
+  startWorld,
+  type Upstream,
+  upstreamsFile,
+  type World,
+} from './harness.js';
+
+let world: World;
+let upstream: Upstream;
+let gw: Awaited<ReturnType<typeof startGateway>>;
+let key: string;
+
+beforeAll(async () => {
+  [world, upstream] = await Promise.all([startWorld(), startUpstream()]);
+  gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]) });
+  key = (await world.admin.key(await world.admin.account('pro'))).key;
+}, 60_000);
+afterAll(async () => {
+  await gw.close();
+  await Promise.all([world.stop(), upstream.stop()]);
+});
+
+const escapedErrors = async () => {
+  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+  return Number(/^gateway_route_errors_total (\d+)/m.exec(text)?.[1] ?? 0);
+};
+
+const block = fc.oneof(
+  fc.jsonValue(),
+  fc.record(
+    {
+      type: fc.constantFrom('text', 'image', 'tool_use', 'tool_result', 'thinking', 'document'),
+      text: fc.jsonValue(),
+      id: fc.jsonValue(),
+      name: fc.jsonValue(),
+      input: fc.jsonValue(),
+      tool_use_id: fc.jsonValue(),
+      content: fc.jsonValue(),
+      source: fc.jsonValue(),
+    },
+    { requiredKeys: ['type'] },
+  ),
+);
+const message = fc.oneof(
+  fc.jsonValue(),
+  fc.record({
+    role: fc.oneof(fc.constantFrom('user', 'assistant'), fc.jsonValue()),
+    content: fc.oneof(fc.string(), fc.array(block, { maxLength: 4 }), fc.jsonValue()),
+  }),
+);
+const body = fc.oneof(
+  fc.jsonValue(),
+  fc.record(
+    {
+      model: fc.oneof(fc.constant('gpt-4o-mini'), fc.jsonValue()),
+      max_tokens: fc.oneof(fc.integer({ min: -5, max: 50 }), fc.jsonValue()),
+      messages: fc.oneof(fc.array(message, { maxLength: 4 }), fc.jsonValue()),
+      system: fc.jsonValue(),
+      tools: fc.oneof(
+        fc.array(fc.record({ name: fc.jsonValue(), input_schema: fc.jsonValue(), type: fc.jsonValue() }), {
+          maxLength: 2,
+        }),
+        fc.jsonValue(),
+      ),
+      tool_choice: fc.oneof(fc.record({ type: fc.jsonValue(), name: fc.jsonValue() }), fc.jsonValue()),
+      stop_sequences: fc.jsonValue(),
+      temperature: fc.jsonValue(),
+      stream: fc.oneof(fc.boolean(), fc.jsonValue()),
+      metadata: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  ),
+);
+
+/** A valid request with one field replaced by anything: the deeper paths (translation, the provider) run. */
+const VALID = { model: 'gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] };
+const nearValid = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom(
+        'system',
+        'tools',
+        'tool_choice',
+        'stop_sequences',
+        'temperature',
+        'top_p',
+        'stream',
+        'metadata',
+        'top_k',
+      ),
+      fc.jsonValue(),
+    )
+    .map(([field, value]) => ({ ...VALID, [field]: value })),
+  fc
+    .array(block, { minLength: 1, maxLength: 4 })
+    .map((content) => ({ ...VALID, messages: [{ role: 'user', content }] })),
+  fc.array(block, { minLength: 1, maxLength: 4 }).map((content) => ({
+    ...VALID,
+    messages: [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content },
+      { role: 'user', content: 'And?' },
+    ],
+  })),
+);
+
+it('answers every body with a 200 or a 4xx in Anthropic’s envelope, and no error escapes', async () => {
+  const before = await escapedErrors();
+  const statuses = new Map<number, number>();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(body, nearValid),
+      fc.constantFrom('/v1/messages', '/v1/messages/count_tokens'),
+      async (b, route) => {
+        const res = await fetch(`${gw.url}${route}`, {
+          method: 'POST',
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+          body: JSON.stringify(b),
+        });
+        const text = await res.text();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        expect(res.status === 200 || (res.status >= 400 && res.status < 500)).toBe(true);
+        if (res.status !== 200) {
+          const json = JSON.parse(text);
+          expect(json).toEqual({
+            type: 'error',
+            error: { type: expect.any(String), message: expect.any(String) },
+          });
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  console.log('hostile /v1/messages bodies, answers by status:', Object.fromEntries(statuses));
+  expect(await escapedErrors()).toBe(before);
+}, 120_000);
