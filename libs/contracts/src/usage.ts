@@ -3,8 +3,18 @@ import { z } from 'zod';
 // The usage event: one per request, published by gateways to JetStream stream USAGE (message id = request id).
 export const USAGE_SUBJECT = 'usage.events';
 
-/** The surface a request came in on; `messages` is Anthropic's Messages API, served through Chat Completions. */
-export const USAGE_ENDPOINTS = ['chat.completions', 'completions', 'embeddings', 'generate', 'messages'] as const;
+/**
+ * The surface a request came in on; `messages` (Anthropic's Messages API) and `responses` (OpenAI's Responses
+ * API) are served through Chat Completions.
+ */
+export const USAGE_ENDPOINTS = [
+  'chat.completions',
+  'completions',
+  'embeddings',
+  'generate',
+  'messages',
+  'responses',
+] as const;
 export type UsageEndpoint = (typeof USAGE_ENDPOINTS)[number];
 
 export interface UsageEvent {

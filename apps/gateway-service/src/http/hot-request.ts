@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApiError, type IpRange, ipInRanges } from '@gw/contracts';
+import type { ResponsesEcho } from '../surfaces/responses-request.js';
 import { JsonShapeScanner, type ShapeLimits, type ShapeProblem } from './json-shape.js';
 
 export interface HotRequest {
@@ -21,6 +22,8 @@ export interface HotRequest {
   outcome?: number;
   /** The error body of the request's surface, when not OpenAI's envelope (Anthropic's on /v1/messages). */
   envelope?: (error: ApiError) => string;
+  /** A Responses API request's own fields, which its answer repeats. */
+  echo?: ResponsesEcho;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;

@@ -24,6 +24,7 @@ import { ModelsHandler } from '../proxy/models.handler.js';
 import { CountTokensHandler } from '../proxy/count-tokens.handler.js';
 import { anthropicEnvelope } from '../surfaces/anthropic-errors.js';
 import { messagesToChat } from '../surfaces/anthropic-request.js';
+import { responsesToChat } from '../surfaces/responses-request.js';
 import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
 import type { ShapeProblem } from './json-shape.js';
 
@@ -38,6 +39,8 @@ const POST_ROUTES: Record<string, UsageEndpoint | 'count_tokens'> = {
   // Anthropic's Messages API, translated to Chat Completions (surfaces/anthropic-*.ts).
   '/v1/messages': 'messages',
   '/v1/messages/count_tokens': 'count_tokens',
+  // OpenAI's Responses API, translated to Chat Completions (surfaces/responses-*.ts).
+  '/v1/responses': 'responses',
 };
 
 /** Anthropic's routes: its envelope for errors, and its SDK's x-api-key header for the key. */
@@ -206,6 +209,12 @@ export class HotRoutes implements OnModuleInit {
       const translated = messagesToChat(json);
       if ('error' in translated) return this.fail(res, ctx, translated.error);
       json = translated.chat;
+    }
+    if (endpoint === 'responses') {
+      const translated = responsesToChat(json);
+      if ('error' in translated) return this.fail(res, ctx, translated.error);
+      json = translated.chat;
+      ctx.echo = translated.echo;
     }
     await this.inference.handle(endpoint, ctx, principal, read.body, json, res);
   }

@@ -66,6 +66,39 @@ export const GATEWAY_PATHS: Record<string, unknown> = {
     { model: { type: 'string' }, input: {} },
     false,
   ),
+  '/v1/responses': op(
+    'OpenAI Responses API, stateless (stream or not); translated to Chat Completions',
+    ['model', 'input'],
+    {
+      model: { type: 'string' },
+      input: {},
+      instructions: { type: 'string' },
+      max_output_tokens: { type: 'integer', minimum: 1 },
+      tools: { type: 'array', items: { type: 'object', additionalProperties: true } },
+      text: { type: 'object', additionalProperties: true },
+      stream: { type: 'boolean' },
+    },
+    true,
+  ),
+  '/v1/messages': op(
+    "Anthropic Messages API (stream or not; key in x-api-key or Bearer; Anthropic's error envelope)",
+    ['model', 'max_tokens', 'messages'],
+    {
+      model: { type: 'string' },
+      max_tokens: { type: 'integer', minimum: 1 },
+      system: {},
+      messages: { type: 'array', items: { type: 'object', additionalProperties: true } },
+      tools: { type: 'array', items: { type: 'object', additionalProperties: true } },
+      stream: { type: 'boolean' },
+    },
+    true,
+  ),
+  '/v1/messages/count_tokens': op(
+    "Anthropic's token count of a Messages request, answered by the gateway (not billed)",
+    ['model', 'messages'],
+    { model: { type: 'string' }, system: {}, messages: { type: 'array' }, tools: { type: 'array' } },
+    false,
+  ),
   '/v1/generate': {
     post: {
       tags: ['inference'],

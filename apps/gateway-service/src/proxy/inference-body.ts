@@ -64,6 +64,7 @@ function checkEndpoint(endpoint: UsageEndpoint, json: Record<string, unknown>): 
   switch (endpoint) {
     case 'chat.completions':
     case 'messages': // translated to Chat Completions before it gets here
+    case 'responses':
       return checkMessages(json.messages) ?? 1;
     case 'generate': {
       // Our own API, so strict: exactly {prompt, model, max_tokens?}.

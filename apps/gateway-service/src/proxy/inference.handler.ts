@@ -30,6 +30,8 @@ import { upstreamClientError } from './upstream-errors.js';
 import { promptTokens } from './usage-numbers.js';
 import { chatToMessage } from '../surfaces/anthropic-response.js';
 import { MessagesStream } from '../surfaces/anthropic-stream.js';
+import { chatToResponse, type ResponsesContext } from '../surfaces/responses-response.js';
+import { ResponsesStream } from '../surfaces/responses-stream.js';
 
 const overhead = histogram(
   'gateway_overhead_seconds',
@@ -44,10 +46,11 @@ const UPSTREAM_PATH: Record<UsageEndpoint, string> = {
   embeddings: '/embeddings',
   generate: '/chat/completions',
   messages: '/chat/completions',
+  responses: '/chat/completions',
 };
 
 /** Surfaces whose request was translated to Chat Completions: the client's bytes are not the provider's. */
-const TRANSLATED: ReadonlySet<UsageEndpoint> = new Set(['generate', 'messages']);
+const TRANSLATED: ReadonlySet<UsageEndpoint> = new Set(['generate', 'messages', 'responses']);
 
 const NOTHING = { prompt: 0, completion: 0 };
 /** A provider's error message is short; more is not read. */
@@ -299,7 +302,9 @@ export class InferenceHandler {
       const translator =
         a.endpoint === 'messages'
           ? new MessagesStream({ model: a.body.model, requestId: a.req.id })
-          : undefined;
+          : a.endpoint === 'responses'
+            ? new ResponsesStream(this.responsesContext(a))
+            : undefined;
       const settled = a.body.stream
         ? await relayStream(c, a.body.includeUsage, translator)
         : await relayJson(c, (parsed, raw) => this.answer(a, res, parsed, raw));
@@ -320,6 +325,10 @@ export class InferenceHandler {
       const message = chatToMessage(parsed, { model: a.body.model, requestId: a.req.id });
       return sendJson(res, 200, a.headers, JSON.stringify(message), a.req.id);
     }
+    if (a.endpoint === 'responses') {
+      const response = chatToResponse(parsed, this.responsesContext(a));
+      return sendJson(res, 200, a.headers, JSON.stringify(response), a.req.id);
+    }
     if (a.endpoint !== 'generate') return sendJson(res, 200, a.headers, raw, a.req.id);
     const first = (parsed.choices as { message?: { content?: unknown } }[] | undefined)?.[0];
     const text = typeof first?.message?.content === 'string' ? first.message.content : '';
@@ -331,6 +340,15 @@ export class InferenceHandler {
       usage: parsed.usage ?? null,
     };
     sendJson(res, 200, a.headers, JSON.stringify(out), a.req.id);
+  }
+
+  private responsesContext(a: Admitted): ResponsesContext {
+    return {
+      model: a.body.model,
+      requestId: a.req.id,
+      createdAt: Math.floor(a.at / 1000),
+      echo: a.req.echo!,
+    };
   }
 
   /** An error answer in the envelope of the request's surface (OpenAI's unless it says otherwise). */

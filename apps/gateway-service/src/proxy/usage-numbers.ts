@@ -80,6 +80,7 @@ export function promptTokens(
   switch (endpoint) {
     case 'chat.completions':
     case 'messages': // the translated Chat Completions body
+    case 'responses':
       return chatPrompt(json, count, mediaPartTokens);
     case 'generate':
       return countChatTokens([{ role: 'user', content: json.prompt }], count);

@@ -1,6 +1,7 @@
-// /v1/messages and /v1/messages/count_tokens against hostile bodies: arbitrary JSON at the top and inside
-// messages, blocks, tools and tool choices. Every answer is a 200 or a 4xx in Anthropic's envelope, never a
-// 500, and nothing reaches the hot routes' error boundary.
+// The translated surfaces against hostile bodies: /v1/messages and /v1/messages/count_tokens (Anthropic's) and
+// /v1/responses (OpenAI's), with arbitrary JSON at the top and inside messages, items, blocks, tools and
+// choices. Every answer is a 200 or a 4xx in the surface's own envelope, never a 500, and nothing reaches the
+// hot routes' error boundary.
 import fc from 'fast-check';
 import {
   startGateway,
@@ -109,6 +110,93 @@ const nearValid = fc.oneof(
     ],
   })),
 );
+
+const VALID_RESPONSES = { model: 'gpt-4o-mini', input: 'Hi', max_output_tokens: 20 };
+const item = fc.oneof(
+  fc.jsonValue(),
+  fc.record(
+    {
+      type: fc.constantFrom(
+        'message',
+        'function_call',
+        'function_call_output',
+        'reasoning',
+        'item_reference',
+      ),
+      role: fc.oneof(fc.constantFrom('user', 'assistant', 'developer', 'system'), fc.jsonValue()),
+      content: fc.oneof(
+        fc.string(),
+        fc.array(
+          fc.oneof(
+            fc.jsonValue(),
+            fc.record({
+              type: fc.constantFrom('input_text', 'input_image', 'output_text', 'input_file'),
+              text: fc.jsonValue(),
+              image_url: fc.jsonValue(),
+            }),
+          ),
+          { maxLength: 3 },
+        ),
+      ),
+      call_id: fc.jsonValue(),
+      name: fc.jsonValue(),
+      arguments: fc.jsonValue(),
+      output: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  ),
+);
+const responsesBody = fc.oneof(
+  fc.jsonValue(),
+  fc
+    .tuple(
+      fc.constantFrom(
+        'instructions',
+        'tools',
+        'tool_choice',
+        'text',
+        'temperature',
+        'stream',
+        'parallel_tool_calls',
+        'store',
+        'previous_response_id',
+        'max_output_tokens',
+        'metadata',
+      ),
+      fc.jsonValue(),
+    )
+    .map(([field, value]) => ({ ...VALID_RESPONSES, [field]: value })),
+  fc.array(item, { minLength: 1, maxLength: 4 }).map((input) => ({ ...VALID_RESPONSES, input })),
+);
+
+it('answers every Responses body with a 200 or a 4xx in OpenAI’s envelope, and no error escapes', async () => {
+  const before = await escapedErrors();
+  const statuses = new Map<number, number>();
+  await fc.assert(
+    fc.asyncProperty(responsesBody, async (b) => {
+      const res = await fetch(`${gw.url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(b),
+      });
+      const text = await res.text();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      expect(res.status === 200 || (res.status >= 400 && res.status < 500)).toBe(true);
+      if (res.status !== 200) {
+        const { error } = JSON.parse(text);
+        expect([typeof error.message, typeof error.type, typeof error.code, 'param' in error]).toEqual([
+          'string',
+          'string',
+          'string',
+          true,
+        ]);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  console.log('hostile /v1/responses bodies, answers by status:', Object.fromEntries(statuses));
+  expect(await escapedErrors()).toBe(before);
+}, 120_000);
 
 it('answers every body with a 200 or a 4xx in Anthropic’s envelope, and no error escapes', async () => {
   const before = await escapedErrors();
