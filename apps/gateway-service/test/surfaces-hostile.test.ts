@@ -228,3 +228,52 @@ it('answers every body with a 200 or a 4xx in Anthropic’s envelope, and no err
   console.log('hostile /v1/messages bodies, answers by status:', Object.fromEntries(statuses));
   expect(await escapedErrors()).toBe(before);
 }, 120_000);
+
+it('answers objects that cannot be printed (a non-callable toString) with a 400, not a 500', async () => {
+  const before = await escapedErrors();
+  const odd = { toString: 1 };
+  const cases: [string, Record<string, string>, unknown][] = [
+    [
+      '/v1/messages',
+      { 'x-api-key': key },
+      { model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: [{ type: odd }] }] },
+    ],
+    [
+      '/v1/messages',
+      { 'x-api-key': key },
+      {
+        model: 'gpt-4o-mini',
+        max_tokens: 5,
+        tools: [{ type: odd, name: 'x' }],
+        messages: [{ role: 'user', content: 'x' }],
+      },
+    ],
+    ['/v1/responses', { authorization: `Bearer ${key}` }, { model: 'gpt-4o-mini', input: [{ type: odd }] }],
+    [
+      '/v1/responses',
+      { authorization: `Bearer ${key}` },
+      { model: 'gpt-4o-mini', input: 'x', tools: [{ type: odd }] },
+    ],
+    [
+      '/v1/responses',
+      { authorization: `Bearer ${key}` },
+      { model: 'gpt-4o-mini', input: [{ role: 'user', content: [{ type: odd }] }] },
+    ],
+  ];
+  for (const [route, headers, b] of cases) {
+    const res = await fetch(`${gw.url}${route}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(b),
+    });
+    expect([route, res.status]).toEqual([route, 400]);
+  }
+  expect(await escapedErrors()).toBe(before);
+});
+
+it('keeps one metrics series for GET /v1/models/{model}, whatever names are asked for', async () => {
+  for (let i = 0; i < 3; i++) await fetch(`${gw.url}/v1/models/random-${i}-${Date.now()}`);
+  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+  expect(text).toContain('route="/v1/models/{model}"');
+  expect(text).not.toMatch(/route="\/v1\/models\/random-/);
+});

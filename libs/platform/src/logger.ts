@@ -8,6 +8,9 @@ export const REDACT_PATHS = [
   'authorization',
   'req.headers.authorization',
   'headers.authorization',
+  // Anthropic's SDK sends the key here.
+  'req.headers["x-api-key"]',
+  'headers["x-api-key"]',
   'key',
   '*.key',
   'token',

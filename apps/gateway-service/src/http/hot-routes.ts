@@ -30,6 +30,7 @@ import type { ShapeProblem } from './json-shape.js';
 
 /** GET /v1/models/{id}: the rest of the path is the model's name (which may hold "/"). */
 const MODEL_PREFIX = '/v1/models/';
+const MODEL_ROUTE = '/v1/models/{model}';
 
 const POST_ROUTES: Record<string, UsageEndpoint | 'count_tokens'> = {
   '/v1/chat/completions': 'chat.completions',
@@ -113,10 +114,16 @@ export class HotRoutes implements OnModuleInit {
     res.once('close', () => {
       const status = ctx.outcome ?? res.statusCode;
       duration.observe(
-        { service: 'gateway-service', method: req.method, route: path, status },
+        // One series per route: /v1/models/<anything> must not mint a series per name (metrics memory).
+        {
+          service: 'gateway-service',
+          method: req.method,
+          route: models && path !== '/v1/models' ? MODEL_ROUTE : path,
+          status,
+        },
         (performance.now() - ctx.started) / 1000,
       );
-      if (endpoint && endpoint !== 'count_tokens') requests.inc({ endpoint, status });
+      if (endpoint) requests.inc({ endpoint, status });
     });
     const work = this.readiness.isRefusing
       ? Promise.resolve(
@@ -201,8 +208,8 @@ export class HotRoutes implements OnModuleInit {
       return this.fail(res, ctx, apiError('invalid_request', 'The body is not valid JSON (UTF-8).'));
     }
     if (endpoint === 'count_tokens') {
-      const error = this.countTokens.handle(principal, json, ctx, res);
-      return error && this.fail(res, ctx, error);
+      const error = await this.countTokens.handle(principal, json, ctx, res);
+      return error && this.fail(res, ctx, error.error, error.headers);
     }
     if (endpoint === 'messages') {
       // The one pipeline underneath: the request continues as Chat Completions.

@@ -6,6 +6,9 @@ import { type ApiError, apiError } from '@gw/contracts';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+/** A client's value in an error message: a short string as it is, anything else by its kind (never String(x),
+ * which throws on an object with a non-callable toString). */
+const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : typeof v);
 const bad = (param: string, message: string): ApiError =>
   apiError('invalid_request', `Invalid ${param}: ${message}.`, param);
 
@@ -89,7 +92,7 @@ function convertMessage(m: unknown, i: number): Json[] | ApiError {
         if (m.role !== 'assistant') return bad(`${at}.type`, 'thinking blocks are the assistant’s');
         break;
       default:
-        return bad(`${at}.type`, `${String(b.type)} blocks are not supported by this gateway`);
+        return bad(`${at}.type`, `${describe(b.type)} blocks are not supported by this gateway`);
     }
   }
   const out: Json[] = [...toolResults];
@@ -116,7 +119,7 @@ function convertTools(tools: unknown): Json[] | ApiError {
     if (!isObject(t)) return bad(`tools.${i}`, 'each tool is an object');
     // Anthropic's server tools (web search, code execution…) run at Anthropic: nothing here can run them.
     if (t.type !== undefined && t.type !== 'custom')
-      return bad(`tools.${i}.type`, `${String(t.type)} is not offered by this gateway`);
+      return bad(`tools.${i}.type`, `${describe(t.type)} is not offered by this gateway`);
     if (typeof t.name !== 'string' || !t.name) return bad(`tools.${i}.name`, 'required');
     if (!isObject(t.input_schema)) return bad(`tools.${i}.input_schema`, 'a JSON schema object is required');
     out.push({

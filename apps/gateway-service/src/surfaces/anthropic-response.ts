@@ -25,8 +25,10 @@ export function toolInput(args: unknown): Json {
 }
 
 /** Anthropic's message id for a request: msg_ + the gateway's request id, so logs and answers meet. */
-export const messageId = (requestId: string) =>
-  `msg_${requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64)}`;
+const safe = (requestId: string) => requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
+export const messageId = (requestId: string) => `msg_${safe(requestId)}`;
+/** A tool call's id when the provider gave none: unique per request and call. */
+export const toolUseId = (requestId: string, n: number) => `toolu_${safe(requestId)}_${n}`;
 
 export function chatToMessage(chat: Json, ctx: { model: string; requestId: string }): Json {
   const choice = (Array.isArray(chat.choices) ? chat.choices[0] : undefined) as
@@ -36,11 +38,11 @@ export function chatToMessage(chat: Json, ctx: { model: string; requestId: strin
   if (typeof message.content === 'string' && message.content)
     content.push({ type: 'text', text: message.content });
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Json[]) : [];
-  for (const call of calls) {
+  for (const [n, call] of calls.entries()) {
     const fn = (call.function ?? {}) as Json;
     content.push({
       type: 'tool_use',
-      id: typeof call.id === 'string' ? call.id : `toolu_${content.length}`,
+      id: typeof call.id === 'string' ? call.id : toolUseId(ctx.requestId, n),
       name: typeof fn.name === 'string' ? fn.name : '',
       input: toolInput(fn.arguments),
     });

@@ -36,7 +36,6 @@ describe('MessagesStream', () => {
       'content_block_stop',
       'content_block_start',
       'content_block_delta',
-      'content_block_delta',
       'content_block_stop',
       'message_delta',
       'message_stop',
@@ -47,20 +46,68 @@ describe('MessagesStream', () => {
       index: 1,
       content_block: { type: 'tool_use', id: 'c1', name: 'w', input: {} },
     });
-    expect(got[6][1].delta).toEqual({ type: 'input_json_delta', partial_json: '{"a":' });
-    expect(got[9][1]).toEqual({
+    expect(got[6][1].delta).toEqual({ type: 'input_json_delta', partial_json: '{"a":1}' });
+    expect(got[8][1]).toEqual({
       type: 'message_delta',
       delta: { stop_reason: 'tool_use', stop_sequence: null },
       usage: { input_tokens: 7, output_tokens: 9 },
     });
   });
 
-  it('still opens and closes the message when the provider sent nothing', () => {
-    expect(events(new MessagesStream({ model: 'm', requestId: 'r' }).end()).map(([e]) => e)).toEqual([
-      'message_start',
-      'message_delta',
-      'message_stop',
+  it('keeps interleaved parallel calls apart, and calls without an index apart by id', () => {
+    const s = new MessagesStream({ model: 'm', requestId: 'r' });
+    const call = (
+      index: number | undefined,
+      id: string | undefined,
+      name: string | undefined,
+      args: string,
+    ) => ({
+      choices: [
+        {
+          delta: {
+            tool_calls: [{ ...(index !== undefined && { index }), id, function: { name, arguments: args } }],
+          },
+        },
+      ],
+    });
+    let out = s.chunk(call(0, 'a', 'w', '{"x":'));
+    out += s.chunk(call(1, 'b', 'v', '{"y":'));
+    out += s.chunk(call(0, undefined, undefined, '1}'));
+    out += s.chunk(call(1, undefined, undefined, '2}'));
+    out += s.chunk(call(undefined, 'c', 'u', '{}'));
+    out += s.chunk(call(undefined, 'd', 'u', '{}'));
+    out += s.chunk({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] });
+    out += s.end();
+    const starts = events(out)
+      .filter(([e]) => e === 'content_block_start')
+      .map(([, d]) => d.content_block);
+    const args = events(out)
+      .filter(([e]) => e === 'content_block_delta')
+      .map(([, d]) => d.delta.partial_json);
+    expect(starts.map((b) => [b.id, b.name])).toEqual([
+      ['a', 'w'],
+      ['b', 'v'],
+      ['c', 'u'],
+      ['d', 'u'],
     ]);
+    expect(args).toEqual(['{"x":1}', '{"y":2}', '{}', '{}']);
+  });
+
+  it('ends in an error event when the provider errs or stops without a finish reason', () => {
+    const cut = new MessagesStream({ model: 'm', requestId: 'r' });
+    const text = cut.chunk({ choices: [{ delta: { content: 'Hal' } }] }) + cut.end();
+    expect(events(text).map(([e]) => e)).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'error',
+    ]);
+    const erred = new MessagesStream({ model: 'm', requestId: 'r' });
+    const out =
+      erred.chunk({ error: { message: 'boom' } }) +
+      erred.chunk({ choices: [{ delta: { content: 'x' } }] }) +
+      erred.end();
+    expect(events(out).map(([e]) => e)).toEqual(['message_start', 'error']);
   });
 });
 

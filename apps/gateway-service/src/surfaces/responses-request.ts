@@ -5,6 +5,9 @@ import { type ApiError, apiError } from '@gw/contracts';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+/** A client's value in an error message: a short string as it is, anything else by its kind (never String(x),
+ * which throws on an object with a non-callable toString). */
+const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : typeof v);
 const bad = (param: string, message: string): ApiError =>
   apiError('invalid_request', `Invalid ${param}: ${message}.`, param);
 
@@ -48,7 +51,7 @@ function contentParts(content: unknown, param: string): Json[] | string | ApiErr
         if (typeof p.refusal === 'string') parts.push({ type: 'text', text: p.refusal });
         break;
       default:
-        return bad(`${at}.type`, `${String(p.type)} parts are not supported by this gateway`);
+        return bad(`${at}.type`, `${describe(p.type)} parts are not supported by this gateway`);
     }
   }
   return parts;
@@ -100,7 +103,7 @@ function convertInput(input: unknown, messages: Json[]): ApiError | undefined {
       messages.push({ role: 'tool', tool_call_id: item.call_id, content: asText(output) });
     } else if (type === 'reasoning') {
       // An earlier answer's reasoning: a Chat Completions provider cannot take it back.
-    } else return bad(`${at}.type`, `${String(type)} items are not supported by this gateway`);
+    } else return bad(`${at}.type`, `${describe(type)} items are not supported by this gateway`);
   }
   return undefined;
 }
@@ -112,7 +115,7 @@ function convertTools(tools: unknown): Json[] | ApiError {
     const t = tools[i];
     if (!isObject(t)) return bad(`tools.${i}`, 'each tool is an object');
     if (t.type !== 'function')
-      return bad(`tools.${i}.type`, `${String(t.type)} is a built-in tool this gateway cannot run`);
+      return bad(`tools.${i}.type`, `${describe(t.type)} is a built-in tool this gateway cannot run`);
     if (typeof t.name !== 'string' || !t.name) return bad(`tools.${i}.name`, 'required');
     out.push({
       type: 'function',

@@ -1,6 +1,6 @@
-// A Chat Completions answer → an OpenAI Responses API answer (pure): the message text as an output_text part
-// of a message item, each tool call a function_call item, the finish reason a status, usage in the Responses
-// names.
+// A Chat Completions answer → an OpenAI Responses API answer (pure): one message item holding the text (and a
+// refusal, if any) as content parts, each tool call a function_call item, the finish reason a status, usage
+// in the Responses names.
 import type { ResponsesEcho } from './responses-request.js';
 
 type Json = Record<string, unknown>;
@@ -15,32 +15,37 @@ export interface ResponsesContext {
 
 const safeId = (requestId: string) => requestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
 export const responseId = (requestId: string) => `resp_${safeId(requestId)}`;
+/** The answer's one message item. */
 export const messageItemId = (requestId: string) => `msg_${safeId(requestId)}`;
 export const functionItemId = (requestId: string, n: number) => `fc_${safeId(requestId)}_${n}`;
 
-export function responsesUsage(usage: unknown): Json | null {
+/**
+ * Usage in the Responses names. Never null: strict clients (the Vercel AI SDK) require it, so a provider that
+ * reported none gives zeros here (the gateway bills its own estimate regardless).
+ */
+export function responsesUsage(usage: unknown): Json {
   const u = (usage ?? {}) as {
     prompt_tokens?: unknown;
     completion_tokens?: unknown;
     prompt_tokens_details?: { cached_tokens?: unknown };
     completion_tokens_details?: { reasoning_tokens?: unknown };
   };
-  if (typeof u.prompt_tokens !== 'number') return null;
-  const output = typeof u.completion_tokens === 'number' ? u.completion_tokens : 0;
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const input = num(u.prompt_tokens);
+  const output = num(u.completion_tokens);
   return {
-    input_tokens: u.prompt_tokens,
+    input_tokens: input,
     input_tokens_details: { cached_tokens: num(u.prompt_tokens_details?.cached_tokens) },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: num(u.completion_tokens_details?.reasoning_tokens) },
-    total_tokens: u.prompt_tokens + output,
+    total_tokens: input + output,
   };
 }
 
 /** The Response object around `output`, as the stream's first and last events and the JSON answer carry it. */
 export function responseObject(
   ctx: ResponsesContext,
-  fields: { status: string; output: Json[]; usage: Json | null; finish?: unknown },
+  fields: { status: string; output: Json[]; usage: Json | null; finish?: unknown; error?: Json },
 ): Json {
   const incomplete = fields.finish === 'length' || fields.finish === 'content_filter';
   return {
@@ -48,7 +53,7 @@ export function responseObject(
     object: 'response',
     created_at: ctx.createdAt,
     status: fields.status === 'completed' && incomplete ? 'incomplete' : fields.status,
-    error: null,
+    error: fields.error ?? null,
     incomplete_details: incomplete
       ? { reason: fields.finish === 'length' ? 'max_output_tokens' : 'content_filter' }
       : null,
@@ -61,36 +66,50 @@ export function responseObject(
   };
 }
 
+export const messageItem = (requestId: string, parts: Json[], status = 'completed') => ({
+  type: 'message',
+  id: messageItemId(requestId),
+  status,
+  role: 'assistant',
+  content: parts,
+});
+
+export const functionCallItem = (
+  requestId: string,
+  n: number,
+  call: { id?: string; name: string; arguments: string },
+  status = 'completed',
+) => ({
+  type: 'function_call',
+  id: functionItemId(requestId, n),
+  call_id: call.id ?? functionItemId(requestId, n),
+  name: call.name,
+  arguments: call.arguments,
+  status,
+});
+
 export function chatToResponse(chat: Json, ctx: ResponsesContext): Json {
   const choice = (Array.isArray(chat.choices) ? chat.choices[0] : undefined) as
     { message?: Json; finish_reason?: unknown } | undefined;
   const message = choice?.message ?? {};
-  const output: Json[] = [];
-  const text = typeof message.content === 'string' ? message.content : '';
-  const message_ = (content: Json[]) => ({
-    type: 'message',
-    id: messageItemId(ctx.requestId),
-    status: 'completed',
-    role: 'assistant',
-    content,
-  });
-  if (text) output.push(message_([{ type: 'output_text', text, annotations: [], logprobs: [] }]));
-  if (typeof message.refusal === 'string')
-    output.push(message_([{ type: 'refusal', refusal: message.refusal }]));
+  const parts: Json[] = [];
+  if (typeof message.content === 'string' && message.content)
+    parts.push({ type: 'output_text', text: message.content, annotations: [], logprobs: [] });
+  if (typeof message.refusal === 'string') parts.push({ type: 'refusal', refusal: message.refusal });
+  const output: Json[] = parts.length ? [messageItem(ctx.requestId, parts)] : [];
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Json[]) : [];
   calls.forEach((call, n) => {
     const fn = (call.function ?? {}) as Json;
-    output.push({
-      type: 'function_call',
-      id: functionItemId(ctx.requestId, n),
-      call_id: typeof call.id === 'string' ? call.id : functionItemId(ctx.requestId, n),
-      name: typeof fn.name === 'string' ? fn.name : '',
-      arguments: typeof fn.arguments === 'string' ? fn.arguments : '{}',
-      status: 'completed',
-    });
+    output.push(
+      functionCallItem(ctx.requestId, n, {
+        id: typeof call.id === 'string' ? call.id : undefined,
+        name: typeof fn.name === 'string' ? fn.name : '',
+        arguments: typeof fn.arguments === 'string' ? fn.arguments : '{}',
+      }),
+    );
   });
   // An answer with nothing in it is still one (empty) message.
-  if (!output.length) output.push(message_([]));
+  if (!output.length) output.push(messageItem(ctx.requestId, []));
   return responseObject(ctx, {
     status: 'completed',
     output,

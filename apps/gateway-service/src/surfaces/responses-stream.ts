@@ -1,36 +1,32 @@
-// Chat Completions stream chunks → the Responses API's stream events: response.created and .in_progress,
-// then per output item (the message's text, each function call) output_item.added, its part or argument
-// deltas and their .done events, output_item.done, and response.completed (or .incomplete) with usage.
-// Every event carries a sequence_number.
+// Chat Completions stream chunks → the Responses API's stream events: response.created and .in_progress; the
+// text as it comes (one message item: output_item.added, content_part.added, output_text.delta …, then
+// output_text.done, content_part.done, output_item.done); each tool call as a function_call item (gathered
+// per call, so interleaved parallel calls stay apart, and sent whole when the provider is done); then
+// response.completed (or .incomplete at the cap) with usage. A provider error mid-stream, or a stream that
+// ends without a finish reason, ends in response.failed: a cut answer never looks complete. Every event
+// carries a consecutive sequence_number.
 import {
-  functionItemId,
+  functionCallItem,
+  messageItem,
   messageItemId,
   responseObject,
   type ResponsesContext,
   responsesUsage,
 } from './responses-response.js';
 import { frame, type StreamTranslator } from './stream-translator.js';
+import { ToolCallSlots } from './tool-call-slots.js';
 
 type Json = Record<string, unknown>;
-
-interface OpenItem {
-  index: number;
-  kind: 'message' | 'call';
-  /** Chat's tool index, for a call. */
-  tool?: number;
-  item: Json;
-  text: string;
-}
 
 export class ResponsesStream implements StreamTranslator {
   private seq = 0;
   private started = false;
   private ended = false;
-  private open: OpenItem | undefined;
-  private readonly done: Json[] = [];
-  private calls = 0;
+  /** The message item's text so far; undefined until the first text arrives. */
+  private text: string | undefined;
   private finish: unknown;
   private usage: unknown;
+  private readonly tools = new ToolCallSlots();
 
   constructor(private readonly ctx: ResponsesContext) {}
 
@@ -39,7 +35,9 @@ export class ResponsesStream implements StreamTranslator {
   }
 
   chunk(json: Json): string {
+    if (this.ended) return '';
     let out = this.start();
+    if (json.error) return out + this.fail('The provider reported an error during the answer.');
     if (json.usage) this.usage = json.usage;
     const choice = (Array.isArray(json.choices) ? json.choices[0] : undefined) as
       { delta?: Json; finish_reason?: unknown } | undefined;
@@ -47,48 +45,89 @@ export class ResponsesStream implements StreamTranslator {
     if (choice.finish_reason) this.finish = choice.finish_reason;
     const delta = choice.delta ?? {};
     if (typeof delta.content === 'string' && delta.content) {
-      if (this.open?.kind !== 'message') out += this.openMessage();
-      const o = this.open!;
-      o.text += delta.content;
-      out += this.emit('response.output_text.delta', {
-        item_id: o.item.id,
-        output_index: o.index,
-        content_index: 0,
-        delta: delta.content,
-        logprobs: [],
-      });
-    }
-    for (const call of Array.isArray(delta.tool_calls) ? (delta.tool_calls as Json[]) : []) {
-      const fn = (call.function ?? {}) as Json;
-      const tool = typeof call.index === 'number' ? call.index : 0;
-      if (this.open?.kind !== 'call' || this.open.tool !== tool) out += this.openCall(call, fn, tool);
-      if (typeof fn.arguments === 'string' && fn.arguments) {
-        const o = this.open!;
-        o.text += fn.arguments;
-        out += this.emit('response.function_call_arguments.delta', {
-          item_id: o.item.id,
-          output_index: o.index,
-          delta: fn.arguments,
-        });
+      if (this.text === undefined) {
+        this.text = '';
+        out +=
+          this.emit('response.output_item.added', {
+            output_index: 0,
+            item: messageItem(this.ctx.requestId, [], 'in_progress'),
+          }) +
+          this.emit('response.content_part.added', {
+            ...this.at(),
+            part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+          });
       }
+      this.text += delta.content;
+      out += this.emit('response.output_text.delta', { ...this.at(), delta: delta.content, logprobs: [] });
     }
+    if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) this.tools.add(call);
     return out;
   }
 
   end(): string {
     if (this.ended) return '';
+    let out = this.start();
+    if (this.finish === undefined) return out + this.fail('The provider ended the answer early.');
     this.ended = true;
-    let out = this.start() + this.close();
+    const output: Json[] = [];
+    if (this.text !== undefined) {
+      const part = { type: 'output_text', text: this.text, annotations: [], logprobs: [] };
+      out += this.emit('response.output_text.done', { ...this.at(), text: this.text, logprobs: [] });
+      out += this.emit('response.content_part.done', { ...this.at(), part });
+      const item = messageItem(this.ctx.requestId, [part]);
+      out += this.emit('response.output_item.done', { output_index: 0, item });
+      output.push(item);
+    }
+    this.tools.all().forEach((call, n) => {
+      const index = output.length;
+      const item = functionCallItem(this.ctx.requestId, n, call);
+      out += this.emit('response.output_item.added', {
+        output_index: index,
+        item: { ...item, arguments: '', status: 'in_progress' },
+      });
+      if (call.arguments)
+        out += this.emit('response.function_call_arguments.delta', {
+          item_id: item.id,
+          output_index: index,
+          delta: call.arguments,
+        });
+      out += this.emit('response.function_call_arguments.done', {
+        item_id: item.id,
+        output_index: index,
+        name: call.name,
+        arguments: call.arguments,
+      });
+      out += this.emit('response.output_item.done', { output_index: index, item });
+      output.push(item);
+    });
+    // An answer with nothing in it is still one (empty) message, as the non-stream answer says.
+    if (!output.length) output.push(messageItem(this.ctx.requestId, []));
     const response = responseObject(this.ctx, {
       status: 'completed',
-      output: this.done,
+      output,
       usage: responsesUsage(this.usage),
       finish: this.finish,
     });
-    out += this.emit(response.status === 'incomplete' ? 'response.incomplete' : 'response.completed', {
-      response,
+    return (
+      out +
+      this.emit(response.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response })
+    );
+  }
+
+  private at() {
+    return { item_id: messageItemId(this.ctx.requestId), output_index: 0, content_index: 0 };
+  }
+
+  /** response.failed ends the stream; nothing follows it. */
+  private fail(message: string): string {
+    this.ended = true;
+    const response = responseObject(this.ctx, {
+      status: 'failed',
+      output: [],
+      usage: responsesUsage(this.usage),
+      error: { code: 'server_error', message },
     });
-    return out;
+    return this.emit('response.failed', { response });
   }
 
   private start(): string {
@@ -96,67 +135,5 @@ export class ResponsesStream implements StreamTranslator {
     this.started = true;
     const response = responseObject(this.ctx, { status: 'in_progress', output: [], usage: null });
     return this.emit('response.created', { response }) + this.emit('response.in_progress', { response });
-  }
-
-  private openMessage(): string {
-    const out = this.close();
-    const item = {
-      type: 'message',
-      id: messageItemId(this.ctx.requestId),
-      status: 'in_progress',
-      role: 'assistant',
-      content: [],
-    };
-    this.open = { index: this.done.length, kind: 'message', item, text: '' };
-    return (
-      out +
-      this.emit('response.output_item.added', { output_index: this.open.index, item }) +
-      this.emit('response.content_part.added', {
-        item_id: item.id,
-        output_index: this.open.index,
-        content_index: 0,
-        part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
-      })
-    );
-  }
-
-  private openCall(call: Json, fn: Json, tool: number): string {
-    const out = this.close();
-    const id = functionItemId(this.ctx.requestId, this.calls++);
-    const item = {
-      type: 'function_call',
-      id,
-      call_id: typeof call.id === 'string' ? call.id : id,
-      name: typeof fn.name === 'string' ? fn.name : '',
-      arguments: '',
-      status: 'in_progress',
-    };
-    this.open = { index: this.done.length, kind: 'call', tool, item, text: '' };
-    return out + this.emit('response.output_item.added', { output_index: this.open.index, item });
-  }
-
-  private close(): string {
-    const o = this.open;
-    if (!o) return '';
-    this.open = undefined;
-    let out = '';
-    let item: Json;
-    if (o.kind === 'message') {
-      const part = { type: 'output_text', text: o.text, annotations: [], logprobs: [] };
-      const at = { item_id: o.item.id, output_index: o.index, content_index: 0 };
-      out += this.emit('response.output_text.done', { ...at, text: o.text, logprobs: [] });
-      out += this.emit('response.content_part.done', { ...at, part });
-      item = { ...o.item, status: 'completed', content: [part] };
-    } else {
-      out += this.emit('response.function_call_arguments.done', {
-        item_id: o.item.id,
-        output_index: o.index,
-        name: o.item.name,
-        arguments: o.text,
-      });
-      item = { ...o.item, arguments: o.text, status: 'completed' };
-    }
-    this.done.push(item);
-    return out + this.emit('response.output_item.done', { output_index: o.index, item });
   }
 }

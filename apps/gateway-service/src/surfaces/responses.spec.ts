@@ -148,4 +148,22 @@ describe('chatToResponse and ResponsesStream', () => {
     ]);
     expect(done.usage).toMatchObject({ input_tokens: 1, output_tokens: 2 });
   });
+
+  it('fails a stream the provider cut or erred in, and never answers null usage', () => {
+    const s = new ResponsesStream(ctx);
+    const out = s.chunk({ choices: [{ delta: { content: 'Hal' } }] }) + s.end();
+    const last = JSON.parse(out.trim().split('\n\n').pop()!.split('\n')[1].slice(6));
+    expect(last).toMatchObject({
+      type: 'response.failed',
+      response: { status: 'failed', error: { code: 'server_error' } },
+    });
+    const plain = chatToResponse({ choices: [{ message: { content: 'x' }, finish_reason: 'stop' }] }, ctx);
+    expect(plain.usage).toEqual({
+      input_tokens: 0,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 0,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 0,
+    });
+  });
 });
