@@ -102,6 +102,24 @@ async function main() {
       url: `${gateway}/v1/chat/completions`,
       headers: { authorization: `Bearer ${key.key}` },
     },
+    // The translated surfaces (issue #13): the same request as Anthropic's Messages API and as OpenAI's
+    // Responses API, beside the native chat request above.
+    {
+      name: 'our gateway, /v1/messages',
+      url: `${gateway}/v1/messages`,
+      headers: { 'x-api-key': key.key, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'Hello, benchmark' }],
+      }),
+    },
+    {
+      name: 'our gateway, /v1/responses',
+      url: `${gateway}/v1/responses`,
+      headers: { authorization: `Bearer ${key.key}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', max_output_tokens: 64, input: 'Hello, benchmark' }),
+    },
     {
       name: 'Portkey OSS gateway',
       url: `${portkey}/v1/chat/completions`,
@@ -128,8 +146,9 @@ async function main() {
   for (const t of targets) {
     for (const connections of [1, 32]) {
       const headers = { 'content-type': 'application/json', ...t.headers };
-      wrk({ url: t.url, body, headers, connections, seconds: 2 }); // warm-up: JIT, pools, caches
-      const r = wrk({ url: t.url, body, headers, connections, seconds: SECONDS });
+      const b = t.body ?? body;
+      wrk({ url: t.url, body: b, headers, connections, seconds: 2 }); // warm-up: JIT, pools, caches
+      const r = wrk({ url: t.url, body: b, headers, connections, seconds: SECONDS });
       results.push({ target: t.name, connections, ...r });
       console.log(
         `${t.name.padEnd(34)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}`,

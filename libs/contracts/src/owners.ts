@@ -28,15 +28,19 @@ export const CreateAccountInput = z.strictObject({
 });
 export type CreateAccountInput = z.infer<typeof CreateAccountInput>;
 
+/** What the operator may change of any owner, account or organization. */
+const ownerChanges = {
+  name: DisplayName.optional(),
+  tier: Slug.optional(),
+  creditLimit: Credits.nullable().optional(),
+  status: z.enum(OWNER_STATUSES).optional(),
+  pricingGroups: PricingGroups.optional(),
+};
+const someField = (v: object) => Object.keys(v).length > 0;
+
 export const UpdateAccountInput = z
-  .strictObject({
-    name: DisplayName.optional(),
-    tier: Slug.optional(),
-    creditLimit: Credits.nullable().optional(),
-    status: z.enum(OWNER_STATUSES).optional(),
-    pricingGroups: PricingGroups.optional(),
-  })
-  .refine((v) => Object.keys(v).length > 0, 'at least one field is required');
+  .strictObject(ownerChanges)
+  .refine(someField, 'at least one field is required');
 export type UpdateAccountInput = z.infer<typeof UpdateAccountInput>;
 
 export const AccountView = z.object({
@@ -65,18 +69,14 @@ export type CreateOrganizationInput = z.infer<typeof CreateOrganizationInput>;
 
 export const UpdateOrganizationInput = z
   .strictObject({
-    name: DisplayName.optional(),
-    tier: Slug.optional(),
-    creditLimit: Credits.nullable().optional(),
-    status: z.enum(OWNER_STATUSES).optional(),
-    pricingGroups: PricingGroups.optional(),
+    ...ownerChanges,
     /**
      * Its roles may come from the identity provider's groups (OIDC_ORGANIZATION_GROUP_PREFIX): off until the
      * operator turns it on for this organization.
      */
     groupRoles: z.boolean().optional(),
   })
-  .refine((v) => Object.keys(v).length > 0, 'at least one field is required');
+  .refine(someField, 'at least one field is required');
 export type UpdateOrganizationInput = z.infer<typeof UpdateOrganizationInput>;
 
 export const AddMemberInput = z.strictObject({ accountId: Uuid, role: z.enum(ORG_ROLES).default('member') });

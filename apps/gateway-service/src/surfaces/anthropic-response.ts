@@ -1,5 +1,7 @@
 // A Chat Completions answer → Anthropic's Messages API answer (pure): text and tool calls become content
 // blocks, the finish reason a stop reason, usage input/output tokens.
+import { firstChoice } from './stream-translator.js';
+
 type Json = Record<string, unknown>;
 
 const STOP_REASONS: Record<string, string> = {
@@ -31,8 +33,7 @@ export const messageId = (requestId: string) => `msg_${safe(requestId)}`;
 export const toolUseId = (requestId: string, n: number) => `toolu_${safe(requestId)}_${n}`;
 
 export function chatToMessage(chat: Json, ctx: { model: string; requestId: string }): Json {
-  const choice = (Array.isArray(chat.choices) ? chat.choices[0] : undefined) as
-    { message?: Json; finish_reason?: unknown } | undefined;
+  const choice = firstChoice(chat);
   const message = choice?.message ?? {};
   const content: Json[] = [];
   if (typeof message.content === 'string' && message.content)

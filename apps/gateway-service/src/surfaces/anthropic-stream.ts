@@ -5,7 +5,7 @@
 // finish reason, ends in Anthropic's `error` event instead: a cut answer never looks complete. Reasoning
 // deltas have no Anthropic form without a signature and are not relayed (they are still billed).
 import { messageId, stopReason, toolUseId } from './anthropic-response.js';
-import { frame, type StreamTranslator } from './stream-translator.js';
+import { firstChoice, frame, type StreamTranslator } from './stream-translator.js';
 import { ToolCallSlots } from './tool-call-slots.js';
 
 type Json = Record<string, unknown>;
@@ -26,8 +26,7 @@ export class MessagesStream implements StreamTranslator {
     let out = this.start();
     if (json.error) return out + this.fail('The provider reported an error during the answer.');
     if (json.usage && typeof json.usage === 'object') this.usage = json.usage as typeof this.usage;
-    const choice = (Array.isArray(json.choices) ? json.choices[0] : undefined) as
-      { delta?: Json; finish_reason?: unknown } | undefined;
+    const choice = firstChoice(json);
     if (!choice) return out;
     if (choice.finish_reason) this.finish = choice.finish_reason;
     const delta = choice.delta ?? {};

@@ -2,6 +2,7 @@
 // refusal, if any) as content parts, each tool call a function_call item, the finish reason a status, usage
 // in the Responses names.
 import type { ResponsesEcho } from './responses-request.js';
+import { firstChoice } from './stream-translator.js';
 
 type Json = Record<string, unknown>;
 
@@ -89,8 +90,7 @@ export const functionCallItem = (
 });
 
 export function chatToResponse(chat: Json, ctx: ResponsesContext): Json {
-  const choice = (Array.isArray(chat.choices) ? chat.choices[0] : undefined) as
-    { message?: Json; finish_reason?: unknown } | undefined;
+  const choice = firstChoice(chat);
   const message = choice?.message ?? {};
   const parts: Json[] = [];
   if (typeof message.content === 'string' && message.content)

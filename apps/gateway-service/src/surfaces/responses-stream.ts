@@ -13,7 +13,7 @@ import {
   type ResponsesContext,
   responsesUsage,
 } from './responses-response.js';
-import { frame, type StreamTranslator } from './stream-translator.js';
+import { firstChoice, frame, type StreamTranslator } from './stream-translator.js';
 import { ToolCallSlots } from './tool-call-slots.js';
 
 type Json = Record<string, unknown>;
@@ -39,8 +39,7 @@ export class ResponsesStream implements StreamTranslator {
     let out = this.start();
     if (json.error) return out + this.fail('The provider reported an error during the answer.');
     if (json.usage) this.usage = json.usage;
-    const choice = (Array.isArray(json.choices) ? json.choices[0] : undefined) as
-      { delta?: Json; finish_reason?: unknown } | undefined;
+    const choice = firstChoice(json);
     if (!choice) return out;
     if (choice.finish_reason) this.finish = choice.finish_reason;
     const delta = choice.delta ?? {};
