@@ -109,7 +109,8 @@ export class HotRoutes implements OnModuleInit {
         req.headers.authorization ??
         (anthropic && typeof apiKey === 'string' && apiKey ? `Bearer ${apiKey}` : undefined),
       started: performance.now(),
-      ...(anthropic && { envelope: anthropicEnvelope }),
+      // Always set (one object shape for every request): the envelope of Anthropic's routes, else OpenAI's.
+      envelope: anthropic ? anthropicEnvelope : undefined,
     };
     res.once('close', () => {
       const status = ctx.outcome ?? res.statusCode;
