@@ -5,30 +5,21 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { Agent, OpenAIProvider, Runner, setTracingDisabled, tool } from '@openai/agents';
 import { generateText, jsonSchema, stepCountIs, streamText, tool as aiTool } from 'ai';
 import { z } from 'zod';
-import {
-  startGateway,
-  startUpstream,
-  startWorld,
-  type Upstream,
-  upstreamsFile,
-  usageSince,
-  type World,
-} from './harness.js';
+import { type DemoGateway, startDemoGateway, usageSince } from './harness.js';
 
-let world: World;
-let upstream: Upstream;
-let gw: Awaited<ReturnType<typeof startGateway>>;
+let demo: DemoGateway;
+let world: DemoGateway['world'];
+let gw: DemoGateway['gw'];
 let key: { key: string; id: string };
 
 beforeAll(async () => {
-  [world, upstream] = await Promise.all([startWorld(), startUpstream()]);
-  gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]) });
-  key = await world.admin.key(await world.admin.account('pro'));
+  demo = await startDemoGateway();
+  ({ world, gw } = demo);
+  key = demo.key;
   setTracingDisabled(true); // the Agents SDK would otherwise export traces to OpenAI
 }, 60_000);
 afterAll(async () => {
-  await gw.close();
-  await Promise.all([world.stop(), upstream.stop()]);
+  await demo?.stop();
 });
 
 /** Usage events of `keyId` since `since`, once `count` have arrived. */

@@ -2,19 +2,10 @@
 // OpenAI-style provider: text, a tool round trip, streaming, errors as the SDK's own classes, count_tokens,
 // and the usage each request bills.
 import Anthropic from '@anthropic-ai/sdk';
-import {
-  startGateway,
-  startUpstream,
-  startWorld,
-  type Upstream,
-  upstreamsFile,
-  waitForUsage,
-  type World,
-} from './harness.js';
+import { type DemoGateway, startDemoGateway, waitForUsage } from './harness.js';
 
-let world: World;
-let upstream: Upstream;
-let gw: Awaited<ReturnType<typeof startGateway>>;
+let demo: DemoGateway;
+let gw: DemoGateway['gw'];
 let claude: Anthropic;
 let key: { key: string; id: string };
 
@@ -25,14 +16,13 @@ const weather: Anthropic.Tool = {
 };
 
 beforeAll(async () => {
-  [world, upstream] = await Promise.all([startWorld(), startUpstream()]);
-  gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]) });
-  key = await world.admin.key(await world.admin.account('pro'));
+  demo = await startDemoGateway();
+  ({ gw } = demo);
+  key = demo.key;
   claude = new Anthropic({ baseURL: gw.url, apiKey: key.key, maxRetries: 0, timeout: 10_000 });
 }, 60_000);
 afterAll(async () => {
-  await gw.close();
-  await Promise.all([world.stop(), upstream.stop()]);
+  await demo?.stop();
 });
 
 /** The usage event of the request that answered with this request id. */

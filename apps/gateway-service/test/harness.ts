@@ -119,3 +119,24 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     },
   };
 }
+
+/**
+ * The usual arrangement of a surface test: the world, one demo upstream, a gateway in front of it, and a key of
+ * a `pro` account; `stop` takes it all down.
+ */
+export async function startDemoGateway() {
+  const [world, upstream] = await Promise.all([startWorld(), startUpstream()]);
+  const gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]) });
+  const key = await world.admin.key(await world.admin.account('pro'));
+  return {
+    world,
+    upstream,
+    gw,
+    key,
+    stop: async () => {
+      await gw.close();
+      await Promise.all([world.stop(), upstream.stop()]);
+    },
+  };
+}
+export type DemoGateway = Awaited<ReturnType<typeof startDemoGateway>>;

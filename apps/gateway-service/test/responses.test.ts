@@ -2,20 +2,10 @@
 // provider that speaks only that: text, instructions, JSON schema output, a function tool round trip,
 // streaming events, refusals of what the gateway cannot honour, and the usage each request bills.
 import type OpenAI from 'openai';
-import {
-  client,
-  startGateway,
-  startUpstream,
-  startWorld,
-  type Upstream,
-  upstreamsFile,
-  waitForUsage,
-  type World,
-} from './harness.js';
+import { type DemoGateway, client, startDemoGateway, waitForUsage } from './harness.js';
 
-let world: World;
-let upstream: Upstream;
-let gw: Awaited<ReturnType<typeof startGateway>>;
+let demo: DemoGateway;
+let gw: DemoGateway['gw'];
 let sdk: OpenAI;
 
 const weather = {
@@ -27,14 +17,12 @@ const weather = {
 };
 
 beforeAll(async () => {
-  [world, upstream] = await Promise.all([startWorld(), startUpstream()]);
-  gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]) });
-  const key = await world.admin.key(await world.admin.account('pro'));
-  sdk = client(gw.url, key.key);
+  demo = await startDemoGateway();
+  ({ gw } = demo);
+  sdk = client(gw.url, demo.key.key);
 }, 60_000);
 afterAll(async () => {
-  await gw.close();
-  await Promise.all([world.stop(), upstream.stop()]);
+  await demo?.stop();
 });
 
 describe('POST /v1/responses with the openai SDK', () => {

@@ -3,28 +3,19 @@
 // choices. Every answer is a 200 or a 4xx in the surface's own envelope, never a 500, and nothing reaches the
 // hot routes' error boundary.
 import fc from 'fast-check';
-import {
-  startGateway,
-  startUpstream,
-  startWorld,
-  type Upstream,
-  upstreamsFile,
-  type World,
-} from './harness.js';
+import { type DemoGateway, startDemoGateway } from './harness.js';
 
-let world: World;
-let upstream: Upstream;
-let gw: Awaited<ReturnType<typeof startGateway>>;
+let demo: DemoGateway;
+let gw: DemoGateway['gw'];
 let key: string;
 
 beforeAll(async () => {
-  [world, upstream] = await Promise.all([startWorld(), startUpstream()]);
-  gw = await startGateway({ upstreamsFile: upstreamsFile([{ name: 'demo', url: upstream.url }]) });
-  key = (await world.admin.key(await world.admin.account('pro'))).key;
+  demo = await startDemoGateway();
+  ({ gw } = demo);
+  key = demo.key.key;
 }, 60_000);
 afterAll(async () => {
-  await gw.close();
-  await Promise.all([world.stop(), upstream.stop()]);
+  await demo?.stop();
 });
 
 const escapedErrors = async () => {
