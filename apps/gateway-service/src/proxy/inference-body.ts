@@ -1,6 +1,7 @@
 // Validation of OpenAI request bodies at the edge: the fields the gateway uses must be right (400 naming the
 // field); every other field passes through untouched, so new OpenAI parameters keep working.
 import { apiError, type ApiError, type UsageEndpoint } from '@gw/contracts';
+import { bad, isObject } from '../http/body-checks.js';
 
 export const MAX_MESSAGES = 4096;
 const MAX_N = 128;
@@ -24,12 +25,6 @@ export interface BodyLimits {
   /** Most answers one request may ask for (MAX_CHOICES). */
   maxChoices: number;
 }
-
-const bad = (param: string, message: string): ApiError =>
-  apiError('invalid_request', `Invalid ${param}: ${message}.`, param);
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** An optional positive integer up to `max`: the value, undefined when absent or null, or the error. */
 function count(json: Record<string, unknown>, field: string, max: number): number | undefined | ApiError {

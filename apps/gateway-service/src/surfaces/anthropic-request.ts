@@ -3,14 +3,7 @@
 // silently, except sampling hints without an equivalent (top_k) and extended-thinking settings, which a
 // provider speaking Chat Completions has no way to take (docs/decisions.md, "The Messages API").
 import { type ApiError, apiError } from '@gw/contracts';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-/** A client's value in an error message: a short string as it is, anything else by its kind (never String(x),
- * which throws on an object with a non-callable toString). */
-const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : typeof v);
-const bad = (param: string, message: string): ApiError =>
-  apiError('invalid_request', `Invalid ${param}: ${message}.`, param);
+import { bad, describe, isObject, type Json } from '../http/body-checks.js';
 
 /** Anthropic's block types a request may carry, and what becomes of each. */
 const TEXT = 'text';

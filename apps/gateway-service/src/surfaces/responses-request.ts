@@ -2,14 +2,7 @@
 // Completions. Stateless: what needs state the gateway does not keep (previous_response_id, store: true,
 // background, conversation) and built-in tools it cannot run are refused with a 400 naming the field.
 import { type ApiError, apiError } from '@gw/contracts';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-/** A client's value in an error message: a short string as it is, anything else by its kind (never String(x),
- * which throws on an object with a non-callable toString). */
-const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : typeof v);
-const bad = (param: string, message: string): ApiError =>
-  apiError('invalid_request', `Invalid ${param}: ${message}.`, param);
+import { bad, describe, isObject, type Json } from '../http/body-checks.js';
 
 /** The request's fields a Responses answer repeats back. */
 export interface ResponsesEcho {
