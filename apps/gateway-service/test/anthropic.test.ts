@@ -202,3 +202,18 @@ describe('POST /v1/messages with Anthropic’s SDK', () => {
     ).rejects.toBeInstanceOf(Anthropic.NotFoundError);
   });
 });
+
+describe('models with Anthropic’s SDK (x-api-key, anthropic-version)', () => {
+  it('lists and retrieves the models the key may call, in Anthropic’s shapes', async () => {
+    const ids: string[] = [];
+    for await (const model of claude.models.list()) {
+      expect(model).toMatchObject({ type: 'model', display_name: model.id, created_at: expect.any(String) });
+      ids.push(model.id);
+    }
+    expect(ids).toEqual(expect.arrayContaining(['gpt-4o-mini', 'gpt-4o']));
+    expect(await claude.models.retrieve('mini')).toMatchObject({ type: 'model', id: 'mini' });
+    await expect(claude.models.retrieve('no-such-model')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    const bad = new Anthropic({ baseURL: gw.url, apiKey: 'gw-sk-nope', maxRetries: 0 });
+    await expect(bad.models.list()).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+  });
+});

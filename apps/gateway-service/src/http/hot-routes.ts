@@ -25,6 +25,8 @@ import { CountTokensHandler } from '../proxy/count-tokens.handler.js';
 import { anthropicEnvelope } from '../surfaces/anthropic-errors.js';
 import { messagesToChat } from '../surfaces/anthropic-request.js';
 import { responsesToChat } from '../surfaces/responses-request.js';
+import type { SurfaceRequest } from '../surfaces/native.js';
+import { isObject } from './body-checks.js';
 import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
 import type { ShapeProblem } from './json-shape.js';
 
@@ -100,7 +102,8 @@ export class HotRoutes implements OnModuleInit {
     const endpoint = req.method === 'POST' ? POST_ROUTES[path] : undefined;
     const models = req.method === 'GET' && (path === '/v1/models' || path.startsWith(MODEL_PREFIX));
     if (!endpoint && !models) return false;
-    const anthropic = ANTHROPIC.has(path);
+    // Anthropic's SDK lists models on the same path as OpenAI's, and always says which API version it speaks.
+    const anthropic = ANTHROPIC.has(path) || (models && req.headers['anthropic-version'] !== undefined);
     const apiKey = req.headers['x-api-key'];
     const ctx: HotRequest = {
       ...requestIds(req),
@@ -135,7 +138,7 @@ export class HotRoutes implements OnModuleInit {
         )
       : endpoint
         ? this.post(endpoint, req, res, ctx)
-        : this.listModels(path, res, ctx);
+        : this.listModels(path, res, ctx, anthropic);
     this.inFlight.track(work.catch((err: unknown) => this.boundary(err, res, ctx)));
     return true;
   }
@@ -174,11 +177,18 @@ export class HotRoutes implements OnModuleInit {
     return undefined;
   }
 
-  private async listModels(path: string, res: ServerResponse, ctx: HotRequest) {
+  private async listModels(path: string, res: ServerResponse, ctx: HotRequest, anthropic: boolean) {
     const principal = await this.principal(res, ctx);
     if (!principal) return;
-    if (path === '/v1/models') this.models.handle(principal, ctx, res);
-    else this.models.retrieve(principal, path.slice(MODEL_PREFIX.length), ctx, res);
+    if (path === '/v1/models') this.models.handle(principal, ctx, res, anthropic);
+    else this.models.retrieve(principal, path.slice(MODEL_PREFIX.length), ctx, res, anthropic);
+  }
+
+  /** The Responses request as Chat Completions; the fields its answer repeats go on the request. */
+  private responses(json: unknown, ctx: HotRequest) {
+    const translated = responsesToChat(json);
+    if ('echo' in translated) ctx.echo = translated.echo;
+    return translated;
   }
 
   private async post(
@@ -212,18 +222,19 @@ export class HotRoutes implements OnModuleInit {
       const error = await this.countTokens.handle(principal, json, ctx, res);
       return error && this.fail(res, ctx, error.error, error.headers);
     }
-    if (endpoint === 'messages') {
-      // The one pipeline underneath: the request continues as Chat Completions.
-      const translated = messagesToChat(json);
-      if ('error' in translated) return this.fail(res, ctx, translated.error);
-      json = translated.chat;
-    }
-    if (endpoint === 'responses') {
-      const translated = responsesToChat(json);
-      if ('error' in translated) return this.fail(res, ctx, translated.error);
-      json = translated.chat;
-      ctx.echo = translated.echo;
-    }
-    await this.inference.handle(endpoint, ctx, principal, read.body, json, res);
+    if (endpoint !== 'messages' && endpoint !== 'responses')
+      return this.inference.handle(endpoint, ctx, principal, read.body, json, res);
+    if (!isObject(json))
+      return this.fail(res, ctx, apiError('invalid_request', 'The body must be a JSON object.'));
+    // The one pipeline underneath: the request continues as Chat Completions, and a provider that speaks the
+    // surface itself is sent the client's own body instead (InferenceHandler).
+    const translated = endpoint === 'messages' ? messagesToChat(json) : this.responses(json, ctx);
+    const surface: SurfaceRequest = {
+      surface: endpoint,
+      json,
+      untranslatable: 'error' in translated ? translated.error : undefined,
+    };
+    const chat = 'chat' in translated ? translated.chat : undefined;
+    await this.inference.handle(endpoint, ctx, principal, read.body, chat, res, surface);
   }
 }

@@ -19,8 +19,8 @@ import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { type HotRequest, sendJson } from '../http/hot-request.js';
 import { ExhaustionNotice } from '../limits/exhaustion-notice.js';
 import { Limiter, type Reservation } from '../limits/limiter.js';
-import { UpstreamRouter } from '../upstreams/router.js';
-import type { ModelRoute } from '../upstreams/upstream-config.js';
+import { type Prepared, type Target, UpstreamRouter } from '../upstreams/router.js';
+import type { ModelRoute, NativeSurface } from '../upstreams/upstream-config.js';
 import { LastUsedBatcher } from '../usage/last-used.js';
 import { UsagePublisher } from '../usage/usage-publisher.js';
 import { type InferenceBody, readInferenceBody } from './inference-body.js';
@@ -32,6 +32,13 @@ import { chatToMessage } from '../surfaces/anthropic-response.js';
 import { MessagesStream } from '../surfaces/anthropic-stream.js';
 import { chatToResponse, type ResponsesContext } from '../surfaces/responses-response.js';
 import { ResponsesStream } from '../surfaces/responses-stream.js';
+import {
+  NATIVE_PATH,
+  nativeBody,
+  readNativeBody,
+  type SurfaceRequest,
+  unboundedForLimitedKey,
+} from '../surfaces/native.js';
 
 const overhead = histogram(
   'gateway_overhead_seconds',
@@ -71,6 +78,10 @@ interface Admitted {
   /** The credit reserved for this request; settled at its real cost when it is recorded. */
   reservation: Reservation | undefined;
   headers: Record<string, string>;
+  /** A Responses or Messages request: what a provider speaking that API itself is sent. */
+  surface: SurfaceRequest | undefined;
+  /** Only such a provider can serve it (the body has no Chat Completions equivalent); `body.json` is the client's. */
+  nativeOnly: boolean;
 }
 
 type Refusal = { error: ApiError; headers: Record<string, string> };
@@ -93,10 +104,12 @@ export class InferenceHandler {
     req: HotRequest,
     principal: Principal,
     raw: Buffer,
+    /** The body the pipeline reads: Chat Completions for a translated surface (ignored when native-only). */
     json: unknown,
     res: ServerResponse,
+    surface?: SurfaceRequest,
   ): Promise<void> {
-    const admitted = await this.admit(endpoint, req, principal, raw, json);
+    const admitted = await this.admit(endpoint, req, principal, raw, json, surface);
     if ('error' in admitted) return this.send(res, req, admitted.error, admitted.headers);
     let settlement: Settlement;
     try {
@@ -119,10 +132,15 @@ export class InferenceHandler {
     principal: Principal,
     raw: Buffer,
     json: unknown,
+    surface: SurfaceRequest | undefined,
   ): Promise<Admitted | Refusal> {
     const headers: Record<string, string> = {};
     const refuse = (error: ApiError): Refusal => ({ error, headers });
-    const body = readInferenceBody(endpoint, json, { maxChoices: this.config.maxChoices });
+    const untranslatable = surface?.untranslatable;
+    if (untranslatable && !this.servedNatively(surface)) return refuse(untranslatable);
+    const body = untranslatable
+      ? readNativeBody(surface.surface, surface.json)
+      : readInferenceBody(endpoint, json, { maxChoices: this.config.maxChoices });
     if ('code' in body) return refuse(body);
     // Allow-lists name the gateway's model names; an alias is checked as the model it stands for.
     const route = this.router.resolve(body.model);
@@ -137,6 +155,7 @@ export class InferenceHandler {
     const estimate = Math.ceil(raw.length / 4) + cap * body.outputs;
     let reservation: Reservation | undefined;
     const limits = creditLimits(principal, now);
+    if (limits && untranslatable) return refuse(unboundedForLimitedKey(untranslatable));
     if (limits) {
       const worstCase = await this.worstCase(endpoint, body, route, cap, principal);
       if (worstCase === undefined)
@@ -169,6 +188,42 @@ export class InferenceHandler {
       cap,
       reservation,
       headers,
+      surface,
+      nativeOnly: untranslatable !== undefined,
+    };
+  }
+
+  /** Whether a request the gateway cannot translate names a model a provider serves in its own API. */
+  private servedNatively(surface: SurfaceRequest): boolean {
+    const model = surface.json.model;
+    const route = typeof model === 'string' ? this.router.resolve(model) : undefined;
+    return route !== undefined && this.router.speaks(route, surface.surface);
+  }
+
+  /** The surface a target speaks for this request natively, if it does. */
+  private nativeFor(a: Admitted, target: Target): NativeSurface | undefined {
+    const surface = a.surface?.surface;
+    return surface && target.provider.config.nativeSurfaces.has(surface) ? surface : undefined;
+  }
+
+  /** The request as one target is sent it: the client's own surface when it speaks it, else Chat Completions. */
+  private prepare(a: Admitted, target: Target): Prepared {
+    const native = this.nativeFor(a, target);
+    if (native)
+      return {
+        path: NATIVE_PATH[native],
+        body: nativeBody(native, a.surface!.json, a.raw, target.upstreamModel, a.cap),
+        anthropic: native === 'messages',
+      };
+    return {
+      path: UPSTREAM_PATH[a.endpoint],
+      body: upstreamBody(
+        a.endpoint,
+        a.body,
+        TRANSLATED.has(a.endpoint) ? undefined : a.raw,
+        { upstreamModel: target.upstreamModel, capField: target.provider.config.maxTokensField },
+        a.cap,
+      ),
     };
   }
 
@@ -194,6 +249,8 @@ export class InferenceHandler {
 
   /** Never throws: the single exit must run whatever went wrong (then the body's bytes ÷ 4 stand in). */
   private promptEstimate(a: Admitted) {
+    // A native-only body is not Chat Completions: its bytes ÷ 4 stand in.
+    if (a.nativeOnly) return { prompt: Math.ceil(a.raw.length / 4), completion: 0 };
     try {
       return {
         prompt: promptTokens(a.endpoint, a.body.json, 'estimate', a.route.mediaPartTokens),
@@ -232,15 +289,8 @@ export class InferenceHandler {
     overhead.observe({ endpoint: a.endpoint }, (performance.now() - a.req.started) / 1000);
     const result = await this.router.forward({
       route: a.route,
-      path: UPSTREAM_PATH[a.endpoint],
-      body: (t) =>
-        upstreamBody(
-          a.endpoint,
-          a.body,
-          TRANSLATED.has(a.endpoint) ? undefined : a.raw,
-          { upstreamModel: t.upstreamModel, capField: t.provider.config.maxTokensField },
-          a.cap,
-        ),
+      prepare: (t) => this.prepare(a, t),
+      eligible: a.nativeOnly ? (t) => this.nativeFor(a, t) !== undefined : undefined,
       priority: a.principal.record.tier.priority,
       signal: upstreamAbort.signal,
       clientGone: AbortSignal.any([gone.signal, expired.signal]),
@@ -276,6 +326,8 @@ export class InferenceHandler {
         };
       }
       const { response: upstream, provider } = result;
+      const native =
+        a.surface && provider.config.nativeSurfaces.has(a.surface.surface) ? a.surface.surface : undefined;
       if (upstream.statusCode >= 400) {
         // A provider's refusal costs nothing; its body is mapped, never relayed as it is.
         const text = (await readLimited(upstream.body, ERROR_BODY_LIMIT))?.toString('utf8') ?? '';
@@ -298,16 +350,20 @@ export class InferenceHandler {
         requestId: a.req.id,
         stallTimeoutMs: this.config.streamStallTimeoutMs,
         fail: (error) => this.send(res, a.req, error, a.headers),
+        native,
       };
-      const translator =
-        a.endpoint === 'messages'
+      const translator = native
+        ? undefined
+        : a.endpoint === 'messages'
           ? new MessagesStream({ model: a.body.model, requestId: a.req.id })
           : a.endpoint === 'responses'
             ? new ResponsesStream(this.responsesContext(a))
             : undefined;
       const settled = a.body.stream
         ? await relayStream(c, a.body.includeUsage, translator)
-        : await relayJson(c, (parsed, raw) => this.answer(a, res, parsed, raw));
+        : await relayJson(c, (parsed, raw) =>
+            native ? sendJson(res, 200, a.headers, raw, a.req.id) : this.answer(a, res, parsed, raw),
+          );
       return timedOut && !clientLeft && settled.status !== 200 ? { ...settled, status: 504 } : settled;
     } finally {
       clearTimeout(readOn);

@@ -5,7 +5,10 @@ import type { ServerResponse } from 'node:http';
 import { apiError, type ApiError } from '@gw/contracts';
 import { counter } from '@gw/platform';
 import type { Dispatcher } from 'undici';
+import { TokenCounter } from '@gw/tokenizer';
+import { nativeAnswerTexts, NativeStreamMeter, nativeUsage } from '../surfaces/native.js';
 import type { StreamTranslator } from '../surfaces/stream-translator.js';
+import type { NativeSurface } from '../upstreams/upstream-config.js';
 import { SseRelay } from './sse-relay.js';
 import { completionTokensOf, saneUsage, type Tokens } from './usage-numbers.js';
 
@@ -32,6 +35,8 @@ export interface RelayContext {
   stallTimeoutMs: number;
   /** Writes an error answer (when the client is still there). */
   fail: (error: ApiError) => void;
+  /** The provider answered in the client's own surface (passed through): its usage fields are read. */
+  native: NativeSurface | undefined;
 }
 
 /** Resolves when the client can take more ('drain'), has gone ('close') or read nothing for `ms` ('stall'). */
@@ -63,7 +68,9 @@ export async function relayStream(
     connection: 'keep-alive',
     'x-request-id': c.requestId,
   });
-  const relay = new SseRelay(includeUsage, translator);
+  const relay = c.native
+    ? new SseRelay(true, undefined, new NativeStreamMeter(c.native))
+    : new SseRelay(includeUsage, translator);
   let broke = false;
   try {
     for await (const chunk of c.upstream.body) {
@@ -110,6 +117,12 @@ export async function readLimited(body: AsyncIterable<unknown>, limit: number): 
   return Buffer.concat(chunks);
 }
 
+function completionEstimate(c: RelayContext, answer: Record<string, unknown>): number {
+  if (!c.native) return completionTokensOf(answer);
+  const counter = new TokenCounter();
+  return nativeAnswerTexts(c.native, answer).reduce((n, text) => n + counter.estimate(text), 0);
+}
+
 export async function relayJson(
   c: RelayContext,
   send: (parsed: Record<string, unknown>, raw: Buffer) => void,
@@ -121,10 +134,10 @@ export async function relayJson(
   } catch {
     parsed = undefined;
   }
-  const usage = saneUsage(parsed?.usage);
+  const usage = saneUsage(c.native ? nativeUsage(c.native, parsed?.usage) : parsed?.usage);
   const tokens = usage ?? {
     prompt: c.promptEstimate(),
-    completion: parsed && typeof parsed === 'object' ? completionTokensOf(parsed) : 0,
+    completion: parsed && typeof parsed === 'object' ? completionEstimate(c, parsed) : 0,
   };
   const settled = (status: number): Settlement => ({
     status,

@@ -3,6 +3,7 @@
 // usage-only event the gateway asked for when the client did not.
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { contentText, EXACT_COUNT_CHARS, TokenCounter } from '@gw/tokenizer';
+import type { NativeStreamMeter } from '../surfaces/native.js';
 import type { StreamTranslator } from '../surfaces/stream-translator.js';
 
 const JSON_OBJECT = /^\s*\{/;
@@ -22,13 +23,17 @@ export class SseRelay {
   private stride = 1;
   private pieces = 0;
 
+  private readonly addPiece = (piece: unknown) => this.add(piece);
+
   /**
    * `translator`: the client speaks another surface; each JSON event goes to it and its frames go out instead
-   * (comments and retry hints still pass).
+   * (comments and retry hints still pass). `meter`: the provider speaks the client's own surface (Responses or
+   * Messages); every event passes unchanged and the meter reads its usage.
    */
   constructor(
     private readonly clientWantsUsage: boolean,
     private readonly translator?: StreamTranslator,
+    private readonly meter?: NativeStreamMeter,
   ) {
     this.parser = createParser({
       onEvent: (event) => this.event(event),
@@ -97,7 +102,13 @@ export class SseRelay {
       } else if (e.data.trim() === '[DONE]') this.out += this.translator.end();
       return;
     }
-    if (!this.inspect(e.data)) return;
+    if (this.meter) {
+      const json = this.parse(e.data);
+      if (json) {
+        this.meter.learn(json, this.addPiece);
+        this.usage = this.meter.usage;
+      }
+    } else if (!this.inspect(e.data)) return;
     let frame = e.event === undefined ? '' : `event: ${e.event}\n`;
     if (e.id !== undefined) frame += `id: ${e.id}\n`;
     this.out += `${frame}data: ${e.data.replaceAll('\n', '\ndata: ')}\n\n`;

@@ -12,6 +12,7 @@ const provider = (extra: Partial<ConstructorParameters<typeof Provider>[0]> = {}
     queueTimeoutMs: 50,
     maxTokensField: 'max_tokens',
     connections: 1,
+    nativeSurfaces: new Set(),
     ...extra,
   });
 const live = () => new AbortController().signal;

@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { counter, histogram } from '@gw/platform';
 import type { Dispatcher } from 'undici';
 import { Provider } from './provider.js';
-import type { ModelRoute, UpstreamCatalogue } from './upstream-config.js';
+import type { ModelRoute, NativeSurface, UpstreamCatalogue } from './upstream-config.js';
 
 export const CATALOGUE = Symbol('CATALOGUE');
 
@@ -16,11 +16,23 @@ export interface Target {
   upstreamModel: string;
 }
 
+/** What one target is sent: its path, and a body in its own format (model name and cap field may differ). */
+export interface Prepared {
+  path: string;
+  body: Buffer | string;
+  /** Anthropic's Messages API, natively: the key goes in `x-api-key`, with `anthropic-version`. */
+  anthropic?: boolean;
+}
+
+/** The version of the Messages API the gateway's pass-through speaks (Anthropic's only stable one). */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
 export interface ForwardRequest {
   route: ModelRoute;
-  path: string;
-  /** Builds the body for a target (its upstream model name and cap field may differ). */
-  body: (target: Target) => Buffer | string;
+  /** Builds the request for a target. */
+  prepare: (target: Target) => Prepared;
+  /** Only these targets may serve the request (all when absent). */
+  eligible?: (target: Target) => boolean;
   priority: boolean;
   /** Aborts the upstream request. */
   signal: AbortSignal;
@@ -74,9 +86,15 @@ export class UpstreamRouter implements OnApplicationShutdown {
     return this.catalogue.routes.get(model);
   }
 
+  /** Whether a provider of this model speaks the surface itself (and may be sent the client's request). */
+  speaks(route: ModelRoute, surface: NativeSurface): boolean {
+    return this.targets.get(route)!.some((t) => t.provider.config.nativeSurfaces.has(surface));
+  }
+
   /** Weighted random order over the targets whose breaker lets a request through (all, if none does). */
-  private order(route: ModelRoute): Target[] {
-    const all = this.targets.get(route)!;
+  private order(route: ModelRoute, eligible?: (target: Target) => boolean): Target[] {
+    const targets = this.targets.get(route)!;
+    const all = eligible ? targets.filter(eligible) : targets;
     if (all.length === 1) return all; // the common case: nothing to weigh, nothing to allocate
     const now = Date.now();
     const open = all.filter((t) => t.provider.available(now));
@@ -99,7 +117,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
       sent: false,
     };
     let sent = false;
-    for (const target of this.order(req.route).slice(0, MAX_ATTEMPTS)) {
+    for (const target of this.order(req.route, req.eligible).slice(0, MAX_ATTEMPTS)) {
       const { provider } = target;
       if (req.clientGone.aborted) break;
       const acquired = provider.acquire(req.priority, req.clientGone);
@@ -118,14 +136,19 @@ export class UpstreamRouter implements OnApplicationShutdown {
       }
       const started = performance.now();
       try {
+        const prepared = req.prepare(target);
         const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (provider.config.apiKey) headers.authorization = `Bearer ${provider.config.apiKey}`;
+        const apiKey = provider.config.apiKey;
+        if (prepared.anthropic) {
+          headers['anthropic-version'] = ANTHROPIC_VERSION;
+          if (apiKey) headers['x-api-key'] = apiKey;
+        } else if (apiKey) headers.authorization = `Bearer ${apiKey}`;
         sent = true;
         const response = await provider.pool.request({
           method: 'POST',
-          path: provider.basePath + req.path,
+          path: provider.basePath + prepared.path,
           headers,
-          body: req.body(target),
+          body: prepared.body,
           signal: req.signal,
         });
         latency.observe({ provider: provider.name }, (performance.now() - started) / 1000);

@@ -42,6 +42,15 @@ const Provider = z.strictObject({
    */
   maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
   connections: z.number().int().min(1).max(1024).default(64),
+  /**
+   * The other APIs the provider speaks itself, besides Chat Completions: a request on that surface is passed
+   * through as the client sent it (model and output cap rewritten) instead of being translated.
+   * `messages` is sent with Anthropic's `x-api-key` and `anthropic-version` headers.
+   */
+  nativeSurfaces: z
+    .array(z.enum(['responses', 'messages']))
+    .max(2)
+    .default([]),
 });
 
 export const UpstreamsFile = z.strictObject({ providers: z.array(Provider).min(1) });
@@ -58,7 +67,10 @@ export interface ProviderConfig {
   queueTimeoutMs: number;
   maxTokensField: 'max_tokens' | 'max_completion_tokens';
   connections: number;
+  nativeSurfaces: ReadonlySet<NativeSurface>;
 }
+
+export type NativeSurface = 'responses' | 'messages';
 
 export interface ModelRoute {
   /** The gateway's name for the model (what keys and tiers list, what usage records). */
@@ -94,6 +106,7 @@ export function buildCatalogue(file: UpstreamsFile, env: NodeJS.ProcessEnv): Ups
       queueTimeoutMs: p.queueTimeoutMs,
       maxTokensField: p.maxTokensField,
       connections: p.connections,
+      nativeSurfaces: new Set(p.nativeSurfaces),
     });
     for (const entry of p.models) {
       const m =

@@ -1,0 +1,159 @@
+import {
+  nativeAnswerTexts,
+  nativeBody,
+  NativeStreamMeter,
+  nativeUsage,
+  readNativeBody,
+  unboundedForLimitedKey,
+} from './native.js';
+import { bad } from '../http/body-checks.js';
+
+describe('nativeBody', () => {
+  const raw = (json: object) => Buffer.from(JSON.stringify(json));
+
+  it('keeps the client’s bytes when the model and the cap already agree', () => {
+    const json = { model: 'm', max_output_tokens: 100, input: 'x' };
+    const bytes = raw(json);
+    expect(nativeBody('responses', json, bytes, 'm', 100)).toBe(bytes);
+  });
+
+  it('writes the provider’s model and the cap into the surface’s own field', () => {
+    const json = { model: 'alias', input: 'x', reasoning: { effort: 'low' } };
+    expect(JSON.parse(nativeBody('responses', json, raw(json), 'up', 300) as string)).toEqual({
+      model: 'up',
+      input: 'x',
+      reasoning: { effort: 'low' },
+      max_output_tokens: 300,
+    });
+    const m = { model: 'm', max_tokens: 9000, messages: [] };
+    expect(JSON.parse(nativeBody('messages', m, raw(m), 'm', 4096) as string)).toMatchObject({
+      max_tokens: 4096,
+    });
+  });
+});
+
+describe('nativeUsage', () => {
+  it('reads the Responses API’s counts', () => {
+    expect(nativeUsage('responses', { input_tokens: 3, output_tokens: 4, total_tokens: 7 })).toEqual({
+      prompt_tokens: 3,
+      completion_tokens: 4,
+    });
+  });
+
+  it('bills Anthropic’s cache reads and writes as prompt', () => {
+    expect(
+      nativeUsage('messages', {
+        input_tokens: 3,
+        cache_creation_input_tokens: 5,
+        cache_read_input_tokens: 7,
+        output_tokens: 2,
+      }),
+    ).toEqual({ prompt_tokens: 15, completion_tokens: 2 });
+  });
+
+  it('has nothing to say of a missing or malformed usage', () => {
+    expect(nativeUsage('messages', undefined)).toBeUndefined();
+    expect(nativeUsage('messages', { output_tokens: 2 })).toBeUndefined();
+    expect(nativeUsage('responses', [1, 2])).toBeUndefined();
+  });
+});
+
+describe('nativeAnswerTexts', () => {
+  it('finds text, tool input and function arguments in either answer', () => {
+    expect(
+      nativeAnswerTexts('responses', {
+        output: [
+          {
+            type: 'message',
+            content: [
+              { type: 'output_text', text: 'hi' },
+              { type: 'refusal', refusal: 'no' },
+            ],
+          },
+          { type: 'function_call', name: 'f', arguments: '{"a":1}' },
+          null,
+        ],
+      }),
+    ).toEqual(['hi', 'no', '{"a":1}', 'f']);
+    expect(
+      nativeAnswerTexts('messages', {
+        content: [
+          { type: 'text', text: 'hi' },
+          { type: 'tool_use', name: 'f', input: { a: 1 } },
+        ],
+      }),
+    ).toEqual(['hi', '{"a":1}', 'f']);
+    expect(nativeAnswerTexts('messages', { content: 'not an array' })).toEqual([]);
+  });
+});
+
+describe('NativeStreamMeter', () => {
+  it('has usage only once a Responses stream ends with it', () => {
+    const meter = new NativeStreamMeter('responses');
+    const texts: unknown[] = [];
+    meter.learn({ type: 'response.output_text.delta', delta: 'a' }, (t) => texts.push(t));
+    meter.learn({ type: 'response.function_call_arguments.delta', delta: '{' }, (t) => texts.push(t));
+    expect(meter.usage).toBeUndefined();
+    meter.learn(
+      { type: 'response.incomplete', response: { usage: { input_tokens: 5, output_tokens: 6 } } },
+      () => undefined,
+    );
+    expect(meter.usage).toEqual({ prompt_tokens: 5, completion_tokens: 6 });
+    expect(texts).toEqual(['a', '{']);
+  });
+
+  it('joins message_start’s input with message_delta’s cumulative output, ignoring nulls', () => {
+    const meter = new NativeStreamMeter('messages');
+    const texts: unknown[] = [];
+    const text = (t: unknown) => texts.push(t);
+    meter.learn(
+      {
+        type: 'message_start',
+        message: { usage: { input_tokens: 10, cache_read_input_tokens: 2, output_tokens: 1 } },
+      },
+      text,
+    );
+    expect(meter.usage).toBeUndefined(); // a stream cut here is estimated, not billed one output token
+    meter.learn(
+      { type: 'content_block_delta', delta: { type: 'input_json_delta', partial_json: '{"a"' } },
+      text,
+    );
+    meter.learn({ type: 'message_delta', usage: { output_tokens: 30, input_tokens: null } }, text);
+    expect(meter.usage).toEqual({ prompt_tokens: 12, completion_tokens: 30 });
+    expect(texts).toEqual(['{"a"']);
+  });
+});
+
+describe('readNativeBody', () => {
+  it('checks only what the limits depend on', () => {
+    expect(
+      readNativeBody('responses', { model: 'm', input: [{ type: 'reasoning' }], stream: true }),
+    ).toMatchObject({
+      model: 'm',
+      stream: true,
+      maxTokens: undefined,
+      outputs: 1,
+    });
+    expect(readNativeBody('messages', { model: 'm', max_tokens: 50 })).toMatchObject({ maxTokens: 50 });
+    expect(readNativeBody('messages', { model: 'm', max_tokens: 0 })).toMatchObject({ param: 'max_tokens' });
+    expect(readNativeBody('responses', { model: 'm', max_output_tokens: 1.5 })).toMatchObject({
+      param: 'max_output_tokens',
+    });
+    expect(readNativeBody('responses', { model: 7 })).toMatchObject({ param: 'model' });
+    expect(readNativeBody('responses', { model: 'm', stream: 'yes' })).toMatchObject({ param: 'stream' });
+  });
+
+  it('never passes a background response', () => {
+    expect(readNativeBody('responses', { model: 'm', background: true })).toMatchObject({
+      param: 'background',
+    });
+  });
+
+  it('explains a refusal for a key with a spending limit on the same field', () => {
+    expect(unboundedForLimitedKey(bad('previous_response_id', 'kept nowhere'))).toMatchObject({
+      code: 'invalid_request',
+      param: 'previous_response_id',
+      message: expect.stringMatching(/spending limit/),
+    });
+  });
+});
