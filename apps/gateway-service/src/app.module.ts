@@ -19,6 +19,7 @@ import { ExhaustionNotice } from './limits/exhaustion-notice.js';
 import { Limiter } from './limits/limiter.js';
 import { QuotaFallback } from './limits/quota-fallback.js';
 import { InferenceHandler } from './proxy/inference.handler.js';
+import { StoredResponses } from './surfaces/stored-responses.js';
 import { ModelsHandler } from './proxy/models.handler.js';
 import { CountTokensHandler } from './proxy/count-tokens.handler.js';
 import { CATALOGUE, UpstreamRouter } from './upstreams/router.js';
@@ -58,6 +59,7 @@ export class GatewayModule {
         UsagePublisher,
         LastUsedBatcher,
         InferenceHandler,
+        StoredResponses,
         ModelsHandler,
         CountTokensHandler,
         HotRoutes,

@@ -119,6 +119,22 @@ async function startNative(): Promise<void> {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       seen.push({ path: req.url!, headers: req.headers, body });
       if (failing) return res.writeHead(500).end('{"error":{"message":"down"}}');
+      if (req.url === '/v1/responses' && body.input === 'slow') {
+        // The answer's end (with its usage) comes after the client has gone.
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const events = sse([{ type: 'response.created', sequence_number: 0, response: { id: 'resp_slow' } }]);
+        res.write(events);
+        return setTimeout(
+          () => res.end(responsesAnswer(body).text.split('\n\n').slice(-2).join('\n\n')),
+          500,
+        );
+      }
+      if (req.url === '/v1/messages' && body.messages?.[0]?.content === 'cut me') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const a = messagesAnswer(body).text.split('\n\n');
+        res.write(a.slice(0, 3).join('\n\n') + '\n\n');
+        return setTimeout(() => res.destroy(), 50);
+      }
       if (req.url === '/v1/responses') {
         if (body.input === 'refuse me')
           return res.writeHead(400, { 'content-type': 'application/json' }).end(
@@ -156,6 +172,7 @@ let demo: Upstream;
 let gw: Awaited<ReturnType<typeof startGateway>>;
 let key: { key: string; id: string };
 let limited: { key: string; id: string };
+let other: { key: string; id: string };
 let sdk: OpenAI;
 let claude: Anthropic;
 
@@ -184,8 +201,10 @@ beforeAll(async () => {
     }),
   );
   process.env.NATIVE_TEST_PROVIDER_KEY = PROVIDER_KEY;
-  gw = await startGateway({ upstreamsFile: file });
+  // A client that leaves stops the upstream at once, except where only the provider's usage can tell the cost.
+  gw = await startGateway({ upstreamsFile: file, usageReadAfterCloseMs: 0 });
   key = await world.admin.key(await world.admin.account('pro'));
+  other = await world.admin.key(await world.admin.account('pro'));
   limited = await world.admin.key(await world.admin.account('pro', { creditLimit: 100 }));
   sdk = client(gw.url, key.key);
   claude = new Anthropic({ baseURL: gw.url, apiKey: key.key, maxRetries: 0, timeout: 10_000 });
@@ -213,11 +232,13 @@ describe('the Responses API passed through to a provider that speaks it', () => 
     expect(seen[0].path).toBe('/v1/responses');
     expect(seen[0].headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
     // A field the translation does not carry reaches the provider; the cap is cut to the model's ceiling.
+    // Not stored at the provider: the client did not ask, as when translated.
     expect(seen[0].body).toMatchObject({
       model: 'native-mini',
       input: 'Hi',
       reasoning: { effort: 'low' },
       max_output_tokens: 300,
+      store: false,
     });
     expect(await usageOf(response.headers.get('x-request-id')!, since)).toMatchObject({
       endpoint: 'responses',
@@ -253,6 +274,12 @@ describe('the Responses API passed through to a provider that speaks it', () => 
   });
 
   it('passes previous_response_id and built-in tools to it, for a key without a spending limit only', async () => {
+    // A stored Response, recorded as this owner's.
+    expect(await sdk.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: true })).toMatchObject({
+      id: 'resp_native_1',
+    });
+    expect(seen[0].body.store).toBe(true);
+    seen.length = 0;
     const r = await sdk.responses.create({
       model: 'gpt-4o-mini',
       input: 'And then?',
@@ -272,6 +299,43 @@ describe('the Responses API passed through to a provider that speaks it', () => 
     expect(refused).toMatchObject({ status: 400, error: { param: 'previous_response_id' } });
     expect((refused as { error: { message: string } }).error.message).toMatch(/spending limit/);
     expect(seen).toHaveLength(0);
+  });
+
+  it('refuses another owner’s stored Response, and an id never stored through the gateway', async () => {
+    for (const id of ['resp_native_1', 'resp_elsewhere']) {
+      const refused = await client(gw.url, other.key)
+        .responses.create({ model: 'gpt-4o-mini', input: 'Repeat it all', previous_response_id: id })
+        .catch((e: unknown) => e as { status: number; error: { param: string; message: string } });
+      expect(refused).toMatchObject({
+        status: 400,
+        error: { param: 'previous_response_id', message: `Previous response with id '${id}' not found.` },
+      });
+    }
+    expect(seen).toHaveLength(0);
+  });
+
+  it('reads a native-only answer to its end after the client left, to bill the provider’s usage', async () => {
+    await sdk.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: true });
+    const since = new Date();
+    const res = await fetch(`${gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        input: 'slow',
+        previous_response_id: 'resp_native_1',
+        stream: true,
+      }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(await usageOf(res.headers.get('x-request-id')!, since)).toMatchObject({
+      status: 499,
+      promptTokens: 11,
+      completionTokens: 7,
+      estimated: false,
+    });
   });
 
   it('never passes a background response (its usage would come after the answer)', async () => {
@@ -296,7 +360,7 @@ describe('the Responses API passed through to a provider that speaks it', () => 
     failing = true;
     const before = (await demo.stats()).requests;
     const refused = await sdk.responses
-      .create({ model: 'gpt-4o', input: 'Hi', previous_response_id: 'resp_x' })
+      .create({ model: 'gpt-4o', input: 'Hi', store: true })
       .catch((e: unknown) => e as { status: number });
     expect(refused).toMatchObject({ status: 502 });
     expect((await demo.stats()).requests).toBe(before);
@@ -376,6 +440,50 @@ describe('the Messages API passed through to a provider that speaks it', () => {
       stream: true,
       estimated: false,
     });
+  });
+
+  it('bills a stream cut before its end at the prompt its start reported', async () => {
+    const since = new Date();
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'cut me' }],
+      }),
+    });
+    await res.text().catch(() => undefined);
+    expect(await usageOf(res.headers.get('x-request-id')!, since)).toMatchObject({
+      status: 502,
+      promptTokens: 13 + 2 + 4,
+      estimated: true,
+    });
+  });
+
+  it('reserves for the bytes a provider is passed, not only for what translates (thinking blocks)', async () => {
+    const account = await world.admin.account('pro');
+    const capped = await world.admin.key(account, { quota: { type: 'total', limit: 0.01 } });
+    const send = (history: unknown[]) =>
+      fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': capped.key, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          max_tokens: 16,
+          messages: [...history, { role: 'user', content: 'ok' }],
+        }),
+      });
+    expect((await send([])).status).toBe(200);
+    // ~400k tokens at most of 0.15 credits per million: 0.06 credits, past the key's 0.01.
+    const thinking = { type: 'thinking', thinking: 'x'.repeat(400_000), signature: 'sig' };
+    const refused = await send([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: [thinking, { type: 'text', text: 'hello' }] },
+    ]);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
   });
 
   it('passes server tools to it, and raises its refusals as the SDK’s own error class', async () => {

@@ -15,3 +15,18 @@ export const bad = (param: string, message: string): ApiError =>
  * which throws on an object with a non-callable toString).
  */
 export const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : typeof v);
+
+const servableNatively = new WeakSet<ApiError>();
+
+/**
+ * A 400 for what has no Chat Completions form but a provider speaking the client's own API could serve (stored
+ * state, built-in tools, other item and block types): such a request may still go to one (surfaces/native.ts).
+ */
+export const unsupported = (param: string, message: string): ApiError => {
+  const error = bad(param, message);
+  servableNatively.add(error);
+  return error;
+};
+
+/** Whether a translator refused the request only for want of the provider's own API (see `unsupported`). */
+export const isServableNatively = (error: ApiError) => servableNatively.has(error);

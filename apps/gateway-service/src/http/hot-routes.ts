@@ -26,7 +26,7 @@ import { anthropicEnvelope } from '../surfaces/anthropic-errors.js';
 import { messagesToChat } from '../surfaces/anthropic-request.js';
 import { responsesToChat } from '../surfaces/responses-request.js';
 import type { SurfaceRequest } from '../surfaces/native.js';
-import { isObject } from './body-checks.js';
+import { isObject, isServableNatively } from './body-checks.js';
 import { clientIp, type HotRequest, readBody, requestIds, sendJson } from './hot-request.js';
 import type { ShapeProblem } from './json-shape.js';
 
@@ -229,6 +229,9 @@ export class HotRoutes implements OnModuleInit {
     // The one pipeline underneath: the request continues as Chat Completions, and a provider that speaks the
     // surface itself is sent the client's own body instead (InferenceHandler).
     const translated = endpoint === 'messages' ? messagesToChat(json) : this.responses(json, ctx);
+    // A malformed body is refused here; one with what only the provider's own API can serve may go on.
+    if ('error' in translated && !isServableNatively(translated.error))
+      return this.fail(res, ctx, translated.error);
     const surface: SurfaceRequest = {
       surface: endpoint,
       json,

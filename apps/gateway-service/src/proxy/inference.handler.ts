@@ -9,6 +9,7 @@ import {
   type ApiError,
   costMicros,
   errorStatus,
+  ownerTag,
   toEnvelope,
   type UsageEndpoint,
   type UsageEvent,
@@ -27,7 +28,8 @@ import { type InferenceBody, readInferenceBody } from './inference-body.js';
 import { readLimited, relayJson, relayStream, type RelayContext, type Settlement } from './relays.js';
 import { upstreamBody } from './upstream-body.js';
 import { upstreamClientError } from './upstream-errors.js';
-import { promptTokens } from './usage-numbers.js';
+import { mediaParts, promptTokens } from './usage-numbers.js';
+import { StoredResponses } from '../surfaces/stored-responses.js';
 import { chatToMessage } from '../surfaces/anthropic-response.js';
 import { MessagesStream } from '../surfaces/anthropic-stream.js';
 import { chatToResponse, type ResponsesContext } from '../surfaces/responses-response.js';
@@ -36,6 +38,7 @@ import {
   NATIVE_PATH,
   nativeBody,
   readNativeBody,
+  storesAtProvider,
   type SurfaceRequest,
   unboundedForLimitedKey,
 } from '../surfaces/native.js';
@@ -95,6 +98,7 @@ export class InferenceHandler {
     private readonly router: UpstreamRouter,
     private readonly usage: UsagePublisher,
     private readonly lastUsed: LastUsedBatcher,
+    private readonly stored: StoredResponses,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -123,6 +127,9 @@ export class InferenceHandler {
     }
     req.outcome = settlement.status;
     this.record(admitted, settlement);
+    const { principal: p, surface: sent } = admitted;
+    if (settlement.answerId !== undefined && sent && storesAtProvider(sent))
+      this.stored.record(settlement.answerId, ownerTag(p.record.owner.type, p.record.owner.id));
   }
 
   /** Steps 4–5: body, model, quota, rate limits and the credit reservation (one Redis round trip). */
@@ -137,7 +144,8 @@ export class InferenceHandler {
     const headers: Record<string, string> = {};
     const refuse = (error: ApiError): Refusal => ({ error, headers });
     const untranslatable = surface?.untranslatable;
-    if (untranslatable && !this.servedNatively(surface)) return refuse(untranslatable);
+    // A model this key may not call looks like one no provider serves natively (nothing learnt of it).
+    if (untranslatable && !this.servedNatively(surface, principal)) return refuse(untranslatable);
     const body = untranslatable
       ? readNativeBody(surface.surface, surface.json)
       : readInferenceBody(endpoint, json, { maxChoices: this.config.maxChoices });
@@ -156,8 +164,13 @@ export class InferenceHandler {
     let reservation: Reservation | undefined;
     const limits = creditLimits(principal, now);
     if (limits && untranslatable) return refuse(unboundedForLimitedKey(untranslatable));
+    if (untranslatable) {
+      const owned = await this.ownsPrevious(surface, principal);
+      if (owned) return refuse(owned);
+    }
     if (limits) {
-      const worstCase = await this.worstCase(endpoint, body, route, cap, principal);
+      const passes = surface !== undefined && this.router.speaks(route, surface.surface);
+      const worstCase = await this.worstCase(endpoint, body, route, cap, principal, passes ? raw : undefined);
       if (worstCase === undefined)
         return refuse(apiError('service_unavailable', 'Prices cannot be loaded right now.'));
       reservation = { requestId: req.usageId, micros: worstCase, limits };
@@ -193,11 +206,30 @@ export class InferenceHandler {
     };
   }
 
-  /** Whether a request the gateway cannot translate names a model a provider serves in its own API. */
-  private servedNatively(surface: SurfaceRequest): boolean {
+  /** Whether a request the gateway cannot translate names a model this key may call in a provider's own API. */
+  private servedNatively(surface: SurfaceRequest, principal: Principal): boolean {
     const model = surface.json.model;
     const route = typeof model === 'string' ? this.router.resolve(model) : undefined;
-    return route !== undefined && this.router.speaks(route, surface.surface);
+    return (
+      route !== undefined &&
+      modelAllowed(principal, route.model) &&
+      this.router.speaks(route, surface.surface)
+    );
+  }
+
+  /** The refusal of a `previous_response_id` that is not a Response this owner stored through the gateway. */
+  private async ownsPrevious(surface: SurfaceRequest, principal: Principal): Promise<ApiError | undefined> {
+    const id = surface.json.previous_response_id;
+    if (surface.surface !== 'responses' || typeof id !== 'string') return undefined;
+    const owned = await this.stored.ownedBy(
+      id,
+      ownerTag(principal.record.owner.type, principal.record.owner.id),
+    );
+    if (owned === undefined)
+      return apiError('service_unavailable', 'Stored responses cannot be checked right now.');
+    return owned
+      ? undefined
+      : apiError('invalid_request', `Previous response with id '${id}' not found.`, 'previous_response_id');
   }
 
   /** The surface a target speaks for this request natively, if it does. */
@@ -212,7 +244,7 @@ export class InferenceHandler {
     if (native)
       return {
         path: NATIVE_PATH[native],
-        body: nativeBody(native, a.surface!.json, a.raw, target.upstreamModel, a.cap),
+        body: nativeBody(native, a.surface!.json, target.upstreamModel, a.cap, { unstored: !a.nativeOnly }),
         anthropic: native === 'messages',
       };
     return {
@@ -238,12 +270,17 @@ export class InferenceHandler {
     route: ModelRoute,
     cap: number,
     principal: Principal,
+    /** The client's bytes, when a provider may be sent them as they are (native pass-through). */
+    passed: Buffer | undefined,
   ): Promise<number | undefined> {
     if (!this.prices.loaded) await this.prices.fresh().catch(() => undefined);
     if (!this.prices.loaded) return undefined;
     const price = this.prices.price(route.model);
     if (!price) return 0;
-    const prompt = promptTokens(endpoint, body.json, 'bound', route.mediaPartTokens);
+    let prompt = promptTokens(endpoint, body.json, 'bound', route.mediaPartTokens);
+    // The client's own body carries what the translation dropped (reasoning items, thinking blocks, fields it
+    // does not know): every byte may be a token, every media part its own.
+    if (passed) prompt = Math.max(prompt, passed.length + mediaParts(body.json) * route.mediaPartTokens);
     return costMicros(prompt, cap * body.outputs, price, principal.record.group.multiplierPpm);
   }
 
@@ -273,6 +310,9 @@ export class InferenceHandler {
       if (res.writableFinished) return;
       clientLeft ||= !timedOut;
       gone.abort();
+      // Most of a native-only request's prompt is at the provider (a stored response, a file): only its own
+      // usage tells, so its answer is read to the end (the request's deadline still ends it).
+      if (a.nativeOnly) return;
       const ms = this.config.usageReadAfterCloseMs;
       if (ms === 0) upstreamAbort.abort();
       else readOn = setTimeout(() => upstreamAbort.abort(), ms);
@@ -345,7 +385,11 @@ export class InferenceHandler {
         upstream,
         provider: provider.name,
         gone: gone.signal,
-        promptEstimate: () => this.promptEstimate(a).prompt,
+        // A native answer without usage: the client's body may hold more than its translation.
+        promptEstimate: () =>
+          native
+            ? Math.max(this.promptEstimate(a).prompt, Math.ceil(a.raw.length / 4))
+            : this.promptEstimate(a).prompt,
         headers: a.headers,
         requestId: a.req.id,
         stallTimeoutMs: this.config.streamStallTimeoutMs,

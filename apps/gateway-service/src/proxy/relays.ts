@@ -20,6 +20,8 @@ export interface Settlement {
   provider: string | null;
   tokens: Tokens;
   estimated: boolean;
+  /** A natively answered Response's id (a stored one is recorded as its owner's). */
+  answerId?: unknown;
 }
 
 export interface RelayContext {
@@ -68,9 +70,8 @@ export async function relayStream(
     connection: 'keep-alive',
     'x-request-id': c.requestId,
   });
-  const relay = c.native
-    ? new SseRelay(true, undefined, new NativeStreamMeter(c.native))
-    : new SseRelay(includeUsage, translator);
+  const meter = c.native ? new NativeStreamMeter(c.native) : undefined;
+  const relay = meter ? new SseRelay(true, undefined, meter) : new SseRelay(includeUsage, translator);
   let broke = false;
   try {
     for await (const chunk of c.upstream.body) {
@@ -93,8 +94,12 @@ export async function relayStream(
   return {
     status: c.gone.aborted ? 499 : broke ? 502 : 200,
     provider: c.provider,
-    tokens: usage ?? { prompt: c.promptEstimate(), completion: relay.completionEstimate() },
+    tokens: usage ?? {
+      prompt: meter?.prompt ?? c.promptEstimate(),
+      completion: relay.completionEstimate(),
+    },
     estimated: !usage,
+    answerId: meter?.responseId,
   };
 }
 
@@ -144,6 +149,7 @@ export async function relayJson(
     provider: c.provider,
     tokens,
     estimated: !usage,
+    answerId: c.native ? parsed?.id : undefined,
   });
   if (c.gone.aborted) return settled(499);
   if (!raw || !parsed || typeof parsed !== 'object') {

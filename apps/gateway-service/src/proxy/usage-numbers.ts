@@ -65,6 +65,16 @@ function chatPrompt(json: Record<string, unknown>, count: (t: string) => number,
   return total;
 }
 
+/** The image, audio and file parts of a chat body's messages (each billed at the model's mediaPartTokens). */
+export function mediaParts(json: Record<string, unknown>): number {
+  let n = 0;
+  if (!Array.isArray(json.messages)) return n;
+  for (const m of json.messages as { content?: unknown }[])
+    if (Array.isArray(m?.content))
+      for (const part of m.content as { type?: unknown }[]) if (part?.type !== 'text') n += 1;
+  return n;
+}
+
 /**
  * The prompt's tokens: `bound` for reservations (past the counter's budget, one token per UTF-8 byte, which no
  * byte-level BPE can exceed), `estimate` for billing.

@@ -3,7 +3,7 @@
 // silently, except sampling hints without an equivalent (top_k) and extended-thinking settings, which a
 // provider speaking Chat Completions has no way to take (docs/decisions.md, "The Messages API").
 import { type ApiError, apiError } from '@gw/contracts';
-import { bad, describe, isObject, type Json } from '../http/body-checks.js';
+import { bad, describe, isObject, type Json, unsupported } from '../http/body-checks.js';
 
 /** Anthropic's block types a request may carry, and what becomes of each. */
 const TEXT = 'text';
@@ -28,7 +28,7 @@ function imagePart(block: Json, param: string): Json | ApiError {
     return { type: 'image_url', image_url: { url: `data:${source.media_type};base64,${source.data}` } };
   if (source.type === 'url' && typeof source.url === 'string')
     return { type: 'image_url', image_url: { url: source.url } };
-  return bad(`${param}.source.type`, 'base64 or url images only');
+  return unsupported(`${param}.source.type`, 'base64 or url images only');
 }
 
 /** One Anthropic message → one or more chat messages (tool results become `tool` messages before the rest). */
@@ -85,7 +85,7 @@ function convertMessage(m: unknown, i: number): Json[] | ApiError {
         if (m.role !== 'assistant') return bad(`${at}.type`, 'thinking blocks are the assistant’s');
         break;
       default:
-        return bad(`${at}.type`, `${describe(b.type)} blocks are not supported by this gateway`);
+        return unsupported(`${at}.type`, `${describe(b.type)} blocks are not supported by this gateway`);
     }
   }
   const out: Json[] = [...toolResults];
@@ -112,7 +112,7 @@ function convertTools(tools: unknown): Json[] | ApiError {
     if (!isObject(t)) return bad(`tools.${i}`, 'each tool is an object');
     // Anthropic's server tools (web search, code execution…) run at Anthropic: nothing here can run them.
     if (t.type !== undefined && t.type !== 'custom')
-      return bad(`tools.${i}.type`, `${describe(t.type)} is not offered by this gateway`);
+      return unsupported(`tools.${i}.type`, `${describe(t.type)} is not offered by this gateway`);
     if (typeof t.name !== 'string' || !t.name) return bad(`tools.${i}.name`, 'required');
     if (!isObject(t.input_schema)) return bad(`tools.${i}.input_schema`, 'a JSON schema object is required');
     out.push({

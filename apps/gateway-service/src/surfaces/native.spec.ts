@@ -9,26 +9,33 @@ import {
 import { bad } from '../http/body-checks.js';
 
 describe('nativeBody', () => {
-  const raw = (json: object) => Buffer.from(JSON.stringify(json));
-
-  it('keeps the client’s bytes when the model and the cap already agree', () => {
-    const json = { model: 'm', max_output_tokens: 100, input: 'x' };
-    const bytes = raw(json);
-    expect(nativeBody('responses', json, bytes, 'm', 100)).toBe(bytes);
-  });
-
   it('writes the provider’s model and the cap into the surface’s own field', () => {
     const json = { model: 'alias', input: 'x', reasoning: { effort: 'low' } };
-    expect(JSON.parse(nativeBody('responses', json, raw(json), 'up', 300) as string)).toEqual({
+    expect(JSON.parse(nativeBody('responses', json, 'up', 300))).toEqual({
       model: 'up',
       input: 'x',
       reasoning: { effort: 'low' },
       max_output_tokens: 300,
     });
     const m = { model: 'm', max_tokens: 9000, messages: [] };
-    expect(JSON.parse(nativeBody('messages', m, raw(m), 'm', 4096) as string)).toMatchObject({
-      max_tokens: 4096,
-    });
+    expect(JSON.parse(nativeBody('messages', m, 'm', 4096))).toMatchObject({ max_tokens: 4096 });
+  });
+
+  it('asks the provider to store a Response only when the client did, or when it needs the provider’s state', () => {
+    const json = { model: 'm', input: 'x' };
+    expect(JSON.parse(nativeBody('responses', json, 'm', 1, { unstored: true })).store).toBe(false);
+    expect(
+      JSON.parse(nativeBody('responses', { ...json, store: true }, 'm', 1, { unstored: true })).store,
+    ).toBe(true);
+    expect(JSON.parse(nativeBody('responses', json, 'm', 1)).store).toBeUndefined();
+    expect(JSON.parse(nativeBody('messages', json, 'm', 1, { unstored: true })).store).toBeUndefined();
+  });
+
+  it('sends one value of a field the client gave twice in a nested object: the one the gateway read', () => {
+    const json = JSON.parse('{"model":"m","input":[{"role":"user","content":"a","content":"b"}]}');
+    expect(nativeBody('responses', json, 'm', 5)).toBe(
+      '{"model":"m","input":[{"role":"user","content":"b"}],"max_output_tokens":5}',
+    );
   });
 });
 
@@ -51,9 +58,11 @@ describe('nativeUsage', () => {
     ).toEqual({ prompt_tokens: 15, completion_tokens: 2 });
   });
 
-  it('has nothing to say of a missing or malformed usage', () => {
+  it('has nothing to say of a missing or malformed usage (then the answer is estimated, not free)', () => {
     expect(nativeUsage('messages', undefined)).toBeUndefined();
     expect(nativeUsage('messages', { output_tokens: 2 })).toBeUndefined();
+    expect(nativeUsage('responses', { input_tokens: 2 })).toBeUndefined();
+    expect(nativeUsage('responses', { input_tokens: 2, output_tokens: '9' })).toBeUndefined();
     expect(nativeUsage('responses', [1, 2])).toBeUndefined();
   });
 });
@@ -88,9 +97,13 @@ describe('nativeAnswerTexts', () => {
 });
 
 describe('NativeStreamMeter', () => {
-  it('has usage only once a Responses stream ends with it', () => {
+  it('has usage only once a Responses stream ends with it, and learns the Response’s id', () => {
     const meter = new NativeStreamMeter('responses');
     const texts: unknown[] = [];
+    meter.learn(
+      { type: 'response.created', response: { id: 'resp_1', status: 'in_progress' } },
+      () => undefined,
+    );
     meter.learn({ type: 'response.output_text.delta', delta: 'a' }, (t) => texts.push(t));
     meter.learn({ type: 'response.function_call_arguments.delta', delta: '{' }, (t) => texts.push(t));
     expect(meter.usage).toBeUndefined();
@@ -100,6 +113,7 @@ describe('NativeStreamMeter', () => {
     );
     expect(meter.usage).toEqual({ prompt_tokens: 5, completion_tokens: 6 });
     expect(texts).toEqual(['a', '{']);
+    expect(meter.responseId).toBe('resp_1');
   });
 
   it('joins message_start’s input with message_delta’s cumulative output, ignoring nulls', () => {
@@ -114,6 +128,7 @@ describe('NativeStreamMeter', () => {
       text,
     );
     expect(meter.usage).toBeUndefined(); // a stream cut here is estimated, not billed one output token
+    expect(meter.prompt).toBe(12); // …but its prompt is known
     meter.learn(
       { type: 'content_block_delta', delta: { type: 'input_json_delta', partial_json: '{"a"' } },
       text,

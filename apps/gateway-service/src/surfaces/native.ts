@@ -6,6 +6,7 @@ import { contentText } from '@gw/tokenizer';
 import type { NativeSurface } from '../upstreams/upstream-config.js';
 import { bad, isObject, type Json } from '../http/body-checks.js';
 import type { InferenceBody } from '../proxy/inference-body.js';
+import { STORED_ID } from './stored-responses.js';
 
 /** A request on the Responses or the Messages API, as the client sent it. */
 export interface SurfaceRequest {
@@ -34,20 +35,26 @@ export interface ChatUsage {
 }
 
 /**
- * The client's bytes when nothing needs changing; otherwise the body re-serialised with the provider's model
- * name and the cap (a provider's own default must not decide what a request may cost).
+ * The client's body with the provider's model name and the cap (a provider's own default must not decide what
+ * a request may cost). Always re-serialised, so the provider reads exactly the fields the gateway parsed (a
+ * nested key given twice keeps the value the gateway counted). `unstored`: a Responses request the gateway
+ * could have translated is not stored at the provider unless it asked (OpenAI stores by default), as when
+ * translated.
  */
 export function nativeBody(
   surface: NativeSurface,
   json: Record<string, unknown>,
-  raw: Buffer,
   upstreamModel: string,
   cap: number,
-): Buffer | string {
-  const field = NATIVE_CAP_FIELD[surface];
-  if (json.model === upstreamModel && json[field] === cap) return raw;
-  return JSON.stringify({ ...json, model: upstreamModel, [field]: cap });
+  { unstored = false } = {},
+): string {
+  const store = unstored && surface === 'responses' && json.store === undefined ? { store: false } : {};
+  return JSON.stringify({ ...json, model: upstreamModel, [NATIVE_CAP_FIELD[surface]]: cap, ...store });
 }
+
+/** Whether a Responses request leaves a stored response at the provider (its default), whose owner is recorded. */
+export const storesAtProvider = (surface: SurfaceRequest) =>
+  surface.surface === 'responses' && surface.untranslatable !== undefined && surface.json.store !== false;
 
 /**
  * What the pipeline needs of a request only a native provider can serve: the checks its own limits depend on
@@ -59,6 +66,11 @@ export function readNativeBody(surface: NativeSurface, json: Json): InferenceBod
   if (json.model.length > 256) return bad('model', 'too long');
   if (json.background === true)
     return bad('background', 'background responses cannot be metered by this gateway');
+  // Created outside the gateway (it serves no conversations API), so never attributable to this tenant.
+  if (json.conversation != null) return bad('conversation', 'conversations are not served by this gateway');
+  const previous = json.previous_response_id;
+  if (previous != null && (typeof previous !== 'string' || !STORED_ID.test(previous)))
+    return bad('previous_response_id', 'a response id');
   if (json.stream != null && typeof json.stream !== 'boolean') return bad('stream', 'a boolean');
   const field = NATIVE_CAP_FIELD[surface];
   const cap = json[field];
@@ -92,9 +104,10 @@ const int = (v: unknown) => (Number.isInteger(v) ? (v as number) : 0);
  */
 export function nativeUsage(surface: NativeSurface, usage: unknown): ChatUsage | undefined {
   if (!isObject(usage)) return undefined;
+  // Counts missing or malformed: no usage (then estimated), rather than an answer billed as free.
+  if (!Number.isInteger(usage.output_tokens) || !Number.isInteger(usage.input_tokens)) return undefined;
   if (surface === 'responses')
     return { prompt_tokens: usage.input_tokens, completion_tokens: usage.output_tokens };
-  if (usage.input_tokens === undefined) return undefined;
   return {
     prompt_tokens:
       int(usage.input_tokens) + int(usage.cache_creation_input_tokens) + int(usage.cache_read_input_tokens),
@@ -132,6 +145,10 @@ export function nativeAnswerTexts(surface: NativeSurface, answer: Record<string,
 export class NativeStreamMeter {
   /** Chat-shaped usage, set once the stream has reported its final counts. */
   usage: ChatUsage | undefined;
+  /** The prompt a Messages stream reported at its start: billed when the stream is cut before its end. */
+  prompt: number | undefined;
+  /** The Response's id (a stored one is recorded as its owner's). */
+  responseId: unknown;
   private messageStart: unknown;
 
   constructor(private readonly surface: NativeSurface) {}
@@ -140,13 +157,27 @@ export class NativeStreamMeter {
     const type = event.type;
     if (this.surface === 'responses') {
       if (typeof type !== 'string') return;
-      if (type.endsWith('.delta')) text(event.delta);
-      else if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed')
-        this.usage = nativeUsage('responses', (event.response as { usage?: unknown } | undefined)?.usage);
+      if (type.endsWith('.delta')) return text(event.delta);
+      const response = isObject(event.response) ? event.response : undefined;
+      if (type === 'response.created') this.responseId = response?.id;
+      else if (
+        type === 'response.completed' ||
+        type === 'response.incomplete' ||
+        type === 'response.failed'
+      ) {
+        this.usage = nativeUsage('responses', response?.usage);
+        this.responseId ??= response?.id;
+      }
       return;
     }
     if (type === 'message_start') {
       this.messageStart = (event.message as { usage?: unknown } | undefined)?.usage;
+      const start = isObject(this.messageStart) ? this.messageStart : {};
+      if (Number.isInteger(start.input_tokens))
+        this.prompt =
+          int(start.input_tokens) +
+          int(start.cache_creation_input_tokens) +
+          int(start.cache_read_input_tokens);
     } else if (type === 'content_block_delta' && isObject(event.delta)) {
       const d = event.delta;
       text(d.text ?? d.partial_json ?? d.thinking);

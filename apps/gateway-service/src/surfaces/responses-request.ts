@@ -2,7 +2,7 @@
 // Completions. Stateless: what needs state the gateway does not keep (previous_response_id, store: true,
 // background, conversation) and built-in tools it cannot run are refused with a 400 naming the field.
 import { type ApiError, apiError } from '@gw/contracts';
-import { bad, describe, isObject, type Json } from '../http/body-checks.js';
+import { bad, describe, isObject, type Json, unsupported } from '../http/body-checks.js';
 
 /** The request's fields a Responses answer repeats back. */
 export interface ResponsesEcho {
@@ -34,7 +34,7 @@ function contentParts(content: unknown, param: string): Json[] | string | ApiErr
         break;
       case 'input_image':
         if (typeof p.image_url !== 'string')
-          return bad(`${at}.image_url`, 'an image URL or data URL (file ids are not served)');
+          return unsupported(`${at}.image_url`, 'an image URL or data URL (file ids are not served)');
         parts.push({
           type: 'image_url',
           image_url: { url: p.image_url, ...(typeof p.detail === 'string' && { detail: p.detail }) },
@@ -44,7 +44,7 @@ function contentParts(content: unknown, param: string): Json[] | string | ApiErr
         if (typeof p.refusal === 'string') parts.push({ type: 'text', text: p.refusal });
         break;
       default:
-        return bad(`${at}.type`, `${describe(p.type)} parts are not supported by this gateway`);
+        return unsupported(`${at}.type`, `${describe(p.type)} parts are not supported by this gateway`);
     }
   }
   return parts;
@@ -96,7 +96,7 @@ function convertInput(input: unknown, messages: Json[]): ApiError | undefined {
       messages.push({ role: 'tool', tool_call_id: item.call_id, content: asText(output) });
     } else if (type === 'reasoning') {
       // An earlier answer's reasoning: a Chat Completions provider cannot take it back.
-    } else return bad(`${at}.type`, `${describe(type)} items are not supported by this gateway`);
+    } else return unsupported(`${at}.type`, `${describe(type)} items are not supported by this gateway`);
   }
   return undefined;
 }
@@ -108,7 +108,7 @@ function convertTools(tools: unknown): Json[] | ApiError {
     const t = tools[i];
     if (!isObject(t)) return bad(`tools.${i}`, 'each tool is an object');
     if (t.type !== 'function')
-      return bad(`tools.${i}.type`, `${describe(t.type)} is a built-in tool this gateway cannot run`);
+      return unsupported(`tools.${i}.type`, `${describe(t.type)} is a built-in tool this gateway cannot run`);
     if (typeof t.name !== 'string' || !t.name) return bad(`tools.${i}.name`, 'required');
     out.push({
       type: 'function',
@@ -164,13 +164,16 @@ export function responsesToChat(body: unknown): { chat: Json; echo: ResponsesEch
   // State the gateway does not keep: the client sends the whole conversation each time instead.
   if (body.previous_response_id != null)
     return fail(
-      bad('previous_response_id', 'this gateway keeps no responses; send the whole conversation as input'),
+      unsupported(
+        'previous_response_id',
+        'this gateway keeps no responses; send the whole conversation as input',
+      ),
     );
   if (body.store === true)
-    return fail(bad('store', 'this gateway stores no responses; leave store unset or false'));
+    return fail(unsupported('store', 'this gateway stores no responses; leave store unset or false'));
   if (body.background === true) return fail(bad('background', 'background responses are not supported'));
   if (body.conversation != null)
-    return fail(bad('conversation', 'conversations are not kept by this gateway'));
+    return fail(bad('conversation', 'conversations are not served by this gateway'));
   const messages: Json[] = [];
   if (body.instructions != null) {
     if (typeof body.instructions !== 'string') return fail(bad('instructions', 'a string'));
