@@ -2,17 +2,24 @@
 // proxy, (c) our gateway with a real key, rate limits and usage publishing on, (d) Portkey's OSS gateway —
 // at c=1 and c=32 — plus time to first byte of a stream, gateway vs direct, and metering's consumer
 // throughput and lag (bench/metering.mjs), and last the adversarial mix beside normal traffic
-// (bench/adversarial.mjs). Writes bench/results/.
+// (bench/adversarial.mjs). Then every process's CPU per request (bench/cpu.mjs): the bare proxy and the gateway
+// with a key without limits and one with RPM, TPM and a monthly quota, interleaved over rounds, with metering
+// consuming the usage; and CPU profiles of the gateway and metering under load. Writes bench/results/.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAdversarial } from './adversarial.mjs';
+import { cpuReport, cpuRounds, pipelineDrained, processGroups } from './cpu.mjs';
+import { flameMarkdown, flameSummary } from './flame.mjs';
 import { benchMetering } from './metering.mjs';
 import { admin, createStack, freePort, ROOT } from './stack.mjs';
 import { wrk } from './wrk.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 5);
+const PROFILE = process.env.BENCH_PROFILE !== '0';
 const stack = createStack(ROOT);
 const { start, node, children } = stack;
 
@@ -50,10 +57,10 @@ async function main() {
   );
   const keyService = await start('key-service', ...node('apps/key-service/dist/main.js'), () => ({}));
   await start('auth-service', ...node('apps/auth-service/dist/main.js'), () => ({}));
-  const gateway = await start('gateway-service', ...node('apps/gateway-service/dist/main.js'), () => ({
-    UPSTREAMS_FILE: upstreamsFile,
-    USAGE_SPOOL_DIR: join(dir, 'spool'),
-  }));
+  const gatewayEnv = () => ({ UPSTREAMS_FILE: upstreamsFile, USAGE_SPOOL_DIR: join(dir, 'spool') });
+  let gateway = await start('gateway-service', ...node('apps/gateway-service/dist/main.js'), gatewayEnv);
+  // The usage pipeline runs as in production: its CPU belongs to each request.
+  let metering = await start('metering-service', ...node('apps/metering-service/dist/main.js'), () => ({}));
   const portkeyPort = await freePort();
   const portkey = `http://127.0.0.1:${portkeyPort}`;
   children.push(
@@ -87,6 +94,23 @@ async function main() {
     owner: { type: 'account', id: account.id },
     rpm: 1_000_000,
     tpm: 100_000_000,
+  });
+  // The two keys of the CPU rounds: one with no limit anywhere, one with RPM, TPM and a monthly quota.
+  await admin(keyService, 'PUT', '/v1/tiers/bench-open', { rpm: null, models: ['*'] });
+  const openAccount = await admin(keyService, 'POST', '/v1/accounts', {
+    name: 'bench-open',
+    tier: 'bench-open',
+  });
+  const plainKey = await admin(keyService, 'POST', '/v1/keys', {
+    name: `bench-plain-${Date.now()}`,
+    owner: { type: 'account', id: openAccount.id },
+  });
+  const limitedKey = await admin(keyService, 'POST', '/v1/keys', {
+    name: `bench-limited-${Date.now()}`,
+    owner: { type: 'account', id: account.id },
+    rpm: 1_000_000,
+    tpm: 100_000_000,
+    quota: { type: 'monthly', limit: 1_000_000_000 },
   });
 
   const body = JSON.stringify({
@@ -155,12 +179,73 @@ async function main() {
       );
     }
   }
+  // Every process's CPU per request, interleaved rounds.
+  const chat = `/v1/chat/completions`;
+  const cpuTargets = [
+    { name: 'bare proxy', url: bare + chat, headers: {}, body, pipeline: false },
+    {
+      name: 'gateway, key without limits',
+      url: gateway + chat,
+      headers: { authorization: `Bearer ${plainKey.key}` },
+      body,
+      pipeline: true,
+    },
+    {
+      name: 'gateway, key with limits',
+      url: gateway + chat,
+      headers: { authorization: `Bearer ${limitedKey.key}` },
+      body,
+      pipeline: true,
+    },
+  ];
+  const groupPids = { bare: stack.pidOf(bare), upstream: stack.pidOf(upstream) };
+  const cpuRuns = await cpuRounds({
+    targets: cpuTargets,
+    rounds: ROUNDS,
+    seconds: CPU_SECONDS,
+    sample: processGroups(groupPids),
+  });
+  const cpu = cpuReport(cpuRuns, {
+    bare: 'bare proxy',
+    plain: 'gateway, key without limits',
+    limited: 'gateway, key with limits',
+    groups: ['gateway', 'bare', 'metering', 'postgres', 'nats-server', 'redis', 'auth-service', 'upstream'],
+  });
+
+  // Profiles of the gateway and metering under the limited key's load at c=32, in processes of their own.
+  let profiles = [];
+  if (PROFILE) {
+    const profDir = mkdtempSync(join(tmpdir(), 'gw-prof-'));
+    const prof = (entry) => [
+      process.execPath,
+      ['--cpu-prof', `--cpu-prof-dir=${profDir}/${entry.split('/')[1]}`, join(ROOT, entry)],
+    ];
+    await Promise.all([stack.stopOne(gateway), stack.stopOne(metering)]);
+    gateway = await start('gateway-service', ...prof('apps/gateway-service/dist/main.js'), gatewayEnv);
+    metering = await start('metering-service', ...prof('apps/metering-service/dist/main.js'), () => ({}));
+    const t = cpuTargets[2];
+    wrk({
+      url: gateway + chat,
+      body,
+      headers: { 'content-type': 'application/json', ...t.headers },
+      connections: 32,
+      seconds: CPU_SECONDS,
+    });
+    await pipelineDrained();
+    await Promise.all([stack.stopOne(gateway), stack.stopOne(metering)]);
+    for (const app of ['gateway-service', 'metering-service']) {
+      const files = readdirSync(join(profDir, app)).filter((f) => f.endsWith('.cpuprofile'));
+      if (files.length) profiles.push({ app, ...flameSummary(join(profDir, app, files[0])) });
+    }
+    console.log(profiles.map((p) => flameMarkdown(p.app, p)).join('\n\n'));
+  }
+
   // After the HTTP runs, so it does not share the cores with them.
-  const metering = await benchMetering((env) =>
+  const meteringDrain = await benchMetering((env) =>
     start('metering-service', ...node('apps/metering-service/dist/main.js'), () => env),
   );
   console.log(
-    `metering: drained ${metering.backlog} events at ${metering.eventsPerSecond.toFixed(0)} events/s; lag p50 ${metering.lagMs.p50.toFixed(1)} ms, p99 ${metering.lagMs.p99.toFixed(1)} ms`,
+    `metering: drained ${meteringDrain.backlog} events at ${meteringDrain.eventsPerSecond.toFixed(0)} events/s; lag p50 ${meteringDrain.lagMs.p50.toFixed(1)} ms, p99 ${meteringDrain.lagMs.p99.toFixed(1)} ms`,
   );
   // Last: its attackers stall the unfixed gateway for seconds, and it starts a gateway of its own.
   const adversarial = await benchAdversarial({ stack, keyServiceUrl: keyService });
@@ -192,11 +277,26 @@ async function main() {
     `Targets: c=32 RPS ≥ 0.7 × bare: ${targetsMet.rpsVsBare.value.toFixed(2)} × (${targetsMet.rpsVsBare.met ? 'met' : 'not met'}); ` +
       `≥ 5 × Portkey: ${targetsMet.rpsVsPortkey.value.toFixed(1)} × (${targetsMet.rpsVsPortkey.met ? 'met' : 'not met'}); ` +
       `c=1 p50 ≤ bare + 0.3 ms: +${targetsMet.p50OverBareC1Ms.value.toFixed(2)} ms (${targetsMet.p50OverBareC1Ms.met ? 'met' : 'not met'}).`,
-    `Metering (one replica, batches of 500): drained a backlog of ${metering.backlog} usage events at ${metering.eventsPerSecond.toFixed(0)} events/s ` +
+    `Metering (one replica, batches of 500): drained a backlog of ${meteringDrain.backlog} usage events at ${meteringDrain.eventsPerSecond.toFixed(0)} events/s ` +
       `(priced, recorded with per-key/owner totals and Redis spend counters); publish-to-transaction lag when keeping up: ` +
-      `p50 ${metering.lagMs.p50.toFixed(1)} ms, p99 ${metering.lagMs.p99.toFixed(1)} ms (400 events, one every 5 ms).`,
+      `p50 ${meteringDrain.lagMs.p50.toFixed(1)} ms, p99 ${meteringDrain.lagMs.p99.toFixed(1)} ms (400 events, one every 5 ms).`,
     `Non-2xx responses across all runs: ${errors}. ${SECONDS} s per run after a 2 s warm-up, wrk -t1, ${cpus().length} cores shared by everything.`,
     '',
+    `### CPU per request, every process (${ROUNDS} interleaved rounds of ${CPU_SECONDS} s, median (min–max) of the rounds)`,
+    '',
+    "CPU µs per request from each process group's /proc utime + stime around the run; a gateway run ends once " +
+      'metering has acknowledged all its usage. Postgres counts every backend; the servers serve nothing else here ' +
+      '(a running `npm start` adds its idle services).',
+    '',
+    cpu.markdown,
+    '',
+    ...(profiles.length
+      ? [
+          '### CPU profiles under load (limited key, c=32)',
+          '',
+          ...profiles.map((p) => flameMarkdown(p.app, p) + '\n'),
+        ]
+      : []),
     adversarial.markdown,
   ];
   const table = lines.join('\n');
@@ -212,7 +312,9 @@ async function main() {
     results,
     streaming,
     targets: targetsMet,
-    metering,
+    metering: meteringDrain,
+    cpu: { runs: cpuRuns, summary: cpu.summary, ratios: cpu.ratios },
+    profiles,
     adversarial: adversarial.results,
   };
   writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');

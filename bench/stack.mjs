@@ -36,6 +36,8 @@ export function createStack(root = ROOT) {
   const children = [];
   /** Each started service's admin URL (/metrics, /readyz), by its public URL. */
   const admins = new Map();
+  /** Each started process, by its public URL. */
+  const byUrl = new Map();
   const logDir = join(root, '.stack/logs/bench');
   mkdirSync(logDir, { recursive: true });
 
@@ -69,6 +71,7 @@ export function createStack(root = ROOT) {
     children.push(child);
     const url = `http://127.0.0.1:${port}`;
     admins.set(url, `http://127.0.0.1:${adminPort}`);
+    byUrl.set(url, child);
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) break;
       try {
@@ -90,8 +93,20 @@ export function createStack(root = ROOT) {
     for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
 
+  /** Stops one started process (SIGTERM, then SIGKILL after `graceMs`) and resolves once it has exited. */
+  async function stopOne(url, graceMs = 10_000) {
+    const child = byUrl.get(url);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(graceMs)]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
   return {
     root,
+    stopOne,
+    pidOf: (url) => byUrl.get(url)?.pid,
     logDir,
     children,
     start,

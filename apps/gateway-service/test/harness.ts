@@ -75,8 +75,9 @@ export async function usageSince(since: Date, natsUrl?: string): Promise<Map<str
       const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
       done = true;
       for await (const m of batch) {
-        const e = m.json<any>();
-        out.set(e.requestId, e);
+        // A message holds one event or a gateway's burst of them.
+        const body = m.json<any>();
+        for (const e of Array.isArray(body) ? body : [body]) out.set(e.requestId, e);
         done = m.info.pending === 0;
         if (done) break;
       }

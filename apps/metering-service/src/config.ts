@@ -18,8 +18,13 @@ export const CONFIG_SCHEMA = z
     ...databaseEnv,
     ...natsEnv,
     ...redisEnv,
-    /** Events fetched and written per transaction. */
+    /** Most events written per transaction. */
     METERING_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+    /**
+     * How long the first event waiting to be written waits for others to share its transaction: a few
+     * transactions a second at low load instead of one per request, for this much more lag.
+     */
+    METERING_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(50),
     /**
      * Deliveries before a valid message whose write keeps failing for a reason other than the database being
      * unreachable goes to USAGE_DEADLETTER. Outages never count: the batch waits and retries.
@@ -54,6 +59,7 @@ export const CONFIG_SCHEMA = z
     nats: natsConnection(e, 'metering', ctx),
     redis: redisConnection(e, ctx),
     batchSize: e.METERING_BATCH_SIZE,
+    lingerMs: e.METERING_LINGER_MS,
     maxDeliver: e.METERING_MAX_DELIVER,
     ackWaitMs: e.METERING_ACK_WAIT_MS,
     consumer: e.METERING_CONSUMER,

@@ -232,3 +232,81 @@ it('reports its readiness with Postgres and NATS', async () => {
   const ready: any = await (await fetch(`${metering.adminUrl}/readyz`)).json();
   expect(ready).toEqual({ ready: true, checks: { postgres: 'up', nats: 'up', redis: 'up' } });
 });
+
+describe('a gateway’s burst: several events in one message', () => {
+  it('records every event of it once, and lets an invalid one go alone to the dead letters', async () => {
+    const js = jetstream(gw);
+    const since = new Date();
+    const keyId = randomUUID();
+    const events = Array.from({ length: 6 }, (_, i) => event(keyId, randomUUID(), i));
+    const brokenId = `broken-${randomUUID()}`;
+    await js.publish(
+      'usage.events',
+      JSON.stringify([...events.slice(0, 3), { requestId: brokenId }, ...events.slice(3)]),
+    );
+    // The same burst again (a replay): nothing counted twice.
+    await js.publish('usage.events', JSON.stringify(events));
+    await pollUntil(
+      () => totals('key', keyId),
+      (rows) => rows.length === 2 && rows.every((r) => r.requests === 6),
+      10_000,
+      50,
+    );
+    expect((await totals('key', keyId))[0]).toMatchObject({ requests: 6, cost: miniCost(events) });
+    const { value: dead } = await pollUntil(
+      () => deadLettersSince(since),
+      (all) => all.some((d) => d.body.requestId === brokenId),
+      10_000,
+      50,
+    );
+    const mine = dead.find((d) => d.body.requestId === brokenId)!;
+    expect(mine.body).toEqual({ requestId: brokenId });
+    expect(mine.source).toMatch(/^USAGE\/\d+#3$/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await totals('key', keyId))[0].requests).toBe(6);
+  });
+
+  it('dead-letters a message that is an empty or oversized batch, whole', async () => {
+    const js = jetstream(gw);
+    const since = new Date();
+    const marker = `marker-${randomUUID()}`;
+    await js.publish('usage.events', JSON.stringify([]));
+    await js.publish('usage.events', JSON.stringify(Array.from({ length: 513 }, () => ({ marker }))));
+    const { value: dead } = await pollUntil(
+      () => deadLettersSince(since),
+      (all) => all.filter((d) => Array.isArray(d.body)).length >= 2,
+      10_000,
+      50,
+    );
+    const reasons = dead.filter((d) => Array.isArray(d.body)).map((d) => d.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'invalid message: an empty batch',
+        'invalid message: a batch of more than 512 events',
+      ]),
+    );
+  });
+});
+
+it('gathers events arriving one by one into shared transactions (linger), none lost', async () => {
+  const keyId = randomUUID();
+  const ownerId = randomUUID();
+  const js = jetstream(gw);
+  const events = Array.from({ length: 30 }, (_, i) => event(keyId, ownerId, i));
+  for (const e of events) {
+    await js.publish('usage.events', JSON.stringify(e), { msgID: e.requestId });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await pollUntil(
+    () => totals('key', keyId),
+    (rows) => rows.length === 2 && rows[0].requests === 30,
+    10_000,
+    50,
+  );
+  // recorded_at is the transaction's start: 30 events 5 ms apart share a handful of them (50 ms linger).
+  const { rows } = await db.query(
+    'SELECT count(DISTINCT recorded_at)::int AS n FROM metering.usage_records WHERE key_id = $1',
+    [keyId],
+  );
+  expect(rows[0].n).toBeLessThanOrEqual(10);
+});

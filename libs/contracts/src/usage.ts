@@ -51,6 +51,23 @@ export interface UsageLimits {
   ownerMicros?: number;
 }
 
+/**
+ * A USAGE message carries one event (a spool replay, an older gateway) or a JSON array of them (a gateway's
+ * burst: one message, one store and one ack for many requests). Each event is checked on its own and
+ * deduplicated by its request id, so an invalid one costs the others nothing.
+ */
+export const USAGE_BATCH_MAX_EVENTS = 512;
+/** Well under NATS's default max_payload (1 MB). */
+export const USAGE_BATCH_MAX_BYTES = 256 * 1024;
+
+/** The events of a USAGE message's parsed body, or why it carries none (each still to be validated). */
+export function usageMessageEvents(body: unknown): unknown[] | string {
+  if (!Array.isArray(body)) return [body];
+  if (body.length === 0) return 'an empty batch';
+  if (body.length > USAGE_BATCH_MAX_EVENTS) return `a batch of more than ${USAGE_BATCH_MAX_EVENTS} events`;
+  return body;
+}
+
 /** Validates an event read from the stream (metering trusts nothing it did not check). */
 export const UsageEventSchema = z.object({
   requestId: z.string().min(1).max(128),

@@ -1,10 +1,11 @@
-// Step 7: one usage event per request to JetStream, message id = request id. Never on the request's
-// critical path. Events are gathered for a couple of milliseconds and sent together, pipelined: each message
-// asks for its own ack and all acks are awaited at once, so one lost ack spools that event only (replays are
-// deduplicated by message id).
+// Step 7: one usage event per request to JetStream, never on the request's critical path. Events are gathered
+// for a few milliseconds and sent as one message (a JSON array, USAGE_BATCH_MAX_* bounded): one store and one
+// ack in nats-server and one delivery and ack in metering for the whole burst. A burst whose ack is lost is
+// spooled event by event and replayed one message per event (message id = request id); metering records each
+// request once by its id, so a burst stored after all and then replayed is not counted twice.
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { USAGE_SUBJECT, type UsageEvent } from '@gw/contracts';
+import { USAGE_BATCH_MAX_BYTES, USAGE_BATCH_MAX_EVENTS, USAGE_SUBJECT, type UsageEvent } from '@gw/contracts';
 import { Connections, counter, gauge, type Logger, NatsClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { InFlightRequests } from '../http/in-flight.js';
@@ -18,8 +19,8 @@ const spoolBytes = gauge(
 );
 
 const ACK_TIMEOUT_MS = 5_000;
-const BURST_MS = 2;
-const BURST_MAX = 512;
+/** How long the first event of a burst waits for others: the lag it adds is metering's to absorb (< 1 s). */
+const BURST_MS = 10;
 const DRAIN_EVERY_MS = 2_000;
 
 @Injectable()
@@ -73,7 +74,7 @@ export class UsagePublisher implements OnApplicationBootstrap {
       return;
     }
     this.burst.push(event);
-    if (this.burst.length >= BURST_MAX) this.sendBurst();
+    if (this.burst.length >= USAGE_BATCH_MAX_EVENTS) this.sendBurst();
     else this.burstTimer ??= setTimeout(() => this.sendBurst(), BURST_MS);
   }
 
@@ -83,14 +84,30 @@ export class UsagePublisher implements OnApplicationBootstrap {
     const burst = this.burst;
     this.burst = [];
     if (!burst.length) return;
+    // One message per USAGE_BATCH_MAX_BYTES of events.
+    let parts: string[] = [];
+    let events: UsageEvent[] = [];
+    let bytes = 2;
     for (const event of burst) {
-      this.track(
-        this.send(event).then(
-          () => void published.inc({ outcome: 'acked' }),
-          () => this.toSpool([event]),
-        ),
-      );
+      const json = JSON.stringify(event);
+      if (parts.length && bytes + json.length + 1 > USAGE_BATCH_MAX_BYTES) {
+        this.sendBatch(parts, events);
+        [parts, events, bytes] = [[], [], 2];
+      }
+      parts.push(json);
+      events.push(event);
+      bytes += json.length + 1;
     }
+    this.sendBatch(parts, events);
+  }
+
+  private sendBatch(parts: string[], events: UsageEvent[]) {
+    this.track(
+      this.js.publish(USAGE_SUBJECT, `[${parts.join(',')}]`).then(
+        () => void published.inc({ outcome: 'acked' }, events.length),
+        () => this.toSpool(events),
+      ),
+    );
   }
 
   private send(event: UsageEvent): Promise<void> {

@@ -1,0 +1,224 @@
+// CPU per request, every process of the system: each process's CPU time (utime + stime from /proc/<pid>/stat)
+// before and after a run, divided by the requests served. The usage pipeline works after the response, so a
+// run ends only once metering has caught up with what it produced. Targets are interleaved over rounds and
+// each ratio is taken within its round (these machines are noisy); the report gives medians and ranges.
+import { readdirSync, readFileSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { sleep } from './stack.mjs';
+import { wrk } from './wrk.mjs';
+
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+/**
+ * utime + stime of a process in seconds, with cutime + cstime (its children that exited: a Postgres backend
+ * that ends during a run is counted in the postmaster's), or undefined when it is gone.
+ */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    return (f[11] + f[12] + f[13] + f[14]) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process's pid with its command line (a server's backends appear and go; read them each time). */
+function processes() {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      out.push({
+        pid: Number(name),
+        cmd: readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' '),
+      });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * The groups measured: services by their entry file (every replica, the bench's and `npm start`'s alike),
+ * the servers by their binary, the bench's own helpers by pid.
+ */
+export function processGroups(extra = {}) {
+  const byCmd = {
+    gateway: (c) => c.includes('gateway-service/dist/main.js'),
+    metering: (c) => c.includes('metering-service/dist/main.js'),
+    'auth-service': (c) => c.includes('auth-service/dist/main.js'),
+    'key-service': (c) => c.includes('key-service/dist/main.js'),
+    postgres: (c) => /^postgres[: ]|\/postgres /.test(c),
+    'nats-server': (c) => c.includes('nats-server'),
+    redis: (c) => c.includes('redis-server'),
+  };
+  return () => {
+    const totals = Object.fromEntries([...Object.keys(byCmd), ...Object.keys(extra)].map((g) => [g, 0]));
+    for (const { pid, cmd } of processes()) {
+      const group = Object.keys(byCmd).find((g) => byCmd[g](cmd));
+      if (group) totals[group] += cpuSeconds(pid) ?? 0;
+    }
+    for (const [group, pid] of Object.entries(extra)) totals[group] += cpuSeconds(pid) ?? 0;
+    return totals;
+  };
+}
+
+/** Resolves once metering's consumer has acknowledged everything published (or after `ms`). */
+export async function pipelineDrained(ms = 30_000) {
+  const nc = await connect({
+    servers: process.env.NATS_URL,
+    user: process.env.NATS_METERING_USER,
+    pass: process.env.NATS_METERING_PASSWORD,
+    inboxPrefix: '_INBOX.metering',
+  });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const i = await jsm.consumers.info('USAGE', 'metering');
+      if (i.num_pending + i.num_ack_pending === 0) return true;
+      await sleep(50);
+    }
+    return false;
+  } finally {
+    await nc.close();
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const range = (xs) => [Math.min(...xs), Math.max(...xs)];
+
+/**
+ * `targets`: { name, url, headers, body, pipeline (does it publish usage) }. For each round, each target and
+ * each concurrency: a 1 s warm-up, then `seconds` of wrk with every group's CPU read around it.
+ */
+export async function cpuRounds({ targets, rounds, seconds, concurrencies = [1, 32], sample }) {
+  const runs = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const t of targets) {
+      for (const connections of concurrencies) {
+        const headers = { 'content-type': 'application/json', ...t.headers };
+        wrk({ url: t.url, body: t.body, headers, connections, seconds: 1 });
+        if (t.pipeline) await pipelineDrained();
+        const before = sample();
+        const r = wrk({ url: t.url, body: t.body, headers, connections, seconds });
+        if (t.pipeline) await pipelineDrained();
+        const after = sample();
+        const micros = Object.fromEntries(
+          Object.keys(after).map((g) => [g, ((after[g] - before[g]) * 1e6) / Math.max(1, r.requests)]),
+        );
+        runs.push({ round, target: t.name, connections, ...r, cpuMicrosPerRequest: micros });
+        console.log(
+          `round ${round} ${t.name.padEnd(28)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  ` +
+            `p50 ${r.p50.toFixed(2)} ms  ` +
+            Object.entries(micros)
+              .filter(([, v]) => v >= 0.5)
+              .map(([g, v]) => `${g} ${v.toFixed(0)}`)
+              .join(' ') +
+            ' µs/req',
+        );
+      }
+    }
+  }
+  return runs;
+}
+
+/** Medians (and ranges) per target and concurrency, and the ratios the issue sets, each within its round. */
+export function cpuReport(runs, { bare, plain, limited, groups }) {
+  const pick = (target, c, round) =>
+    runs.find((r) => r.target === target && r.connections === c && r.round === round);
+  const rounds = [...new Set(runs.map((r) => r.round))];
+  const fmt = (xs, d = 0) => {
+    const [lo, hi] = range(xs);
+    return `${median(xs).toFixed(d)} (${lo.toFixed(d)}–${hi.toFixed(d)})`;
+  };
+  const pipeline = (r) =>
+    r.cpuMicrosPerRequest.metering + r.cpuMicrosPerRequest.postgres + r.cpuMicrosPerRequest['nats-server'];
+  const lines = [
+    `| target | c | req/s | p50 ms | p99 ms | ${groups.join(' | ')} | pipeline (metering + Postgres + NATS) |`,
+    `| --- | --- | --- | --- | --- | ${groups.map(() => '---').join(' | ')} | --- |`,
+  ];
+  const summary = {};
+  for (const target of [...new Set(runs.map((r) => r.target))]) {
+    for (const c of [...new Set(runs.map((r) => r.connections))]) {
+      const rs = runs.filter((r) => r.target === target && r.connections === c);
+      if (!rs.length) continue;
+      const cell = (g) => fmt(rs.map((r) => r.cpuMicrosPerRequest[g]));
+      summary[`${target} c=${c}`] = {
+        rps: median(rs.map((r) => r.rps)),
+        p50: median(rs.map((r) => r.p50)),
+        cpu: Object.fromEntries(groups.map((g) => [g, median(rs.map((r) => r.cpuMicrosPerRequest[g]))])),
+        pipeline: median(rs.map(pipeline)),
+      };
+      lines.push(
+        `| ${target} | ${c} | ${fmt(rs.map((r) => r.rps))} | ${fmt(
+          rs.map((r) => r.p50),
+          2,
+        )} | ${fmt(
+          rs.map((r) => r.p99),
+          2,
+        )} | ${groups.map(cell).join(' | ')} | ${fmt(rs.map(pipeline))} |`,
+      );
+    }
+  }
+  // Ratios within each round, then their medians.
+  const within = (f) => rounds.map(f).filter((x) => Number.isFinite(x));
+  const ratios = [];
+  const ratio = (label, xs, target, better = 'below') => {
+    if (!xs.length) return;
+    const m = median(xs);
+    const met = better === 'below' ? m <= target : m >= target;
+    ratios.push({ label, median: m, range: range(xs), target, met });
+  };
+  for (const [kind, name] of [
+    ['without limits', plain],
+    ['with RPM, TPM and a monthly quota', limited],
+  ]) {
+    const cap = kind === 'without limits' ? 1.3 : 1.5;
+    ratio(
+      `gateway CPU ÷ bare proxy CPU, key ${kind}, c=32`,
+      within(
+        (i) => pick(name, 32, i).cpuMicrosPerRequest.gateway / pick(bare, 32, i).cpuMicrosPerRequest.bare,
+      ),
+      cap,
+    );
+    ratio(
+      `gateway c=1 p50 − bare c=1 p50 (ms), key ${kind}`,
+      within((i) => pick(name, 1, i).p50 - pick(bare, 1, i).p50),
+      0.2,
+    );
+    ratio(
+      `gateway req/s ÷ bare req/s, key ${kind}, c=32`,
+      within((i) => pick(name, 32, i).rps / pick(bare, 32, i).rps),
+      0.7,
+      'above',
+    );
+    for (const c of [1, 32])
+      ratio(
+        `usage pipeline CPU µs per request (metering + Postgres + NATS), key ${kind}, c=${c}`,
+        within((i) => pipeline(pick(name, c, i))),
+        80,
+      );
+  }
+  ratio(
+    'Redis CPU µs per limited request, c=32',
+    within((i) => pick(limited, 32, i).cpuMicrosPerRequest.redis),
+    40,
+  );
+  lines.push('', '| measure (median of rounds, range) | value | target | met |', '| --- | --- | --- | --- |');
+  for (const r of ratios)
+    lines.push(
+      `| ${r.label} | ${r.median.toFixed(2)} (${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)}) | ${r.label.includes('req/s') ? '≥' : '≤'} ${r.target} | ${r.met ? 'met' : 'not met'} |`,
+    );
+  return { markdown: lines.join('\n'), summary, ratios };
+}
