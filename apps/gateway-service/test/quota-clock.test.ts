@@ -125,6 +125,40 @@ it('keeps amounts exact up to the largest limit the API accepts (1e9 credits)', 
   expect(await redis.hget(rv, `k:${p.record.id}`)).toBe('987654321012345');
 });
 
+it('settles many requests of one owner together, each at its own cost, across its keys', async () => {
+  const a = principal({ type: 'total', limitMicros: 1e9, exhaustedPeriod: null });
+  // Another key of the same owner.
+  const b = compilePrincipal({ ...a.record, id: randomUUID() });
+  const now = Date.now();
+  const held: { p: Principal; r: ReturnType<typeof reserve>; cost: number }[] = [];
+  for (let i = 0; i < 40; i++) {
+    const p = i % 2 ? b : a;
+    const r = reserve(p, now, 1000);
+    expect((await limiter.check(p, 10, now, r)).allowed).toBe(true);
+    held.push({ p, r, cost: 10 * i });
+  }
+  const rv = SPEND_KEYS.reservations(ownerTag('account', a.record.owner.id));
+  expect(await redis.hget(rv, 'o')).toBe('40000');
+  // One already gone (metering counted it first): settling it again changes nothing.
+  const [gone, ...rest] = held;
+  await redis.hdel(rv, `r:${gone.r.requestId}`);
+  await redis.hincrby(rv, 'o', -1000);
+  await redis.hincrby(rv, `k:${a.record.id}`, -1000);
+  for (const h of held) limiter.settle(h.p, h.r, h.cost);
+  const sum = (xs: typeof held) => xs.reduce((n, h) => n + h.cost, 0);
+  await pollUntil(
+    () => redis.hget(rv, 'o'),
+    (v) => v === String(sum(rest)),
+    2000,
+    10,
+  );
+  expect(await redis.hget(rv, `k:${a.record.id}`)).toBe(String(sum(rest.filter((h) => h.p === a))));
+  expect(await redis.hget(rv, `k:${b.record.id}`)).toBe(String(sum(rest.filter((h) => h.p === b))));
+  expect(await redis.hget(rv, `r:${gone.r.requestId}`)).toBeNull();
+  const rx = SPEND_KEYS.reservationExpiry(ownerTag('account', a.record.owner.id));
+  expect(await redis.zscore(rx, rest[0].r.requestId)).not.toBeNull();
+});
+
 describe('with Redis and metering both unreachable', () => {
   const deadRedis = () =>
     new Redis('redis://127.0.0.1:1', {

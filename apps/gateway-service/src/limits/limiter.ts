@@ -11,6 +11,9 @@ import { LocalWindows } from './local-window.js';
 import { QuotaFallback } from './quota-fallback.js';
 
 const WINDOW_MS = 60_000;
+/** Settles are gathered this long, and at most this many per owner, into one script call. */
+const SETTLE_BATCH_MS = 5;
+const SETTLE_BATCH_MAX = 256;
 const fallbacks = counter(
   'gateway_rate_limit_fallback_total',
   'Rate-limit decisions made locally because Redis failed',
@@ -54,6 +57,9 @@ type LimitsRedis = RedisClient & {
 export class Limiter implements OnModuleDestroy {
   private readonly local = new LocalWindows();
   private readonly sweeper: NodeJS.Timeout;
+  /** Settles waiting to be sent, by owner tag: request id, cost, request id, cost… */
+  private readonly settles = new Map<string, (string | number)[]>();
+  private settleTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -69,6 +75,7 @@ export class Limiter implements OnModuleDestroy {
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
+    this.flushSettles();
   }
 
   /**
@@ -160,21 +167,31 @@ export class Limiter implements OnModuleDestroy {
 
   /**
    * After the response: the reservation becomes the real cost, held until metering counts it. Off the
-   * client's path; when it fails, the worst case stays reserved until metering or the expiry frees it.
+   * client's path, and gathered for SETTLE_BATCH_MS into one script call per owner (issue #14: one Redis call
+   * per request on the hot path). When it fails, the worst case stays reserved until metering or the expiry
+   * frees it.
    */
   settle(p: Principal, reservation: Reservation, costMicros: number) {
     if (this.fallback.holds(reservation.requestId))
       return this.fallback.settle(reservation.requestId, costMicros);
     const tag = ownerTag(p.record.owner.type, p.record.owner.id);
-    (this.redis as LimitsRedis)
-      .gwSettle(
-        SPEND_KEYS.reservations(tag),
-        SPEND_KEYS.reservationExpiry(tag),
-        reservation.requestId,
-        costMicros,
-        Date.now() + this.config.settledTtlMs,
-      )
-      .catch((err: unknown) => this.logger.debug({ err }, 'reservation not settled'));
+    let pairs = this.settles.get(tag);
+    if (!pairs) this.settles.set(tag, (pairs = []));
+    pairs.push(reservation.requestId, costMicros);
+    if (pairs.length >= SETTLE_BATCH_MAX * 2) this.flushSettles();
+    else this.settleTimer ??= setTimeout(() => this.flushSettles(), SETTLE_BATCH_MS);
+  }
+
+  /** Sends the gathered settles now (also at shutdown). */
+  flushSettles() {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    const expires = Date.now() + this.config.settledTtlMs;
+    for (const [tag, pairs] of this.settles)
+      (this.redis as LimitsRedis)
+        .gwSettle(SPEND_KEYS.reservations(tag), SPEND_KEYS.reservationExpiry(tag), expires, ...pairs)
+        .catch((err: unknown) => this.logger.debug({ err }, 'reservations not settled'));
+    this.settles.clear();
   }
 
   private decision(r: number[]): RateDecision {

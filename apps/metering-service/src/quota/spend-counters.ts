@@ -61,14 +61,15 @@ const rebuilds = counter(
 // Returns the spend keys' new values.
 const APPLY_SPEND_LUA = `${RELEASE_RESERVATION_LUA}
 local n = tonumber(ARGV[1])
+local after = {}
 for i = 1, n do
   local key = KEYS[i + 2]
-  redis.call('INCRBY', key, ARGV[i + 1])
+  after[i] = redis.call('INCRBY', key, ARGV[i + 1])
   if string.sub(key, -8) ~= 'lifetime' then redis.call('EXPIRE', key, ${MONTH_TTL_S}) end
 end
-for i = n + 2, #ARGV do release(KEYS[1], KEYS[2], ARGV[i]) end
-local after = {}
-for i = 1, n do after[i] = redis.call('GET', KEYS[i + 2]) end
+local ids = {}
+for i = n + 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+releaseMany(KEYS[1], KEYS[2], ids)
 return after
 `;
 
