@@ -1,5 +1,6 @@
-// The top entries of a V8 CPU profile (node --cpu-prof): self time by function and by package, idle and
-// garbage collection included, as shares of the sampled time.
+// The top entries of a V8 CPU profile (node --cpu-prof): self time by function and by package, as shares of
+// the busy time (idle excluded) within a window of the monotonic clock (the load, not the start-up); V8's
+// sample times and process.hrtime are both CLOCK_MONOTONIC on Linux.
 import { readFileSync } from 'node:fs';
 
 const place = (url) =>
@@ -7,13 +8,18 @@ const place = (url) =>
     .replace(/^file:\/\/.*?\/node_modules\/((@[^/]+\/)?[^/]+)\/.*/, '$1')
     .replace(/^file:\/\/.*?\/(apps|libs)\/([^/]+)\/.*/, '$1/$2');
 
-export function flameSummary(file, top = 12) {
+/** `window`: [from, to] in µs of process.hrtime (monotonic); samples outside it are left out. */
+export function flameSummary(file, top = 12, window = [0, Infinity]) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   let total = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (at < window[0] || at > window[1]) return;
+    if (nodes.get(id).callFrame.functionName === '(idle)') return;
     self.set(id, (self.get(id) ?? 0) + dt);
     total += dt;
   });
@@ -41,7 +47,7 @@ export function flameSummary(file, top = 12) {
 export function flameMarkdown(title, s) {
   const rows = (list) => list.map((e) => `| ${e.percent.toFixed(1)} % | \`${e.name}\` |`).join('\n');
   return [
-    `#### ${title} (${s.sampledSeconds.toFixed(1)} s sampled)`,
+    `#### ${title} (${s.sampledSeconds.toFixed(1)} s busy during the load)`,
     '',
     '| self | by package |',
     '| --- | --- |',

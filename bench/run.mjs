@@ -224,6 +224,7 @@ async function main() {
     gateway = await start('gateway-service', ...prof('apps/gateway-service/dist/main.js'), gatewayEnv);
     metering = await start('metering-service', ...prof('apps/metering-service/dist/main.js'), () => ({}));
     const t = cpuTargets[2];
+    const from = Number(process.hrtime.bigint() / 1000n);
     wrk({
       url: gateway + chat,
       body,

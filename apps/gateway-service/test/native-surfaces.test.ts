@@ -3,6 +3,7 @@
 // from that API's own usage fields. What only such a provider can serve (previous_response_id, server tools)
 // goes to it alone, and never for a key with a spending limit. The provider here is a recording stand-in
 // that answers in each API's documented shapes.
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,8 @@ const sse = (events: Record<string, unknown>[]) =>
 
 function responsesAnswer(body: any) {
   const response = {
-    id: 'resp_native_1',
+    // A new id each time, as a provider gives (owners are recorded once per id, for 30 days).
+    id: `resp_${randomUUID().replaceAll('-', '')}`,
     object: 'response',
     created_at: 1_700_000_000,
     status: 'completed',
@@ -173,6 +175,8 @@ let gw: Awaited<ReturnType<typeof startGateway>>;
 let key: { key: string; id: string };
 let limited: { key: string; id: string };
 let other: { key: string; id: string };
+/** A Response the first key stored (the test after uses it as another owner). */
+let stored: string;
 let sdk: OpenAI;
 let claude: Anthropic;
 
@@ -227,7 +231,11 @@ describe('the Responses API passed through to a provider that speaks it', () => 
     const { data, response } = await sdk.responses
       .create({ model: 'gpt-4o-mini', input: 'Hi', reasoning: { effort: 'low' }, max_output_tokens: 5000 })
       .withResponse();
-    expect(data).toMatchObject({ id: 'resp_native_1', model: 'native-mini', output_text: 'Native hello' });
+    expect(data).toMatchObject({
+      id: expect.stringMatching(/^resp_/),
+      model: 'native-mini',
+      output_text: 'Native hello',
+    });
     expect(seen).toHaveLength(1);
     expect(seen[0].path).toBe('/v1/responses');
     expect(seen[0].headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
@@ -275,26 +283,25 @@ describe('the Responses API passed through to a provider that speaks it', () => 
 
   it('passes previous_response_id and built-in tools to it, for a key without a spending limit only', async () => {
     // A stored Response, recorded as this owner's.
-    expect(await sdk.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: true })).toMatchObject({
-      id: 'resp_native_1',
-    });
+    const { id } = await sdk.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: true });
+    stored = id;
     expect(seen[0].body.store).toBe(true);
     seen.length = 0;
     const r = await sdk.responses.create({
       model: 'gpt-4o-mini',
       input: 'And then?',
-      previous_response_id: 'resp_native_1',
+      previous_response_id: id,
       tools: [{ type: 'web_search' }],
     });
     expect(r.output_text).toBe('Native hello');
     expect(seen[0].body).toMatchObject({
-      previous_response_id: 'resp_native_1',
+      previous_response_id: id,
       tools: [{ type: 'web_search' }],
     });
 
     seen.length = 0;
     const refused = await client(gw.url, limited.key)
-      .responses.create({ model: 'gpt-4o-mini', input: 'And then?', previous_response_id: 'resp_native_1' })
+      .responses.create({ model: 'gpt-4o-mini', input: 'And then?', previous_response_id: id })
       .catch((e: unknown) => e as { status: number; error: { param: string; message: string } });
     expect(refused).toMatchObject({ status: 400, error: { param: 'previous_response_id' } });
     expect((refused as { error: { message: string } }).error.message).toMatch(/spending limit/);
@@ -302,7 +309,7 @@ describe('the Responses API passed through to a provider that speaks it', () => 
   });
 
   it('refuses another owner’s stored Response, and an id never stored through the gateway', async () => {
-    for (const id of ['resp_native_1', 'resp_elsewhere']) {
+    for (const id of [stored, 'resp_elsewhere']) {
       const refused = await client(gw.url, other.key)
         .responses.create({ model: 'gpt-4o-mini', input: 'Repeat it all', previous_response_id: id })
         .catch((e: unknown) => e as { status: number; error: { param: string; message: string } });
@@ -315,7 +322,7 @@ describe('the Responses API passed through to a provider that speaks it', () => 
   });
 
   it('reads a native-only answer to its end after the client left, to bill the provider’s usage', async () => {
-    await sdk.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: true });
+    const { id } = await sdk.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: true });
     const since = new Date();
     const res = await fetch(`${gw.url}/v1/responses`, {
       method: 'POST',
@@ -323,7 +330,7 @@ describe('the Responses API passed through to a provider that speaks it', () => 
       body: JSON.stringify({
         model: 'gpt-4o-mini',
         input: 'slow',
-        previous_response_id: 'resp_native_1',
+        previous_response_id: id,
         stream: true,
       }),
     });
@@ -336,6 +343,63 @@ describe('the Responses API passed through to a provider that speaks it', () => 
       completionTokens: 7,
       estimated: false,
     });
+  });
+
+  it('refuses references to what the provider keeps (items by id, saved prompts), and never stores unasked', async () => {
+    for (const body of [
+      { input: [{ type: 'item_reference', id: 'msg_someone_else' }], param: 'input.0' },
+      {
+        input: [
+          { role: 'user', content: 'Hi' },
+          { type: 'reasoning', id: 'rs_x', summary: [] },
+        ],
+        param: 'input.1',
+      },
+      { input: 'Hi', prompt: { id: 'pmpt_x' }, param: 'prompt' },
+    ]) {
+      const { param, ...rest } = body;
+      const refused = await sdk.responses
+        .create({ model: 'gpt-4o-mini', ...(rest as object) } as never)
+        .catch((e: unknown) => e as { status: number; error: { param: string } });
+      expect(refused).toMatchObject({ status: 400, error: { param } });
+    }
+    expect(seen).toHaveLength(0);
+    await sdk.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Hi',
+      store: null,
+      service_tier: 'priority',
+    } as never);
+    expect(seen[0].body.store).toBe(false);
+    expect(seen[0].body).not.toHaveProperty('service_tier');
+  });
+
+  it('reserves for images the translation drops (a tool output’s), at the model’s media price', async () => {
+    const capped = await world.admin.key(await world.admin.account('pro'), {
+      quota: { type: 'total', limit: 0.01 },
+    });
+    const send = (images: number) =>
+      fetch(`${gw.url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${capped.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          input: [
+            { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' },
+            {
+              type: 'function_call_output',
+              call_id: 'c',
+              output: Array.from({ length: images }, () => ({
+                type: 'input_image',
+                image_url: 'https://x.test/a.png',
+              })),
+            },
+          ],
+        }),
+      });
+    expect((await send(1)).status).toBe(200);
+    // 100 images at 2,000 tokens each, 0.15 credits per million: 0.03 credits, past the key's 0.01.
+    expect((await send(100)).status).toBe(429);
   });
 
   it('never passes a background response (its usage would come after the answer)', async () => {

@@ -18,6 +18,7 @@ import { creditLimits, modelAllowed, type Principal } from '@gw/access';
 import { histogram, type Logger, PriceBook } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
 import { type HotRequest, sendJson } from '../http/hot-request.js';
+import { bad } from '../http/body-checks.js';
 import { ExhaustionNotice } from '../limits/exhaustion-notice.js';
 import { Limiter, type Reservation } from '../limits/limiter.js';
 import { type Prepared, type Target, UpstreamRouter } from '../upstreams/router.js';
@@ -37,7 +38,9 @@ import { ResponsesStream } from '../surfaces/responses-stream.js';
 import {
   NATIVE_PATH,
   nativeBody,
+  nativeMediaParts,
   readNativeBody,
+  storedReference,
   storesAtProvider,
   type SurfaceRequest,
   unboundedForLimitedKey,
@@ -127,9 +130,6 @@ export class InferenceHandler {
     }
     req.outcome = settlement.status;
     this.record(admitted, settlement);
-    const { principal: p, surface: sent } = admitted;
-    if (settlement.answerId !== undefined && sent && storesAtProvider(sent))
-      this.stored.record(settlement.answerId, ownerTag(p.record.owner.type, p.record.owner.id));
   }
 
   /** Steps 4–5: body, model, quota, rate limits and the credit reservation (one Redis round trip). */
@@ -164,13 +164,21 @@ export class InferenceHandler {
     let reservation: Reservation | undefined;
     const limits = creditLimits(principal, now);
     if (limits && untranslatable) return refuse(unboundedForLimitedKey(untranslatable));
+    const passes = surface !== undefined && this.router.speaks(route, surface.surface);
+    if (passes) {
+      const reference = storedReference(surface.surface, surface.json);
+      if (reference)
+        return refuse(
+          bad(reference, 'items and prompts kept at the provider are not served; send their content instead'),
+        );
+    }
     if (untranslatable) {
       const owned = await this.ownsPrevious(surface, principal);
       if (owned) return refuse(owned);
     }
     if (limits) {
-      const passes = surface !== undefined && this.router.speaks(route, surface.surface);
-      const worstCase = await this.worstCase(endpoint, body, route, cap, principal, passes ? raw : undefined);
+      const passed = passes ? surface : undefined;
+      const worstCase = await this.worstCase(endpoint, body, route, cap, principal, passed && raw, passed);
       if (worstCase === undefined)
         return refuse(apiError('service_unavailable', 'Prices cannot be loaded right now.'));
       reservation = { requestId: req.usageId, micros: worstCase, limits };
@@ -270,8 +278,9 @@ export class InferenceHandler {
     route: ModelRoute,
     cap: number,
     principal: Principal,
-    /** The client's bytes, when a provider may be sent them as they are (native pass-through). */
+    /** The client's bytes and request, when a provider may be sent them as they are (native pass-through). */
     passed: Buffer | undefined,
+    surface: SurfaceRequest | undefined,
   ): Promise<number | undefined> {
     if (!this.prices.loaded) await this.prices.fresh().catch(() => undefined);
     if (!this.prices.loaded) return undefined;
@@ -280,7 +289,10 @@ export class InferenceHandler {
     let prompt = promptTokens(endpoint, body.json, 'bound', route.mediaPartTokens);
     // The client's own body carries what the translation dropped (reasoning items, thinking blocks, fields it
     // does not know): every byte may be a token, every media part its own.
-    if (passed) prompt = Math.max(prompt, passed.length + mediaParts(body.json) * route.mediaPartTokens);
+    if (passed && surface) {
+      const media = Math.max(mediaParts(body.json), nativeMediaParts(surface.json));
+      prompt = Math.max(prompt, passed.length + media * route.mediaPartTokens);
+    }
     return costMicros(prompt, cap * body.outputs, price, principal.record.group.multiplierPpm);
   }
 
@@ -395,6 +407,12 @@ export class InferenceHandler {
         stallTimeoutMs: this.config.streamStallTimeoutMs,
         fail: (error) => this.send(res, a.req, error, a.headers),
         native,
+        // A stored Response is its owner's from the moment its id is known (before the client can use it).
+        onAnswerId:
+          native && a.surface && storesAtProvider(a.surface)
+            ? (id) =>
+                this.stored.record(id, ownerTag(a.principal.record.owner.type, a.principal.record.owner.id))
+            : undefined,
       };
       const translator = native
         ? undefined

@@ -20,8 +20,6 @@ export interface Settlement {
   provider: string | null;
   tokens: Tokens;
   estimated: boolean;
-  /** A natively answered Response's id (a stored one is recorded as its owner's). */
-  answerId?: unknown;
 }
 
 export interface RelayContext {
@@ -39,6 +37,8 @@ export interface RelayContext {
   fail: (error: ApiError) => void;
   /** The provider answered in the client's own surface (passed through): its usage fields are read. */
   native: NativeSurface | undefined;
+  /** Told a natively answered Response's id before the client sees it (its owner is recorded). */
+  onAnswerId?: (id: unknown) => void;
 }
 
 /** Resolves when the client can take more ('drain'), has gone ('close') or read nothing for `ms` ('stall'). */
@@ -70,7 +70,7 @@ export async function relayStream(
     connection: 'keep-alive',
     'x-request-id': c.requestId,
   });
-  const meter = c.native ? new NativeStreamMeter(c.native) : undefined;
+  const meter = c.native ? new NativeStreamMeter(c.native, c.onAnswerId) : undefined;
   const relay = meter ? new SseRelay(true, undefined, meter) : new SseRelay(includeUsage, translator);
   let broke = false;
   try {
@@ -99,7 +99,6 @@ export async function relayStream(
       completion: relay.completionEstimate(),
     },
     estimated: !usage,
-    answerId: meter?.responseId,
   };
 }
 
@@ -149,7 +148,6 @@ export async function relayJson(
     provider: c.provider,
     tokens,
     estimated: !usage,
-    answerId: c.native ? parsed?.id : undefined,
   });
   if (c.gone.aborted) return settled(499);
   if (!raw || !parsed || typeof parsed !== 'object') {
@@ -157,6 +155,7 @@ export async function relayJson(
     c.fail(apiError('upstream_error', `Upstream ${c.provider} sent an unreadable answer.`));
     return settled(502);
   }
+  if (c.native) c.onAnswerId?.(parsed.id);
   send(parsed, raw);
   return settled(200);
 }

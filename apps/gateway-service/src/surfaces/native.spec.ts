@@ -1,6 +1,8 @@
 import {
   nativeAnswerTexts,
   nativeBody,
+  nativeMediaParts,
+  storedReference,
   NativeStreamMeter,
   nativeUsage,
   readNativeBody,
@@ -21,13 +23,16 @@ describe('nativeBody', () => {
     expect(JSON.parse(nativeBody('messages', m, 'm', 4096))).toMatchObject({ max_tokens: 4096 });
   });
 
-  it('asks the provider to store a Response only when the client did, or when it needs the provider’s state', () => {
+  it('asks the provider to store a Response only when the request needs the provider’s state', () => {
     const json = { model: 'm', input: 'x' };
     expect(JSON.parse(nativeBody('responses', json, 'm', 1, { unstored: true })).store).toBe(false);
-    expect(
-      JSON.parse(nativeBody('responses', { ...json, store: true }, 'm', 1, { unstored: true })).store,
-    ).toBe(true);
+    // store: true never comes translatable (it needs the provider's state): sent as the client gave it.
+    expect(JSON.parse(nativeBody('responses', { ...json, store: true }, 'm', 1)).store).toBe(true);
     expect(JSON.parse(nativeBody('responses', json, 'm', 1)).store).toBeUndefined();
+    // null is the provider's default (stored): not for a request the gateway could have translated.
+    expect(
+      JSON.parse(nativeBody('responses', { ...json, store: null }, 'm', 1, { unstored: true })).store,
+    ).toBe(false);
     expect(JSON.parse(nativeBody('messages', json, 'm', 1, { unstored: true })).store).toBeUndefined();
   });
 
@@ -170,5 +175,53 @@ describe('readNativeBody', () => {
       param: 'previous_response_id',
       message: expect.stringMatching(/spending limit/),
     });
+  });
+});
+
+describe('what a passed-through body holds', () => {
+  it('leaves the client’s service tier out (its price is not in the price book)', () => {
+    expect(
+      JSON.parse(nativeBody('responses', { model: 'm', service_tier: 'priority' }, 'm', 1)),
+    ).not.toHaveProperty('service_tier');
+  });
+
+  it('counts media parts anywhere, also where the translation drops them', () => {
+    const image = { type: 'input_image', image_url: 'https://x.test/a.png' };
+    expect(
+      nativeMediaParts({
+        model: 'm',
+        input: [
+          { type: 'function_call_output', call_id: 'c', output: [image, image] },
+          { role: 'assistant', content: [image] },
+          {
+            role: 'user',
+            content: [{ type: 'image', source: { type: 'url', url: 'u' } }, { type: 'document' }],
+          },
+        ],
+      }),
+    ).toBe(5);
+    expect(nativeMediaParts({ model: 'm', input: 'text' })).toBe(0);
+  });
+
+  it('finds references to what the provider keeps in the operator’s account', () => {
+    expect(storedReference('responses', { input: [{ type: 'item_reference', id: 'msg_1' }] })).toBe(
+      'input.0',
+    );
+    expect(
+      storedReference('responses', { input: ['x', { type: 'reasoning', id: 'rs_1', summary: [] }] }),
+    ).toBe('input.1');
+    expect(
+      storedReference('responses', { input: [{ type: 'reasoning', id: 'rs_1', encrypted_content: 'e' }] }),
+    ).toBeUndefined();
+    expect(storedReference('responses', { prompt: { id: 'pmpt_1' }, input: 'x' })).toBe('prompt');
+    expect(storedReference('messages', { prompt: 'x' })).toBeUndefined();
+  });
+
+  it('tells the Response’s id once, from the first event that carries it', () => {
+    const ids: unknown[] = [];
+    const meter = new NativeStreamMeter('responses', (id) => ids.push(id));
+    meter.learn({ type: 'response.created', response: { id: 'resp_1' } }, () => undefined);
+    meter.learn({ type: 'response.completed', response: { id: 'resp_1', usage: {} } }, () => undefined);
+    expect(ids).toEqual(['resp_1']);
   });
 });

@@ -48,8 +48,51 @@ export function nativeBody(
   cap: number,
   { unstored = false } = {},
 ): string {
-  const store = unstored && surface === 'responses' && json.store === undefined ? { store: false } : {};
-  return JSON.stringify({ ...json, model: upstreamModel, [NATIVE_CAP_FIELD[surface]]: cap, ...store });
+  // (A translatable request never says store: true; null would mean the provider's default, which stores.)
+  const store = unstored && surface === 'responses' ? { store: false } : {};
+  // The operator's default tier: a client's `service_tier` (priority costs about twice as much) is not priced.
+  const { service_tier: _tier, ...rest } = json;
+  return JSON.stringify({ ...rest, model: upstreamModel, [NATIVE_CAP_FIELD[surface]]: cap, ...store });
+}
+
+/** Part and block types a provider prices by content, not bytes (images, audio, files, documents). */
+const MEDIA = new Set(['input_image', 'input_file', 'input_audio', 'image', 'document', 'image_url']);
+
+/**
+ * The media parts anywhere in a client's body (its translation may drop some, e.g. images of a tool output or
+ * of an assistant message), each reserved at the model's media price. Iterative: the body's depth and size are
+ * already bounded (MAX_JSON_DEPTH, MAX_JSON_VALUES).
+ */
+export function nativeMediaParts(json: Json): number {
+  let n = 0;
+  const stack: unknown[] = [json];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) stack.push(...v);
+    else if (isObject(v)) {
+      if (typeof v.type === 'string' && MEDIA.has(v.type)) n += 1;
+      for (const k in v) if (typeof v[k] === 'object' && v[k] !== null) stack.push(v[k]);
+    }
+  }
+  return n;
+}
+
+/**
+ * A reference to something the provider keeps in the operator's one account, which the gateway cannot tie to
+ * a tenant: an `item_reference`, a reasoning item given by id only, a saved `prompt`. The field to refuse, if
+ * any (for a request that may be passed through as it is).
+ */
+export function storedReference(surface: NativeSurface, json: Json): string | undefined {
+  if (surface !== 'responses') return undefined;
+  if (json.prompt != null) return 'prompt';
+  if (!Array.isArray(json.input)) return undefined;
+  for (let i = 0; i < json.input.length; i++) {
+    const item: unknown = json.input[i];
+    if (!isObject(item)) continue;
+    if (item.type === 'item_reference') return `input.${i}`;
+    if (item.type === 'reasoning' && typeof item.encrypted_content !== 'string') return `input.${i}`;
+  }
+  return undefined;
 }
 
 /** Whether a Responses request leaves a stored response at the provider (its default), whose owner is recorded. */
@@ -151,7 +194,11 @@ export class NativeStreamMeter {
   responseId: unknown;
   private messageStart: unknown;
 
-  constructor(private readonly surface: NativeSurface) {}
+  /** `onId`: told the Response's id once, as soon as a stream event carries it (before it is relayed). */
+  constructor(
+    private readonly surface: NativeSurface,
+    private readonly onId?: (id: unknown) => void,
+  ) {}
 
   learn(event: Record<string, unknown>, text: (piece: unknown) => void): void {
     const type = event.type;
@@ -159,15 +206,12 @@ export class NativeStreamMeter {
       if (typeof type !== 'string') return;
       if (type.endsWith('.delta')) return text(event.delta);
       const response = isObject(event.response) ? event.response : undefined;
-      if (type === 'response.created') this.responseId = response?.id;
-      else if (
-        type === 'response.completed' ||
-        type === 'response.incomplete' ||
-        type === 'response.failed'
-      ) {
-        this.usage = nativeUsage('responses', response?.usage);
-        this.responseId ??= response?.id;
+      if (this.responseId === undefined && response?.id !== undefined) {
+        this.responseId = response.id;
+        this.onId?.(response.id);
       }
+      if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed')
+        this.usage = nativeUsage('responses', response?.usage);
       return;
     }
     if (type === 'message_start') {

@@ -21,7 +21,8 @@ export class StoredResponses {
   /** Records who owns a stored response; a failure is logged (the owner's next turn is then refused). */
   record(id: unknown, owner: string): void {
     if (typeof id !== 'string' || !STORED_ID.test(id)) return;
-    this.redis.set(keyOf(id), owner, 'EX', TTL_S).catch((err: unknown) => {
+    // NX: an id already recorded stays its first owner's.
+    this.redis.set(keyOf(id), owner, 'EX', TTL_S, 'NX').catch((err: unknown) => {
       this.logger.warn({ err }, 'could not record the owner of a stored response');
     });
   }
