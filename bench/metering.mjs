@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 
 const BACKLOG = Number(process.env.BENCH_METERING_EVENTS ?? 50_000);
+const BURST = Number(process.env.BENCH_METERING_BURST ?? 100);
 
 function event(keyId, ownerId, i) {
   return {
@@ -51,18 +52,26 @@ export async function benchMetering(startMetering) {
         .n,
     );
   try {
-    // 1. Throughput: a backlog of BACKLOG events (100 keys of 10 owners), then one replica drains it.
+    // 1. Throughput: a backlog of BACKLOG events (100 keys of 10 owners), then one replica drains it. Published
+    //    as gateways do under load: bursts of BURST events per message (BENCH_METERING_BURST=1: one each).
     const owners = Array.from({ length: 10 }, () => randomUUID());
     const keys = Array.from({ length: 100 }, (_, i) => ({ id: randomUUID(), owner: owners[i % 10] }));
-    for (let i = 0; i < BACKLOG; i += 5000) {
+    const backlog = Array.from({ length: BACKLOG }, (_, i) => {
+      const k = keys[i % keys.length];
+      return event(k.id, k.owner, i);
+    });
+    const bursts = [];
+    for (let i = 0; i < BACKLOG; i += BURST) bursts.push(backlog.slice(i, i + BURST));
+    for (let i = 0; i < bursts.length; i += 100)
       await Promise.all(
-        Array.from({ length: Math.min(5000, BACKLOG - i) }, (_, j) => {
-          const k = keys[(i + j) % keys.length];
-          const e = event(k.id, k.owner, i + j);
-          return js.publish(subject, JSON.stringify(e), { msgID: e.requestId });
-        }),
+        bursts
+          .slice(i, i + 100)
+          .map((b) =>
+            BURST === 1
+              ? js.publish(subject, JSON.stringify(b[0]), { msgID: b[0].requestId })
+              : js.publish(subject, JSON.stringify(b)),
+          ),
       );
-    }
     await startMetering({ METERING_CONSUMER: name, METERING_FILTER_SUBJECT: subject });
     const all = async () =>
       Number(

@@ -23,11 +23,13 @@ export function totalsOf(events: PricedEvent[]): TotalRow[] {
   const totals = new Map<string, TotalRow>();
   for (const e of events) {
     const { type: ownerType, id: ownerId } = e.owner;
+    // Once per event (it was four times: the profile of a drain showed it).
+    const month = utcMonthOf(Date.parse(e.at));
     for (const [scope, scopeId] of [
       ['key', e.keyId],
       [ownerType, ownerId],
     ]) {
-      for (const period of ['lifetime', utcMonthOf(Date.parse(e.at))]) {
+      for (const period of ['lifetime', month]) {
         const k = `${scope}|${scopeId}|${period}`;
         let t = totals.get(k);
         if (!t) {
