@@ -232,11 +232,12 @@ async function main() {
       connections: 32,
       seconds: CPU_SECONDS,
     });
+    const to = Number(process.hrtime.bigint() / 1000n);
     await pipelineDrained();
     await Promise.all([stack.stopOne(gateway), stack.stopOne(metering)]);
     for (const app of ['gateway-service', 'metering-service']) {
       const files = readdirSync(join(profDir, app)).filter((f) => f.endsWith('.cpuprofile'));
-      if (files.length) profiles.push({ app, ...flameSummary(join(profDir, app, files[0])) });
+      if (files.length) profiles.push({ app, ...flameSummary(join(profDir, app, files[0]), 12, [from, to]) });
     }
     console.log(profiles.map((p) => flameMarkdown(p.app, p)).join('\n\n'));
   }
