@@ -44,7 +44,24 @@ export async function startService(
   env: Record<string, string> = {},
   // Generous: on 2 shared cores, with other suites starting their own services, a start can take a while.
   timeoutMs = 60_000,
-  { root = ROOT, entry }: { root?: string; entry?: string } = {},
+  options: { root?: string; entry?: string } = {},
+): Promise<RunningService> {
+  // A free port can be taken by another suite's process between our probe and the child's listen (seen in CI):
+  // then the child exits with EADDRINUSE, and a start on new ports is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(name, env, timeoutMs, options);
+    } catch (err) {
+      if (attempt >= 3 || !(err as Error).message.includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startOnce(
+  name: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+  { root = ROOT, entry }: { root?: string; entry?: string },
 ): Promise<RunningService> {
   const [port, adminPort] = await Promise.all([freePort(), freePort()]);
   let out = '';
