@@ -64,11 +64,8 @@ export class AccountsService {
     id: string,
     input: LinkIdentityInput,
   ): Promise<Result<SignInIdentityView>> {
-    if (caller.kind !== 'operator') {
-      return caller.accountId === id
-        ? fail('insufficient_permissions', 'Only the operator links sign-in identities.')
-        : fail('not_found', 'Account not found.');
-    }
+    const refused = operatorOnly(caller, id, 'Only the operator links sign-in identities.');
+    if (refused) return refused;
     const found = await this.issuerOf(input);
     if (!found.ok) return found;
     const issuer = found.value;
@@ -101,11 +98,8 @@ export class AccountsService {
     id: string,
     input: UnlinkIdentityQuery,
   ): Promise<Result<UnlinkedIdentity>> {
-    if (caller.kind !== 'operator') {
-      return caller.accountId === id
-        ? fail('insufficient_permissions', 'Only the operator unlinks sign-in identities.')
-        : fail('not_found', 'Account not found.');
-    }
+    const refused = operatorOnly(caller, id, 'Only the operator unlinks sign-in identities.');
+    if (refused) return refused;
     const issuer = await this.issuerOf(input);
     if (!issuer.ok) return issuer;
     if (!(await this.owners.accounts.existsBy({ id }))) return fail('not_found', 'Account not found.');
@@ -155,11 +149,8 @@ export class AccountsService {
 
   /** Operator: ends every console session of the account now (its keys are untouched). */
   async endSessions(caller: Caller, id: string): Promise<Result<{ ended: number }>> {
-    if (caller.kind !== 'operator') {
-      return caller.accountId === id
-        ? fail('insufficient_permissions', "Only the operator ends an account's sessions.")
-        : fail('not_found', 'Account not found.');
-    }
+    const refused = operatorOnly(caller, id, "Only the operator ends an account's sessions.");
+    if (refused) return refused;
     if (!(await this.owners.accounts.existsBy({ id }))) return fail('not_found', 'Account not found.');
     const ended = this.sessions ? await this.sessions.revokeAll(id, this.clock.now()) : 0;
     await this.audit.record(this.ds.manager, caller, {
@@ -198,11 +189,8 @@ export class AccountsService {
   }
 
   async update(caller: Caller, id: string, input: UpdateAccountInput): Promise<Result<AccountView>> {
-    if (caller.kind !== 'operator') {
-      return caller.accountId === id
-        ? fail('insufficient_permissions', 'Only the operator changes accounts.')
-        : fail('not_found', 'Account not found.');
-    }
+    const refused = operatorOnly(caller, id, 'Only the operator changes accounts.');
+    if (refused) return refused;
     const limit = await checkOwnerInput(this.ds, input);
     if (!limit.ok) return limit;
     // Locked and re-read: concurrent changes of one account apply one after the other, none is lost.
@@ -262,4 +250,15 @@ export class AccountsService {
         .sort((a, b) => a.name.localeCompare(b.name)),
     });
   }
+}
+
+/**
+ * The refusal of a non-operator caller on an operator-only account action: its own account learns why, any
+ * other account looks as if it did not exist.
+ */
+function operatorOnly(caller: Caller, id: string, why: string) {
+  if (caller.kind === 'operator') return undefined;
+  return caller.accountId === id
+    ? fail('insufficient_permissions', why)
+    : fail('not_found', 'Account not found.');
 }
