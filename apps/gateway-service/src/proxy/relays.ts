@@ -155,7 +155,7 @@ export async function relayJson(
     c.fail(apiError('upstream_error', `Upstream ${c.provider} sent an unreadable answer.`));
     return settled(502);
   }
-  if (c.native) c.onAnswerId?.(parsed.id);
+  c.onAnswerId?.(parsed.id);
   send(parsed, raw);
   return settled(200);
 }

@@ -54,13 +54,10 @@ const MESSAGE_TEXT = new Set(['role', 'content', 'name']);
 function chatPrompt(json: Record<string, unknown>, count: (t: string) => number, mediaPartTokens: number) {
   const messages = json.messages as (ChatMessageLike & Record<string, unknown>)[];
   let total = countChatTokens(messages, count);
-  for (const m of messages) {
+  for (const m of messages)
     for (const field in m)
       if (!MESSAGE_TEXT.has(field) && m[field] != null) total += count(JSON.stringify(m[field]));
-    if (Array.isArray(m.content))
-      for (const part of m.content as { type?: unknown }[])
-        if (part?.type !== 'text') total += mediaPartTokens;
-  }
+  total += mediaParts(json) * mediaPartTokens;
   for (const field of CHAT_EXTRAS) if (json[field] != null) total += count(JSON.stringify(json[field]));
   return total;
 }
