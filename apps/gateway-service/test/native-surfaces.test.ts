@@ -175,6 +175,8 @@ let gw: Awaited<ReturnType<typeof startGateway>>;
 let key: { key: string; id: string };
 let limited: { key: string; id: string };
 let other: { key: string; id: string };
+/** The providers file every gateway of this test reads. */
+let file: string;
 /** A Response the first key stored (the test after uses it as another owner). */
 let stored: string;
 let sdk: OpenAI;
@@ -183,7 +185,7 @@ let claude: Anthropic;
 beforeAll(async () => {
   [world, demo] = await Promise.all([startWorld(), startUpstream(), startNative().then(() => undefined)]);
   const dir = mkdtempSync(join(tmpdir(), 'gw-native-'));
-  const file = join(dir, 'upstreams.json');
+  file = join(dir, 'upstreams.json');
   writeFileSync(
     file,
     JSON.stringify({
@@ -319,6 +321,25 @@ describe('the Responses API passed through to a provider that speaks it', () => 
       });
     }
     expect(seen).toHaveLength(0);
+  });
+
+  it('with Redis unreachable: answers 503 for a previous_response_id it cannot check, and still serves the rest', async () => {
+    const noRedis = await startGateway({ upstreamsFile: file, redis: { url: 'redis://127.0.0.1:1' } });
+    try {
+      const sdk2 = client(noRedis.url, key.key);
+      // Its owner cannot be recorded: the answer comes all the same (its next turn will be refused).
+      expect(await sdk2.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: true })).toMatchObject({
+        status: 'completed',
+      });
+      seen.length = 0;
+      const refused = await sdk2.responses
+        .create({ model: 'gpt-4o-mini', input: 'And then?', previous_response_id: stored })
+        .catch((e: unknown) => e as { status: number; error: { code: string } });
+      expect(refused).toMatchObject({ status: 503, error: { code: 'service_unavailable' } });
+      expect(seen).toHaveLength(0);
+    } finally {
+      await noRedis.close();
+    }
   });
 
   it('reads a native-only answer to its end after the client left, to bill the provider’s usage', async () => {
