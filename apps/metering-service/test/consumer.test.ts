@@ -303,10 +303,30 @@ it('gathers events arriving one by one into shared transactions (linger), none l
     10_000,
     50,
   );
-  // recorded_at is the transaction's start: 30 events 5 ms apart share a handful of them (50 ms linger).
+  // recorded_at is the transaction's start: 30 events 5 ms apart share a handful of them (the linger).
   const { rows } = await db.query(
     'SELECT count(DISTINCT recorded_at)::int AS n FROM metering.usage_records WHERE key_id = $1',
     [keyId],
   );
   expect(rows[0].n).toBeLessThanOrEqual(10);
+});
+
+it('keeps draining when large bursts follow many small messages (the pull never stalls on a size)', async () => {
+  // A pull bounded in bytes was topped up by what the small messages had used, so a larger burst did not fit
+  // any open pull: it stalled until two heartbeats were missed (30 s), again and again.
+  const keyId = randomUUID();
+  const ownerId = randomUUID();
+  const js = jetstream(gw);
+  const small = Array.from({ length: 150 }, (_, i) => event(keyId, ownerId, i));
+  await Promise.all(small.map((e) => js.publish('usage.events', JSON.stringify(e), { msgID: e.requestId })));
+  const bursts = Array.from({ length: 5 }, (_, b) =>
+    Array.from({ length: 200 }, (_, i) => event(keyId, ownerId, 1000 + b * 200 + i)),
+  );
+  for (const burst of bursts) await js.publish('usage.events', JSON.stringify(burst));
+  await pollUntil(
+    () => totals('key', keyId),
+    (rows) => rows.length === 2 && rows[0].requests === 1150,
+    10_000,
+    100,
+  );
 });

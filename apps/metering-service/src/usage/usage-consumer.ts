@@ -39,8 +39,12 @@ const outageRetries = counter(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A message's valid events (its invalid ones are already dead-lettered). */
 type Held = { msg: JsMsg; events: UsageEvent[]; at: number };
-/** What the pull may hold for this replica beyond what it has taken (messages are up to 256 KiB). */
-const PULL_BYTES = 8 * 1024 * 1024;
+/**
+ * Messages the pull may hold for this replica beyond what it has taken (each ≤ USAGE_BATCH_MAX_BYTES, so
+ * ≤ 16 MiB). A count, not bytes: nats.js tops a byte-bounded pull up by what was used since, so a burst larger
+ * than that did not fit any open pull (409) and the drain stalled until two heartbeats were missed (30 s).
+ */
+const PULL_MESSAGES = 64;
 
 @Injectable()
 export class UsageConsumer implements OnApplicationBootstrap {
@@ -102,7 +106,7 @@ export class UsageConsumer implements OnApplicationBootstrap {
   private async read(consumer: Consumer) {
     while (this.running) {
       try {
-        const messages = (this.messages = await consumer.consume({ max_bytes: PULL_BYTES }));
+        const messages = (this.messages = await consumer.consume({ max_messages: PULL_MESSAGES }));
         for await (const m of messages) {
           const held = await this.receive(m);
           if (held) this.enqueue(held);
