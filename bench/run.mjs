@@ -20,6 +20,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 5);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
+const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 12);
+// BENCH_ONLY=cpu: only the CPU rounds and the profiles, printed and not written to bench/results (to iterate).
+const CPU_ONLY = process.env.BENCH_ONLY === 'cpu';
 const stack = createStack(ROOT);
 const { start, node, children } = stack;
 
@@ -63,21 +66,22 @@ async function main() {
   let metering = await start('metering-service', ...node('apps/metering-service/dist/main.js'), () => ({}));
   const portkeyPort = await freePort();
   const portkey = `http://127.0.0.1:${portkeyPort}`;
-  children.push(
-    spawn(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
-        `--port=${portkeyPort}`,
-        '--headless',
-      ],
-      {
-        env: { ...process.env, NODE_ENV: 'production' },
-        stdio: 'ignore',
-      },
-    ),
-  );
-  for (let i = 0; i < 100; i++) {
+  if (!CPU_ONLY)
+    children.push(
+      spawn(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+          `--port=${portkeyPort}`,
+          '--headless',
+        ],
+        {
+          env: { ...process.env, NODE_ENV: 'production' },
+          stdio: 'ignore',
+        },
+      ),
+    );
+  for (let i = 0; i < (CPU_ONLY ? 0 : 100); i++) {
     try {
       await fetch(portkey, { signal: AbortSignal.timeout(500) });
       break;
@@ -161,13 +165,19 @@ async function main() {
     stream: true,
     messages: [{ role: 'user', content: 'Hello, stream' }],
   });
-  const streaming = {
-    direct: await ttfb(`${upstream}/v1/chat/completions`, {}, streamBody),
-    gateway: await ttfb(`${gateway}/v1/chat/completions`, { authorization: `Bearer ${key.key}` }, streamBody),
-  };
+  const streaming = CPU_ONLY
+    ? undefined
+    : {
+        direct: await ttfb(`${upstream}/v1/chat/completions`, {}, streamBody),
+        gateway: await ttfb(
+          `${gateway}/v1/chat/completions`,
+          { authorization: `Bearer ${key.key}` },
+          streamBody,
+        ),
+      };
 
   const results = [];
-  for (const t of targets) {
+  for (const t of CPU_ONLY ? [] : targets) {
     for (const connections of [1, 32]) {
       const headers = { 'content-type': 'application/json', ...t.headers };
       const b = t.body ?? body;
@@ -224,11 +234,15 @@ async function main() {
     gateway = await start('gateway-service', ...prof('apps/gateway-service/dist/main.js'), gatewayEnv);
     metering = await start('metering-service', ...prof('apps/metering-service/dist/main.js'), () => ({}));
     const t = cpuTargets[2];
+    const headers = { 'content-type': 'application/json', ...t.headers };
+    // Warmed up first: the window is the steady state, not first-request module loading and JIT.
+    wrk({ url: gateway + chat, body, headers, connections: 32, seconds: 2 });
+    await pipelineDrained();
     const from = Number(process.hrtime.bigint() / 1000n);
     wrk({
       url: gateway + chat,
       body,
-      headers: { 'content-type': 'application/json', ...t.headers },
+      headers,
       connections: 32,
       seconds: CPU_SECONDS,
     });
@@ -237,11 +251,13 @@ async function main() {
     await Promise.all([stack.stopOne(gateway), stack.stopOne(metering)]);
     for (const app of ['gateway-service', 'metering-service']) {
       const files = readdirSync(join(profDir, app)).filter((f) => f.endsWith('.cpuprofile'));
-      if (files.length) profiles.push({ app, ...flameSummary(join(profDir, app, files[0]), 12, [from, to]) });
+      if (files.length)
+        profiles.push({ app, ...flameSummary(join(profDir, app, files[0]), PROFILE_TOP, [from, to]) });
     }
     console.log(profiles.map((p) => flameMarkdown(p.app, p)).join('\n\n'));
   }
 
+  if (CPU_ONLY) return void console.log('\n' + cpu.markdown);
   // After the HTTP runs, so it does not share the cores with them.
   const meteringDrain = await benchMetering((env) =>
     start('metering-service', ...node('apps/metering-service/dist/main.js'), () => env),
