@@ -82,6 +82,12 @@ export const CONFIG_SCHEMA = z
       .min(1024)
       .max(64 * 1024 ** 3)
       .default(256 * 1024 * 1024),
+    /**
+     * A usage event waits at most this long for others to share its JetStream message: each message costs
+     * nats-server and metering a wake-up, a store and an ack, whatever it holds. A gateway killed without
+     * its shutdown loses what waits (SIGTERM flushes it).
+     */
+    USAGE_BURST_MS: z.coerce.number().int().min(0).max(200).default(50),
     /** Keys' last_used_at reach key-service in batches this often. */
     LAST_USED_FLUSH_MS: env.durationMs(5_000),
     /** A credit reservation of a request that never settles (its gateway died) is freed after this. */
@@ -129,6 +135,7 @@ export const CONFIG_SCHEMA = z
     spoolDir: e.USAGE_SPOOL_DIR,
     spoolMaxBytes: e.USAGE_SPOOL_MAX_BYTES,
     lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
+    usageBurstMs: e.USAGE_BURST_MS,
     reservationTtlMs: e.QUOTA_RESERVATION_TTL_MS,
     settledTtlMs: e.QUOTA_SETTLED_TTL_MS,
     quotaFailOpen: e.QUOTA_FAIL_OPEN,

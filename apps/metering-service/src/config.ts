@@ -24,7 +24,7 @@ export const CONFIG_SCHEMA = z
      * How long the first event waiting to be written waits for others to share its transaction: a few
      * transactions a second at low load instead of one per request, for this much more lag.
      */
-    METERING_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(50),
+    METERING_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(200),
     /**
      * Deliveries before a valid message whose write keeps failing for a reason other than the database being
      * unreachable goes to USAGE_DEADLETTER. Outages never count: the batch waits and retries.

@@ -19,8 +19,6 @@ const spoolBytes = gauge(
 );
 
 const ACK_TIMEOUT_MS = 5_000;
-/** How long the first event of a burst waits for others: the lag it adds is metering's to absorb (< 1 s). */
-const BURST_MS = 10;
 const DRAIN_EVERY_MS = 2_000;
 
 @Injectable()
@@ -35,7 +33,7 @@ export class UsagePublisher implements OnApplicationBootstrap {
 
   constructor(
     private readonly nats: NatsClient,
-    @Inject(CONFIG) config: GatewayConfig,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     connections: Connections,
     inFlight: InFlightRequests,
@@ -75,7 +73,7 @@ export class UsagePublisher implements OnApplicationBootstrap {
     }
     this.burst.push(event);
     if (this.burst.length >= USAGE_BATCH_MAX_EVENTS) this.sendBurst();
-    else this.burstTimer ??= setTimeout(() => this.sendBurst(), BURST_MS);
+    else this.burstTimer ??= setTimeout(() => this.sendBurst(), this.config.usageBurstMs);
   }
 
   private sendBurst() {
