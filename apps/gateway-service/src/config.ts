@@ -90,10 +90,11 @@ export const CONFIG_SCHEMA = z
     USAGE_BURST_MS: z.coerce.number().int().min(0).max(200).default(50),
     /** Keys' last_used_at reach key-service in batches this often. */
     LAST_USED_FLUSH_MS: env.durationMs(5_000),
-    /** A credit reservation of a request that never settles (its gateway died) is freed after this. */
+    /**
+     * What is held for a request that metering never counts (its gateway died) is freed this long after the end
+     * of its 5-minute hold bucket. Give every replica the same value.
+     */
     QUOTA_RESERVATION_TTL_MS: env.durationMs(600_000),
-    /** A settled reservation waits this long for metering to count the real cost, then frees itself. */
-    QUOTA_SETTLED_TTL_MS: env.durationMs(120_000),
     /** With Redis and metering both unreachable, let requests of keys with limits through (default: 503). */
     QUOTA_FAIL_OPEN: z
       .enum(['true', 'false'])
@@ -137,7 +138,6 @@ export const CONFIG_SCHEMA = z
     lastUsedFlushMs: e.LAST_USED_FLUSH_MS,
     usageBurstMs: e.USAGE_BURST_MS,
     reservationTtlMs: e.QUOTA_RESERVATION_TTL_MS,
-    settledTtlMs: e.QUOTA_SETTLED_TTL_MS,
     quotaFailOpen: e.QUOTA_FAIL_OPEN,
   }));
 

@@ -1,6 +1,6 @@
 // Money end to end: requests through the real gateway, priced and counted by a real metering-service,
 // quotas reserved in Redis and enforced, usage read back from key-service.
-import { costMicros, type ModelPrice, ownerTag, SPEND_KEYS } from '@gw/contracts';
+import { costMicros, holdBucket, type ModelPrice, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { connectAs, pollUntil, type RunningService, startService } from '@gw/testing';
 import { countChatTokens } from '@gw/tokenizer';
 import { Redis } from 'ioredis';
@@ -139,9 +139,9 @@ it('stores exactly the sum of the priced events, streamed or not, to the micro-c
 it('50 concurrent requests on a key whose credit covers 10: at most the limit is spent', async () => {
   const each = worstCase(8);
   const limit = each * 10;
-  const k = await world.admin.key(await world.admin.account('pro'), {
-    quota: { type: 'total', limit: limit / 1e6 },
-  });
+  const account = await world.admin.account('pro');
+  const k = await world.admin.key(account, { quota: { type: 'total', limit: limit / 1e6 } });
+  const bucket = holdBucket(Date.now());
   await upstream.control({ latencyMs: 100 });
   const sdk = client(gw.url, k.key);
   const results = await Promise.all(
@@ -159,6 +159,14 @@ it('50 concurrent requests on a key whose credit covers 10: at most the limit is
   console.info(`overspend test: ${accepted}/50 accepted, spent ${spent} of ${limit} micro-credits`);
   expect(spent).toBeLessThanOrEqual(limit);
   expect(view.quota.limit.credits).toBe(limit / 1e6);
+  // Metering released every request's hold when it counted it (no call from the gateway).
+  const tag = ownerTag('account', account);
+  await pollUntil(
+    () => redis.mget(SPEND_KEYS.heldKey(tag, k.id, bucket), SPEND_KEYS.heldOwner(tag, bucket)),
+    (held) => held.every((v) => v === null),
+    3000,
+    20,
+  );
 });
 
 it("an owner's credit limit caps all its keys together", async () => {

@@ -1,11 +1,18 @@
 // The quota step of the limits script on the real Redis, with the clock passed in: a monthly quota is
-// usable again when the UTC month turns (no job), a total one is not, and a reservation whose request
-// died is released by its expiry.
+// usable again when the UTC month turns (no job), a total one is not, and what is held for a request that
+// died is freed with its bucket.
 import { randomUUID } from 'node:crypto';
 import { compilePrincipal, creditLimits, type Principal } from '@gw/access';
-import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
+import {
+  HOLD_BUCKET_MS,
+  holdBucket,
+  holdBucketsRead,
+  type KeyRecord,
+  ownerTag,
+  SPEND_KEYS,
+} from '@gw/contracts';
 import { createLogger, NatsClient } from '@gw/platform';
-import { keyRecord, pollUntil } from '@gw/testing';
+import { keyRecord } from '@gw/testing';
 import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../src/config.js';
 import { Limiter } from '../src/limits/limiter.js';
@@ -13,7 +20,7 @@ import { QuotaFallback } from '../src/limits/quota-fallback.js';
 
 let redis: Redis;
 let limiter: Limiter;
-const config = { replicas: 1, reservationTtlMs: 60_000, settledTtlMs: 60_000 } as GatewayConfig;
+const config = { replicas: 1, reservationTtlMs: 60_000 } as GatewayConfig;
 const logger = createLogger('test', 'silent');
 // Never connected: a metering that cannot be asked (the fallback's own failure case).
 const noNats = new NatsClient(
@@ -77,23 +84,23 @@ it('a total quota does not renew with the month', async () => {
   expect((await limiter.check(p, 10, firstOfDecember, reserve(p, firstOfDecember, 5))).allowed).toBe(true);
 });
 
-it('holds a reservation until it expires, then frees it for others', async () => {
+it('counts a hold until its bucket is older than the reservation TTL, then frees room for others', async () => {
   const p = principal({ type: 'total', limitMicros: 100, exhaustedPeriod: null });
   const t0 = Date.UTC(2026, 10, 22, 12);
-  // A request reserves 80 and its gateway dies: nothing settles it.
+  // A request holds 80 and its gateway dies: metering never counts it.
   expect((await limiter.check(p, 10, t0, reserve(p, t0, 80))).allowed).toBe(true);
   expect(await limiter.check(p, 10, t0 + 1000, reserve(p, t0 + 1000, 30))).toMatchObject({
     allowed: false,
     refusedBy: 'key_quota',
   });
-  // Past the reservation's expiry (config.reservationTtlMs) the next check releases it.
-  const later = t0 + config.reservationTtlMs + 1;
-  expect((await limiter.check(p, 10, later, reserve(p, later, 30))).allowed).toBe(true);
-  const held = await redis.hget(
-    SPEND_KEYS.reservations(ownerTag('account', p.record.owner.id)),
-    `k:${p.record.id}`,
-  );
-  expect(Number(held)).toBe(30);
+  // Redis drops the bucket's keys at its end plus the TTL (the PTTL is checked below). A clock passed in
+  // does not move Redis's, so this checks the other bound: a bucket older than the TTL is not read at all.
+  const later = (holdBucket(t0) + holdBucketsRead(config.reservationTtlMs)) * HOLD_BUCKET_MS;
+  expect((await limiter.check(p, 10, later - 1, reserve(p, later - 1, 30))).allowed).toBe(false);
+  const decision = await limiter.check(p, 10, later, reserve(p, later, 30));
+  expect(decision).toMatchObject({ allowed: true, held: { micros: 30, bucket: holdBucket(later) } });
+  const tag = ownerTag('account', p.record.owner.id);
+  expect(await redis.get(SPEND_KEYS.heldKey(tag, p.record.id, holdBucket(later)))).toBe('30');
 });
 
 it("an owner's credit limit counts every key of the owner", async () => {
@@ -111,52 +118,37 @@ it("an owner's credit limit counts every key of the owner", async () => {
 it('keeps amounts exact up to the largest limit the API accepts (1e9 credits)', async () => {
   const p = principal({ type: 'total', limitMicros: 1e15, exhaustedPeriod: null });
   const now = Date.UTC(2026, 10, 22, 12);
-  const big = reserve(p, now, 123_456_789_012_345);
-  expect((await limiter.check(p, 10, now, big)).allowed).toBe(true);
-  const rv = SPEND_KEYS.reservations(ownerTag('account', p.record.owner.id));
-  expect(await redis.hget(rv, `k:${p.record.id}`)).toBe('123456789012345');
-  limiter.settle(p, big, 987_654_321_012_345);
-  await pollUntil(
-    () => redis.hget(rv, `r:${big.requestId}`),
-    (v) => v?.startsWith('987654321012345:') ?? false,
-    2000,
-    10,
-  );
-  expect(await redis.hget(rv, `k:${p.record.id}`)).toBe('987654321012345');
+  const tag = ownerTag('account', p.record.owner.id);
+  expect((await limiter.check(p, 10, now, reserve(p, now, 123_456_789_012_345))).allowed).toBe(true);
+  expect((await limiter.check(p, 10, now, reserve(p, now, 876_543_210_987_654))).allowed).toBe(true);
+  expect(await redis.get(SPEND_KEYS.heldKey(tag, p.record.id, holdBucket(now)))).toBe('999999999999999');
+  // Exactly one micro-credit is left.
+  expect((await limiter.check(p, 10, now, reserve(p, now, 2))).allowed).toBe(false);
+  expect((await limiter.check(p, 10, now, reserve(p, now, 1))).allowed).toBe(true);
+  expect(await redis.get(SPEND_KEYS.heldOwner(tag, holdBucket(now)))).toBe('1000000000000000');
 });
 
-it('settles many requests of one owner together, each at its own cost, across its keys', async () => {
+it("holds add up per key and for the owner in the request's bucket, which expires after the TTL", async () => {
   const a = principal({ type: 'total', limitMicros: 1e9, exhaustedPeriod: null });
   // Another key of the same owner.
   const b = compilePrincipal({ ...a.record, id: randomUUID() });
   const now = Date.now();
-  const held: { p: Principal; r: ReturnType<typeof reserve>; cost: number }[] = [];
+  const bucket = holdBucket(now);
   for (let i = 0; i < 40; i++) {
     const p = i % 2 ? b : a;
-    const r = reserve(p, now, 1000);
-    expect((await limiter.check(p, 10, now, r)).allowed).toBe(true);
-    held.push({ p, r, cost: 10 * i });
+    expect(await limiter.check(p, 10, now, reserve(p, now, 1000))).toMatchObject({
+      allowed: true,
+      held: { micros: 1000, bucket },
+    });
   }
-  const rv = SPEND_KEYS.reservations(ownerTag('account', a.record.owner.id));
-  expect(await redis.hget(rv, 'o')).toBe('40000');
-  // One already gone (metering counted it first): settling it again changes nothing.
-  const [gone, ...rest] = held;
-  await redis.hdel(rv, `r:${gone.r.requestId}`);
-  await redis.hincrby(rv, 'o', -1000);
-  await redis.hincrby(rv, `k:${a.record.id}`, -1000);
-  for (const h of held) limiter.settle(h.p, h.r, h.cost);
-  const sum = (xs: typeof held) => xs.reduce((n, h) => n + h.cost, 0);
-  await pollUntil(
-    () => redis.hget(rv, 'o'),
-    (v) => v === String(sum(rest)),
-    2000,
-    10,
-  );
-  expect(await redis.hget(rv, `k:${a.record.id}`)).toBe(String(sum(rest.filter((h) => h.p === a))));
-  expect(await redis.hget(rv, `k:${b.record.id}`)).toBe(String(sum(rest.filter((h) => h.p === b))));
-  expect(await redis.hget(rv, `r:${gone.r.requestId}`)).toBeNull();
-  const rx = SPEND_KEYS.reservationExpiry(ownerTag('account', a.record.owner.id));
-  expect(await redis.zscore(rx, rest[0].r.requestId)).not.toBeNull();
+  const tag = ownerTag('account', a.record.owner.id);
+  expect(await redis.get(SPEND_KEYS.heldOwner(tag, bucket))).toBe('40000');
+  expect(await redis.get(SPEND_KEYS.heldKey(tag, a.record.id, bucket))).toBe('20000');
+  expect(await redis.get(SPEND_KEYS.heldKey(tag, b.record.id, bucket))).toBe('20000');
+  const expiry = (bucket + 1) * HOLD_BUCKET_MS + config.reservationTtlMs - now;
+  const ttl = await redis.pttl(SPEND_KEYS.heldOwner(tag, bucket));
+  expect(ttl).toBeGreaterThan(expiry - 5000);
+  expect(ttl).toBeLessThanOrEqual(expiry);
 });
 
 describe('with Redis and metering both unreachable', () => {

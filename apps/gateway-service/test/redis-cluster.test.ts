@@ -2,7 +2,7 @@
 // carries the owner's hash tag, so each call runs on one node whatever the owner.
 import { randomUUID } from 'node:crypto';
 import { compilePrincipal, creditLimits, type Principal } from '@gw/access';
-import { type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
+import { holdBucket, type KeyRecord, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { createLogger, createRedis, NatsClient, redisReady } from '@gw/platform';
 import { keyRecord, startRedisCluster } from '@gw/testing';
 import type { Cluster } from 'ioredis';
@@ -13,7 +13,7 @@ import { QuotaFallback } from '../src/limits/quota-fallback.js';
 let cluster: Awaited<ReturnType<typeof startRedisCluster>>;
 let redis: Cluster;
 let limiter: Limiter;
-const config = { replicas: 1, reservationTtlMs: 60_000, settledTtlMs: 60_000 } as GatewayConfig;
+const config = { replicas: 1, reservationTtlMs: 60_000 } as GatewayConfig;
 const logger = createLogger('test', 'silent');
 // Never connected: a fallback to metering would fail, so every allowed request below came from the cluster.
 const noNats = new NatsClient(
@@ -70,7 +70,7 @@ it('key RPM, tier RPM and TPM hold for owners spread over every node', async () 
   expect(nodesUsed.size).toBeGreaterThan(1);
 });
 
-it('concurrent reservations never pass the quota; settling frees the difference', async () => {
+it("concurrent reservations never pass the quota; they are held in the owner's slot", async () => {
   const p = principal({ quota: { type: 'total', limitMicros: 1000, exhaustedPeriod: null } });
   const now = Date.now();
   const decisions = await Promise.all(
@@ -82,11 +82,9 @@ it('concurrent reservations never pass the quota; settling frees the difference'
   const allowed = decisions.filter((x) => x.d.allowed);
   expect(allowed).toHaveLength(10);
   expect(decisions.filter((x) => !x.d.allowed).every((x) => x.d.refusedBy === 'key_quota')).toBe(true);
-  const rv = SPEND_KEYS.reservations(ownerTag('account', p.record.owner.id));
-  expect(Number(await redis.hget(rv, 'o'))).toBe(1000);
-  limiter.settle(p, allowed[0].r, 40);
-  await new Promise((r) => setTimeout(r, 100));
-  expect(Number(await redis.hget(rv, 'o'))).toBe(940);
+  const tag = ownerTag('account', p.record.owner.id);
+  expect(await redis.get(SPEND_KEYS.heldOwner(tag, holdBucket(now)))).toBe('1000');
+  expect(await redis.get(SPEND_KEYS.heldKey(tag, p.record.id, holdBucket(now)))).toBe('1000');
   // Metering's spend counter (same slot) is read by the same script.
   const q = principal({ quota: { type: 'total', limitMicros: 1000, exhaustedPeriod: null } });
   await redis.set(SPEND_KEYS.key(ownerTag('account', q.record.owner.id), q.record.id, 'lifetime'), 995);

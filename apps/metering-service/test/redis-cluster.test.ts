@@ -1,8 +1,8 @@
 // Spend counters on a real Redis Cluster (three nodes): metering rebuilds them from Postgres at start and adds
 // each batch's costs per owner in one script call (the owner's keys share its hash tag), releasing the
-// gateways' reservations of the counted requests in the same call.
+// gateways' holds for the counted requests in the same call.
 import { randomUUID } from 'node:crypto';
-import { ownerTag, SPEND_KEYS } from '@gw/contracts';
+import { holdBucket, ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { createRedis, redisReady } from '@gw/platform';
 import { connectAs, pollUntil, type RunningService, startRedisCluster, startService } from '@gw/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -30,7 +30,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-it('counts each owner and key on the cluster and releases their reservations', async () => {
+it('counts each owner and key on the cluster and releases what was held for them', async () => {
   const pipeline = privatePipeline();
   const metering = await startService('metering-service', {
     REDIS_URL: '',
@@ -45,15 +45,18 @@ it('counts each owner and key on the cluster and releases their reservations', a
       50,
     );
     const owners = Array.from({ length: 8 }, () => ({ owner: randomUUID(), key: randomUUID() }));
-    const events = owners.flatMap(({ owner, key }) => [0, 1, 2].map((i) => event(key, owner, i)));
-    // The gateways' reservations for these requests, as their script leaves them.
+    const bucket = holdBucket(Date.now());
+    const events = owners.flatMap(({ owner, key }) =>
+      [0, 1, 2].map((i) => ({ ...event(key, owner, i), held: { micros: 500, bucket } })),
+    );
+    // What the gateways held for these requests, as their script leaves it (plus another request's 70).
     for (const e of events) {
       const tag = ownerTag('account', e.owner.id);
-      await redis.hset(SPEND_KEYS.reservations(tag), `r:${e.requestId}`, `500:${e.keyId}`);
-      await redis.hincrby(SPEND_KEYS.reservations(tag), `k:${e.keyId}`, 500);
-      await redis.hincrby(SPEND_KEYS.reservations(tag), 'o', 500);
-      await redis.zadd(SPEND_KEYS.reservationExpiry(tag), Date.now() + 60_000, e.requestId);
+      await redis.incrby(SPEND_KEYS.heldKey(tag, e.keyId, bucket), 500);
+      await redis.incrby(SPEND_KEYS.heldOwner(tag, bucket), 500);
     }
+    for (const { owner } of owners)
+      await redis.incrby(SPEND_KEYS.heldOwner(ownerTag('account', owner), bucket), 70);
     await publish(nc, events, pipeline.subject);
     for (const { owner, key } of owners) {
       const tag = ownerTag('account', owner);
@@ -65,8 +68,8 @@ it('counts each owner and key on the cluster and releases their reservations', a
         20,
       );
       expect(Number(await redis.get(SPEND_KEYS.owner(tag, 'lifetime')))).toBe(miniCost(mine));
-      expect(Number(await redis.hget(SPEND_KEYS.reservations(tag), 'o'))).toBe(0);
-      expect(await redis.zcard(SPEND_KEYS.reservationExpiry(tag))).toBe(0);
+      expect(await redis.get(SPEND_KEYS.heldKey(tag, key, bucket))).toBeNull();
+      expect(await redis.get(SPEND_KEYS.heldOwner(tag, bucket))).toBe('70');
     }
   } finally {
     await metering.stop();

@@ -11,15 +11,30 @@ export const SPEND_KEYS = {
   /** Spent micro-credits of an owner in a period. */
   owner: (tag: string, period: string) => `sp:${tag}:o:${period}`,
   /**
-   * Open reservations of an owner, a hash: `o` = the owner's total, `k:<keyId>` = a key's total,
-   * `r:<requestId>` = "<micros>:<keyId>" for each request.
+   * Micro-credits held for a key's requests that started in one bucket of HOLD_BUCKET_MS (reserved by a
+   * gateway, released by metering when it counts their real cost, or gone with the key's expiry).
    */
-  reservations: (tag: string) => `rv:${tag}`,
-  /** When each open reservation of an owner expires: a sorted set of request ids scored by epoch ms. */
-  reservationExpiry: (tag: string) => `rx:${tag}`,
+  heldKey: (tag: string, keyId: string, bucket: number) => `hd:${tag}:k:${keyId}:${bucket}`,
+  /** The same for all of an owner's requests that started in the bucket. */
+  heldOwner: (tag: string, bucket: number) => `hd:${tag}:o:${bucket}`,
   /** Set by metering once the counters are rebuilt from Postgres; missing = Redis lost them. */
   rebuilt: 'sp:rebuilt',
 } as const;
+
+/**
+ * Holds are kept per time bucket, not per request: a request adds its worst case to its bucket's key and owner
+ * counters, and metering subtracts it when it counts the request (the usage event names the bucket). A bucket
+ * expires QUOTA_RESERVATION_TTL_MS after its end, which frees the holds of requests that died. Every gateway
+ * and metering must use the same width: it names the keys.
+ */
+export const HOLD_BUCKET_MS = 300_000;
+
+/** The bucket a request starting at `nowMs` holds in. */
+export const holdBucket = (nowMs: number) => Math.floor(nowMs / HOLD_BUCKET_MS);
+
+/** How many buckets a quota check reads (the current one and those before it) so that every hold younger than
+ * `ttlMs` is counted. */
+export const holdBucketsRead = (ttlMs: number) => Math.ceil(ttlMs / HOLD_BUCKET_MS) + 1;
 
 /** The period a key's quota counts in: its lifetime, or the UTC month of `month`. */
 export const quotaPeriod = (type: 'monthly' | 'total', month: string) =>

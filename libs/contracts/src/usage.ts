@@ -44,6 +44,16 @@ export interface UsageEvent {
    * everyone when its counters reach one (keys.events.quota_exhausted). Micro-credits.
    */
   limits?: UsageLimits;
+  /**
+   * What the gateway held in Redis for this request (its worst case) and in which bucket (HOLD_BUCKET_MS):
+   * metering releases it when it counts the request. Absent when nothing was held there.
+   */
+  held?: UsageHeld;
+}
+
+export interface UsageHeld {
+  micros: number;
+  bucket: number;
 }
 
 export interface UsageLimits {
@@ -88,6 +98,12 @@ export const UsageEventSchema = z.object({
     .object({
       key: z.object({ micros: z.number().int().min(0), period: z.enum(['monthly', 'total']) }).optional(),
       ownerMicros: z.number().int().min(0).optional(),
+    })
+    .optional(),
+  held: z
+    .object({
+      micros: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      bucket: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     })
     .optional(),
 }) satisfies z.ZodType<UsageEvent>;

@@ -3,17 +3,21 @@
 // limits and a metric counts it, and quotas are checked against metering's totals (quota-fallback.ts).
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { CreditLimits, Principal } from '@gw/access';
-import { ownerTag, SPEND_KEYS } from '@gw/contracts';
-import { counter, type Logger, REDIS, type RedisClient } from '@gw/platform';
+import {
+  HOLD_BUCKET_MS,
+  holdBucket,
+  holdBucketsRead,
+  ownerTag,
+  SPEND_KEYS,
+  type UsageHeld,
+} from '@gw/contracts';
+import { counter, evalScript, type Logger, REDIS, type RedisClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
-import { LIMITS_LUA, SETTLE_LUA } from './limits.lua.js';
+import { LIMITS_LUA } from './limits.lua.js';
 import { LocalWindows } from './local-window.js';
 import { QuotaFallback } from './quota-fallback.js';
 
 const WINDOW_MS = 60_000;
-/** Settles are gathered this long, and at most this many per owner, into one script call. */
-const SETTLE_BATCH_MS = 5;
-const SETTLE_BATCH_MAX = 256;
 const fallbacks = counter(
   'gateway_rate_limit_fallback_total',
   'Rate-limit decisions made locally because Redis failed',
@@ -28,6 +32,8 @@ export interface RateDecision {
   exhausted?: boolean;
   retryAfterMs: number;
   headers: Record<string, string>;
+  /** What Redis now holds for the request: metering releases it (the usage event carries it). */
+  held?: UsageHeld;
 }
 
 /** A request's credit reservation (the quota step); absent when neither key nor owner has a limit. */
@@ -48,18 +54,12 @@ export function formatReset(ms: number): string {
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
-type LimitsRedis = RedisClient & {
-  gwLimits(...args: (string | number)[]): Promise<number[]>;
-  gwSettle(...args: (string | number)[]): Promise<number>;
-};
-
 @Injectable()
 export class Limiter implements OnModuleDestroy {
   private readonly local = new LocalWindows();
   private readonly sweeper: NodeJS.Timeout;
-  /** Settles waiting to be sent, by owner tag: request id, cost, request id, cost… */
-  private readonly settles = new Map<string, (string | number)[]>();
-  private settleTimer?: NodeJS.Timeout;
+  /** Hold buckets each check reads: enough that no hold younger than the reservation TTL is missed. */
+  private readonly buckets: number;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -67,15 +67,12 @@ export class Limiter implements OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly fallback: QuotaFallback,
   ) {
-    // defineCommand: EVALSHA, with a transparent EVAL when the script is not cached on the server yet.
-    this.redis.defineCommand('gwLimits', { numberOfKeys: 10, lua: LIMITS_LUA });
-    this.redis.defineCommand('gwSettle', { numberOfKeys: 2, lua: SETTLE_LUA });
+    this.buckets = holdBucketsRead(config.reservationTtlMs);
     this.sweeper = setInterval(() => this.local.sweep(Date.now(), WINDOW_MS), WINDOW_MS).unref();
   }
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
-    this.flushSettles();
   }
 
   /**
@@ -91,33 +88,45 @@ export class Limiter implements OnModuleDestroy {
     const tag = ownerTag(p.record.owner.type, p.record.owner.id);
     const k = p.record.id;
     const limits = reservation?.limits;
+    const bucket = holdBucket(now);
+    const holds: string[] = [];
+    for (let b = bucket - this.buckets + 1; b <= bucket; b++) holds.push(SPEND_KEYS.heldKey(tag, k, b));
+    for (let b = bucket - this.buckets + 1; b <= bucket; b++) holds.push(SPEND_KEYS.heldOwner(tag, b));
     let r: number[];
     try {
-      r = await (this.redis as LimitsRedis).gwLimits(
-        `rl:${tag}:t:${idx}`,
-        `rl:${tag}:t:${idx - 1}`,
-        `rl:${tag}:k:${k}:${idx}`,
-        `rl:${tag}:k:${k}:${idx - 1}`,
-        `rl:${tag}:tok:${k}:${idx}`,
-        `rl:${tag}:tok:${k}:${idx - 1}`,
-        SPEND_KEYS.key(tag, k, limits?.key?.period ?? 'lifetime'),
-        SPEND_KEYS.owner(tag, 'lifetime'),
-        SPEND_KEYS.reservations(tag),
-        SPEND_KEYS.reservationExpiry(tag),
-        now % WINDOW_MS,
-        WINDOW_MS,
-        tierRpm,
-        keyRpm,
-        keyTpm,
-        tokens,
-        now,
-        reservation ? reservation.micros : -1,
-        limits?.key?.micros ?? -1,
-        limits?.ownerMicros ?? -1,
-        reservation?.requestId ?? '',
-        k,
-        now + this.config.reservationTtlMs,
+      // EVALSHA, with a transparent EVAL when the script is not cached on the server yet.
+      r = await evalScript<number[]>(
+        this.redis,
+        'gwLimits',
+        LIMITS_LUA,
+        [
+          `rl:${tag}:t:${idx}`,
+          `rl:${tag}:t:${idx - 1}`,
+          `rl:${tag}:k:${k}:${idx}`,
+          `rl:${tag}:k:${k}:${idx - 1}`,
+          `rl:${tag}:tok:${k}:${idx}`,
+          `rl:${tag}:tok:${k}:${idx - 1}`,
+          SPEND_KEYS.key(tag, k, limits?.key?.period ?? 'lifetime'),
+          SPEND_KEYS.owner(tag, 'lifetime'),
+          ...holds,
+        ],
+        [
+          now % WINDOW_MS,
+          WINDOW_MS,
+          tierRpm,
+          keyRpm,
+          keyTpm,
+          tokens,
+          reservation ? reservation.micros : -1,
+          limits?.key?.micros ?? -1,
+          limits?.ownerMicros ?? -1,
+          this.buckets,
+          // The bucket's keys outlive its last request by the reservation TTL (relative: Redis's clock may differ).
+          (bucket + 1) * HOLD_BUCKET_MS + this.config.reservationTtlMs - now,
+        ],
       );
+      if (r[0] === 1 && reservation && reservation.micros > 0)
+        return { ...this.decision(r), held: { micros: reservation.micros, bucket } };
     } catch (err) {
       fallbacks.inc();
       this.logger.debug({ err }, 'limits fall back: local rate windows, quota from metering');
@@ -166,32 +175,12 @@ export class Limiter implements OnModuleDestroy {
   }
 
   /**
-   * After the response: the reservation becomes the real cost, held until metering counts it. Off the
-   * client's path, and gathered for SETTLE_BATCH_MS into one script call per owner (issue #14: one Redis call
-   * per request on the hot path). When it fails, the worst case stays reserved until metering or the expiry
-   * frees it.
+   * After the response. A hold in Redis stays as it is until metering counts the request's real cost (the
+   * usage event names it) — no call here (issue #14: one Redis call per request). Only a hold taken while
+   * Redis was down (quota-fallback.ts, in this process) is settled here.
    */
-  settle(p: Principal, reservation: Reservation, costMicros: number) {
-    if (this.fallback.holds(reservation.requestId))
-      return this.fallback.settle(reservation.requestId, costMicros);
-    const tag = ownerTag(p.record.owner.type, p.record.owner.id);
-    let pairs = this.settles.get(tag);
-    if (!pairs) this.settles.set(tag, (pairs = []));
-    pairs.push(reservation.requestId, costMicros);
-    if (pairs.length >= SETTLE_BATCH_MAX * 2) this.flushSettles();
-    else this.settleTimer ??= setTimeout(() => this.flushSettles(), SETTLE_BATCH_MS);
-  }
-
-  /** Sends the gathered settles now (also at shutdown). */
-  flushSettles() {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = undefined;
-    const expires = Date.now() + this.config.settledTtlMs;
-    for (const [tag, pairs] of this.settles)
-      (this.redis as LimitsRedis)
-        .gwSettle(SPEND_KEYS.reservations(tag), SPEND_KEYS.reservationExpiry(tag), expires, ...pairs)
-        .catch((err: unknown) => this.logger.debug({ err }, 'reservations not settled'));
-    this.settles.clear();
+  settle(reservation: Reservation, costMicros: number) {
+    if (this.fallback.holds(reservation.requestId)) this.fallback.settle(reservation.requestId, costMicros);
   }
 
   private decision(r: number[]): RateDecision {

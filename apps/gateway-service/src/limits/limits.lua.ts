@@ -1,30 +1,30 @@
 // One round trip for every limit of a request (DESIGN step 5). All keys share the owner's hash tag, so the
-// scripts are valid on Redis Cluster. Nothing is counted or reserved unless every limit passes.
-import { RELEASE_RESERVATION_LUA } from '@gw/platform';
+// script is valid on Redis Cluster. Nothing is counted or held unless every limit passes.
 
 // Rate limits: sliding windows (previous minute weighted + current minute) for the owner's tier RPM, the
 // key's RPM and the key's TPM. Quota: the key's spend in its period and the owner's lifetime spend (kept by
-// metering), plus open reservations, plus this request's worst case must stay within each limit; then the
-// worst case is reserved under the request id until the gateway settles it and metering counts it, or its
-// expiry passes (a request that died). Expired reservations are released here when they stand in the way of
-// a request, and a few now and then (one call in 64). Redis CPU is counted per request (issue #14): one MGET
-// for every counter, one HMGET for what is held, a window's expiry set only when the window is created.
+// metering), plus what is held for requests not counted yet, plus this request's worst case must stay within
+// each limit; then the worst case is held in the current bucket (HOLD_BUCKET_MS in @gw/contracts) of the key
+// and of the owner, until metering counts the request (it subtracts it) or the bucket expires (a request that
+// died). Redis CPU is counted per request (issue #14): one MGET for every counter and hold, one increment per
+// rate window and two for the hold, an expiry set only when a key is created.
 //
-// KEYS: tierCur, tierPrev, keyCur, keyPrev, tokCur, tokPrev, keySpent, ownerSpent, reservations, expiries
+// KEYS: tierCur, tierPrev, keyCur, keyPrev, tokCur, tokPrev, keySpent, ownerSpent,
+//       the key's holds (oldest bucket read … current), the owner's holds (same buckets)
 // ARGV: elapsedMsInWindow, windowMs, tierRpm, keyRpm, keyTpm, tokens   (a rate limit of 0 = none)
-//       nowMs, reserve (-1 = no quota step), keyLimit, ownerLimit (-1 = none), requestId, keyId, expiresAtMs
+//       reserve (-1 = no quota step), keyLimit, ownerLimit (-1 = none), buckets read, hold expiry (ms from now)
 // Returns: {allowed(1|0), failed(0 none|1 tier|2 key rpm|3 tpm|4 key quota|5 owner credit), limit, remaining,
 //           tokLimit, tokRemaining, resetOrRetryMs, exhausted(1 = spend alone reached the limit)}
-export const LIMITS_LUA = `${RELEASE_RESERVATION_LUA}
+export const LIMITS_LUA = `
 local elapsed = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local weight = (window - elapsed) / window
 local limits = { tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]) }
 local costs = { 1, 1, tonumber(ARGV[6]) }
-local reserve = tonumber(ARGV[8])
-local keyField = 'k:' .. ARGV[12]
--- Every counter in one read: the three windows (current, previous), then the key's and the owner's spend.
-local v = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+local reserve = tonumber(ARGV[7])
+local buckets = tonumber(ARGV[10])
+-- Every counter and hold in one read.
+local v = redis.call('MGET', unpack(KEYS))
 local used = {}
 for i = 1, 3 do
   if limits[i] > 0 then
@@ -40,33 +40,19 @@ for i = 1, 3 do
   end
 end
 if reserve >= 0 then
-  local now = tonumber(ARGV[7])
-  local checks = { { tonumber(ARGV[9]), v[7], 1, 4 }, { tonumber(ARGV[10]), v[8], 2, 5 } }
-  local function refusal(held)
-    for _, c in ipairs(checks) do
-      if c[1] >= 0 then
-        local spent = tonumber(c[2] or '0')
-        local h = tonumber(held[c[3]] or '0')
-        if spent >= c[1] then return { 0, c[4], c[1], 0, 0, 0, 0, 1 } end
-        if spent + h + reserve > c[1] then return { 0, c[4], c[1], c[1] - spent - h, 0, 0, 0, 0 } end
-      end
-    end
-    return nil
+  local held = { 0, 0 }
+  for i = 1, buckets do
+    held[1] = held[1] + tonumber(v[8 + i] or '0')
+    held[2] = held[2] + tonumber(v[8 + buckets + i] or '0')
   end
-  -- Reservations whose requests died are freed when they would refuse this one, and now and then (memory).
-  local function expired()
-    return redis.call('ZRANGEBYSCORE', KEYS[10], '-inf', now, 'LIMIT', 0, 100)
-  end
-  if now % 64 == 0 then releaseMany(KEYS[9], KEYS[10], expired()) end
-  local refused = refusal(redis.call('HMGET', KEYS[9], keyField, 'o'))
-  if refused and refused[8] == 0 then
-    local ids = expired()
-    if #ids > 0 then
-      releaseMany(KEYS[9], KEYS[10], ids)
-      refused = refusal(redis.call('HMGET', KEYS[9], keyField, 'o'))
+  local checks = { { tonumber(ARGV[8]), v[7], held[1], 4 }, { tonumber(ARGV[9]), v[8], held[2], 5 } }
+  for _, c in ipairs(checks) do
+    if c[1] >= 0 then
+      local spent = tonumber(c[2] or '0')
+      if spent >= c[1] then return { 0, c[4], c[1], 0, 0, 0, 0, 1 } end
+      if spent + c[3] + reserve > c[1] then return { 0, c[4], c[1], c[1] - spent - c[3], 0, 0, 0, 0 } end
     end
   end
-  if refused then return refused end
 end
 local reqLimit, reqRemaining, tokLimit, tokRemaining = 0, -1, 0, -1
 for i = 1, 3 do
@@ -84,43 +70,10 @@ for i = 1, 3 do
   end
 end
 if reserve > 0 then
-  redis.call('HSET', KEYS[9], 'r:' .. ARGV[11], ARGV[8] .. ':' .. ARGV[12])
-  redis.call('HINCRBY', KEYS[9], keyField, ARGV[8])
-  redis.call('HINCRBY', KEYS[9], 'o', ARGV[8])
-  redis.call('ZADD', KEYS[10], tonumber(ARGV[13]), ARGV[11])
-end
-return { 1, 0, reqLimit, reqRemaining, tokLimit, tokRemaining, window - elapsed, 0 }
-`;
-
-// Settles reservations at their requests' real costs, kept until metering counts those costs (which releases
-// them) or until expiresAtMs. A reservation already released (metering was first, or it expired) stays so.
-// One call per owner for a gateway's settles of a few milliseconds: the totals move once per key and once
-// for the owner, and every expiry in one ZADD.
-// KEYS: reservations, expiries   ARGV: expiresAtMs, then requestId, costMicros pairs
-export const SETTLE_LUA = `
-local expires = ARGV[1]
-local byKey = {}
-local owner = 0
-local zadd = {}
-for i = 2, #ARGV, 2 do
-  local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[i])
-  if v then
-    local sep = string.find(v, ':', 1, true)
-    local keyId = string.sub(v, sep + 1)
-    local diff = tonumber(ARGV[i + 1]) - tonumber(string.sub(v, 1, sep - 1))
-    byKey[keyId] = (byKey[keyId] or 0) + diff
-    owner = owner + diff
-    redis.call('HSET', KEYS[1], 'r:' .. ARGV[i], ARGV[i + 1] .. ':' .. keyId)
-    zadd[#zadd + 1] = expires
-    zadd[#zadd + 1] = ARGV[i]
+  for _, key in ipairs({ KEYS[8 + buckets], KEYS[8 + 2 * buckets] }) do
+    -- The expiry is set by the hold that creates the key: every redis.call costs (issue #14).
+    if redis.call('INCRBY', key, ARGV[7]) == reserve then redis.call('PEXPIRE', key, ARGV[11]) end
   end
 end
-for keyId, diff in pairs(byKey) do
-  redis.call('HINCRBY', KEYS[1], 'k:' .. keyId, string.format('%d', diff))
-end
-if #zadd > 0 then
-  redis.call('HINCRBY', KEYS[1], 'o', string.format('%d', owner))
-  redis.call('ZADD', KEYS[2], unpack(zadd))
-end
-return #zadd / 2
+return { 1, 0, reqLimit, reqRemaining, tokLimit, tokRemaining, window - elapsed, 0 }
 `;

@@ -11,7 +11,7 @@ import { CONFIG, type GatewayConfig } from '../config.js';
 import type { Reservation } from './limiter.js';
 
 const fallbacks = counter('gateway_quota_fallback_total', 'Quota checks made without Redis', ['outcome']);
-/** How long a settled cost stays held: metering records an event within milliseconds when it keeps up. */
+/** How long a settled cost stays held: metering records an event within a few hundred ms when it keeps up. */
 const SETTLED_GRACE_MS = 2000;
 const SPEND_TIMEOUT_MS = 500;
 

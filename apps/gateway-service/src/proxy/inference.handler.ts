@@ -1,7 +1,7 @@
 // The hot path of DESIGN, steps 4–7, for chat, completions, embeddings and generate, on Node's own request
 // and response objects (http/hot-routes.ts did steps 1–3 and read the body). Three typed stages: admit
-// (validate, check, limit, reserve) → serve (forward, relay) → record, the single exit that settles the
-// reservation and publishes usage for every request that was forwarded, whatever happened on the way.
+// (validate, check, limit, reserve) → serve (forward, relay) → record, the single exit that publishes usage
+// for every request that was forwarded, whatever happened on the way (metering releases what was held for it).
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -13,6 +13,7 @@ import {
   toEnvelope,
   type UsageEndpoint,
   type UsageEvent,
+  type UsageHeld,
 } from '@gw/contracts';
 import { creditLimits, modelAllowed, type Principal } from '@gw/access';
 import { histogram, type Logger, PriceBook } from '@gw/platform';
@@ -81,8 +82,10 @@ interface Admitted {
   route: ModelRoute;
   /** The output cap every answer is held to (written into the forwarded body). */
   cap: number;
-  /** The credit reserved for this request; settled at its real cost when it is recorded. */
+  /** The credit reserved for this request (its worst case). */
   reservation: Reservation | undefined;
+  /** What Redis holds for it, released by metering when it counts the usage event that names it. */
+  held: UsageHeld | undefined;
   headers: Record<string, string>;
   /** A Responses or Messages request: what a provider speaking that API itself is sent. */
   surface: SurfaceRequest | undefined;
@@ -208,6 +211,7 @@ export class InferenceHandler {
       route,
       cap,
       reservation,
+      held: rate.held,
       headers,
       surface,
       nativeOnly: untranslatable !== undefined,
@@ -475,15 +479,16 @@ export class InferenceHandler {
     sendJson(res, errorStatus(error.code), headers, body, req.id);
   }
 
-  /** Step 7, the single exit of every forwarded request: settle the reservation, publish the usage event. */
+  /** Step 7, the single exit of every forwarded request: publish the usage event (it names what is held). */
   private record(a: Admitted, s: Settlement) {
     const p = a.principal;
-    if (a.reservation) {
+    // Held while Redis was down: settled in this process.
+    if (a.reservation && !a.held) {
       const price = this.prices.price(a.route.model);
       const cost = price
         ? costMicros(s.tokens.prompt, s.tokens.completion, price, p.record.group.multiplierPpm)
         : 0;
-      this.limiter.settle(p, a.reservation, cost);
+      this.limiter.settle(a.reservation, cost);
     }
     const event: UsageEvent = {
       requestId: a.req.usageId,
@@ -508,6 +513,7 @@ export class InferenceHandler {
         ...(ownerMicros !== null && { ownerMicros }),
       };
     }
+    if (a.held) event.held = a.held;
     this.usage.publish(event);
   }
 }

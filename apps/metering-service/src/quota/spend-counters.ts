@@ -1,6 +1,8 @@
 // Spend counters in Redis (per key and per owner, lifetime and UTC month), which gateways read in their
 // quota check. Postgres is the truth: the counters are rebuilt from its totals at start, whenever Redis
-// lost them, and after a failed update. An update also frees the request's reservation, in one script, and
+// lost them, and after a failed update. An update also releases what gateways held for the requests (their
+// usage events name the amount and hold bucket), in the same script, so a cost is never both counted and
+// held nor neither; and
 // when a key's or an owner's counter reaches the limit its events carried, keys.events.quota_exhausted
 // goes out (gateways also announce it when a limit refuses a request).
 //
@@ -17,14 +19,7 @@ import {
   SUBJECTS,
   utcMonthOf,
 } from '@gw/contracts';
-import {
-  counter,
-  type Logger,
-  NatsClient,
-  REDIS,
-  type RedisClient,
-  RELEASE_RESERVATION_LUA,
-} from '@gw/platform';
+import { counter, evalScript, type Logger, NatsClient, REDIS, type RedisClient } from '@gw/platform';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { LOGGER } from '../config.js';
 import type { PricedEvent } from '../usage/usage-pricer.js';
@@ -57,23 +52,24 @@ const rebuilds = counter(
   'Rebuilds of the Redis spend counters from Postgres',
 );
 
-// KEYS: reservations hash, expiry set, spend keys…   ARGV: n, amount per spend key…, request ids to release…
-// Returns the spend keys' new values.
-const APPLY_SPEND_LUA = `${RELEASE_RESERVATION_LUA}
+// KEYS: spend keys…, hold keys…   ARGV: n (spend keys), amount per spend key…, amount per hold key…
+// Returns the spend keys' new values. A hold whose bucket has expired (metering was away longer than the
+// reservation TTL) is gone already: it is not brought back negative.
+const APPLY_SPEND_LUA = `
 local n = tonumber(ARGV[1])
 local after = {}
 for i = 1, n do
-  local key = KEYS[i + 2]
+  local key = KEYS[i]
   after[i] = redis.call('INCRBY', key, ARGV[i + 1])
   if string.sub(key, -8) ~= 'lifetime' then redis.call('EXPIRE', key, ${MONTH_TTL_S}) end
 end
-local ids = {}
-for i = n + 2, #ARGV do ids[#ids + 1] = ARGV[i] end
-releaseMany(KEYS[1], KEYS[2], ids)
+for i = n + 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 and redis.call('DECRBY', KEYS[i], ARGV[i + 1]) <= 0 then
+    redis.call('DEL', KEYS[i])
+  end
+end
 return after
 `;
-
-type SpendRedis = RedisClient & { gwApplySpend(...args: (string | number)[]): Promise<string[]> };
 
 /** One limit an event counts against: its key's quota in this period, or its owner's credit limit. */
 interface LimitOf {
@@ -161,10 +157,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     private readonly ds: DataSource,
     private readonly nats: NatsClient,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {
-    // No numberOfKeys: the key count is the first argument of each call.
-    this.redis.defineCommand('gwApplySpend', { lua: APPLY_SPEND_LUA });
-  }
+  ) {}
 
   async onApplicationBootstrap() {
     await this.check();
@@ -205,33 +198,40 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  /** Adds the batch's costs, frees its reservations, and announces the limits the new totals reach. */
+  /** Adds the batch's costs, releases what was held for it, and announces the limits the new totals reach. */
   private async apply({ fresh, totals: rows }: RecordedBatch) {
     if (!fresh.length) return;
-    const byOwner = new Map<string, { amounts: Map<string, number>; requests: string[] }>();
+    // Per owner (one hash tag, one script call): spend key → amount, hold key → amount.
+    const byOwner = new Map<string, { amounts: Map<string, number>; holds: Map<string, number> }>();
     const ofOwner = (type: TotalRow['ownerType'], id: string) => {
       const tag = ownerTag(type, id);
       let o = byOwner.get(tag);
-      if (!o) byOwner.set(tag, (o = { amounts: new Map(), requests: [] }));
-      return o;
+      if (!o) byOwner.set(tag, (o = { amounts: new Map(), holds: new Map() }));
+      return { tag, o };
     };
-    for (const e of fresh) ofOwner(e.owner.type, e.owner.id).requests.push(e.requestId);
+    for (const e of fresh) {
+      if (!e.held) continue;
+      const { tag, o } = ofOwner(e.owner.type, e.owner.id);
+      for (const key of [
+        SPEND_KEYS.heldKey(tag, e.keyId, e.held.bucket),
+        SPEND_KEYS.heldOwner(tag, e.held.bucket),
+      ])
+        o.holds.set(key, (o.holds.get(key) ?? 0) + e.held.micros);
+    }
     for (const row of rows)
-      if (row.cost > 0) ofOwner(row.ownerType, row.ownerId).amounts.set(counterOf(row), row.cost);
-    const r = this.redis as SpendRedis;
+      if (row.cost > 0) ofOwner(row.ownerType, row.ownerId).o.amounts.set(counterOf(row), row.cost);
     const totals = new Map<string, number>();
     const added = new Map<string, number>();
     for (const o of byOwner.values()) for (const [key, amount] of o.amounts) added.set(key, amount);
     await Promise.all(
-      [...byOwner].map(async ([tag, o]) => {
-        const after = await r.gwApplySpend(
-          2 + o.amounts.size,
-          SPEND_KEYS.reservations(tag),
-          SPEND_KEYS.reservationExpiry(tag),
-          ...o.amounts.keys(),
-          o.amounts.size,
-          ...o.amounts.values(),
-          ...o.requests,
+      [...byOwner.values()].map(async (o) => {
+        if (!o.amounts.size && !o.holds.size) return;
+        const after = await evalScript<string[]>(
+          this.redis,
+          'gwApplySpend',
+          APPLY_SPEND_LUA,
+          [...o.amounts.keys(), ...o.holds.keys()],
+          [o.amounts.size, ...o.amounts.values(), ...o.holds.values()],
         );
         [...o.amounts.keys()].forEach((key, i) => totals.set(key, Number(after[i])));
       }),
