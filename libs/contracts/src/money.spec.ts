@@ -1,4 +1,4 @@
-import { costMicros, creditsToMicros, microsToCredits } from './money.js';
+import { costMicros, creditsToMicros, microsToCredits, utcMonthOfIso } from './money.js';
 
 describe('credits and micro-credits', () => {
   it('converts decimal credits exactly', () => {
@@ -30,5 +30,14 @@ describe('costMicros', () => {
     expect(costMicros(1, 0, { inputPrice: 500_000, outputPrice: 0 }, 1_000_000)).toBe(1); // 0.5 → 1
     expect(costMicros(1, 0, { inputPrice: 499_999, outputPrice: 0 }, 1_000_000)).toBe(0);
     expect(costMicros(100_000_000, 100_000_000, { inputPrice: 1e12, outputPrice: 1e12 }, 1e9)).toBe(2e17);
+  });
+});
+
+describe('utcMonthOfIso', () => {
+  it('reads a UTC time by its prefix, and converts one with an offset', () => {
+    expect(utcMonthOfIso('2026-11-30T23:59:59.999Z')).toBe('2026-11');
+    // 00:30 on 1 December in UTC+1 is still November in UTC; 23:30 on 30 November in UTC-1 is December.
+    expect(utcMonthOfIso('2026-12-01T00:30:00+01:00')).toBe('2026-11');
+    expect(utcMonthOfIso('2026-11-30T23:30:00-01:00')).toBe('2026-12');
   });
 });

@@ -45,3 +45,8 @@ export function costMicros(
 export function utcMonthOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 7);
 }
+
+/** The UTC month of an ISO 8601 time: its first 7 characters when it is in UTC (`Z`, as gateways send it). */
+export function utcMonthOfIso(iso: string): string {
+  return iso.endsWith('Z') ? iso.slice(0, 7) : utcMonthOf(Date.parse(iso));
+}

@@ -19,6 +19,7 @@ const base = {
   at: '2026-11-30T23:00:00.000Z',
   costMicros: 10,
   unpriced: false,
+  month: '2026-11',
 };
 const ev = (keyId: string, limits: PricedEvent['limits']): PricedEvent => ({
   ...base,

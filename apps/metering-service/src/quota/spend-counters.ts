@@ -88,7 +88,7 @@ function* limitsOf(e: PricedEvent): Generator<LimitOf> {
   const owner = { type: e.owner.type, id: e.owner.id };
   const key = e.limits.key;
   if (key) {
-    const period = key.period === 'total' ? 'lifetime' : utcMonthOf(Date.parse(e.at));
+    const period = key.period === 'total' ? 'lifetime' : e.month;
     const spendKey = SPEND_KEYS.key(tag, e.keyId, period);
     yield { id: `k:${e.keyId}:${period}`, spendKey, limitMicros: key.micros, keyId: e.keyId, owner, period };
   }
