@@ -322,10 +322,14 @@ export class InferenceHandler {
     // The client left: stop writing, but read the upstream on for a while to learn the real usage.
     let timedOut = false;
     let clientLeft = false;
+    // Ends the wait for a provider slot: the client left or the deadline passed (one controller for both:
+    // AbortSignal.any costs every request a weak registration).
+    const waitEnds = new AbortController();
     const onClose = () => {
       if (res.writableFinished) return;
       clientLeft ||= !timedOut;
       gone.abort();
+      waitEnds.abort();
       // Most of a native-only request's prompt is at the provider (a stored response, a file): only its own
       // usage tells, so its answer is read to the end (the request's deadline still ends it).
       if (a.nativeOnly) return;
@@ -335,10 +339,9 @@ export class InferenceHandler {
     };
     res.once('close', onClose);
     // However the client reads and the upstream writes, the request ends by REQUEST_MAX_MS.
-    const expired = new AbortController();
     const deadline = setTimeout(() => {
       timedOut = true;
-      expired.abort();
+      waitEnds.abort();
       upstreamAbort.abort();
       if (res.headersSent && !res.writableFinished) res.destroy();
     }, this.config.requestMaxMs);
@@ -349,7 +352,7 @@ export class InferenceHandler {
       eligible: a.nativeOnly ? (t) => this.nativeFor(a, t) !== undefined : undefined,
       priority: a.principal.record.tier.priority,
       signal: upstreamAbort.signal,
-      clientGone: AbortSignal.any([gone.signal, expired.signal]),
+      clientGone: waitEnds.signal,
     });
     try {
       if (!result.ok) {
