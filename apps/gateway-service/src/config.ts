@@ -102,12 +102,13 @@ export const CONFIG_SCHEMA = z
       .transform((v) => v === 'true'),
     /**
      * The longest a request may take from forwarding to its last byte; then the upstream is cancelled and the
-     * client's stream cut. Below QUOTA_RESERVATION_TTL_MS, so no reservation expires under a live request.
+     * client's stream cut. At least a minute below QUOTA_RESERVATION_TTL_MS, so no hold expires under a live
+     * request or before metering has counted it.
      */
     REQUEST_MAX_MS: env.durationMs(300_000),
   })
-  .refine((e) => e.REQUEST_MAX_MS < e.QUOTA_RESERVATION_TTL_MS, {
-    message: 'must be below QUOTA_RESERVATION_TTL_MS',
+  .refine((e) => e.REQUEST_MAX_MS + 60_000 <= e.QUOTA_RESERVATION_TTL_MS, {
+    message: 'must be at least 60000 below QUOTA_RESERVATION_TTL_MS',
     path: ['REQUEST_MAX_MS'],
   })
   .transform((e, ctx) => ({

@@ -103,6 +103,20 @@ it('counts a hold until its bucket is older than the reservation TTL, then frees
   expect(await redis.get(SPEND_KEYS.heldKey(tag, p.record.id, holdBucket(later)))).toBe('30');
 });
 
+it('counts a hold already taken in the next bucket (a replica a little ahead, or a request checked later)', async () => {
+  const p = principal({ type: 'total', limitMicros: 100, exhaustedPeriod: null });
+  const boundary = (holdBucket(Date.UTC(2026, 10, 22, 12)) + 1) * HOLD_BUCKET_MS;
+  expect(await limiter.check(p, 10, boundary, reserve(p, boundary, 80))).toMatchObject({
+    allowed: true,
+    held: { bucket: holdBucket(boundary) },
+  });
+  // One millisecond earlier, in the bucket before: the 80 held after it still counts.
+  expect(await limiter.check(p, 10, boundary - 1, reserve(p, boundary - 1, 30))).toMatchObject({
+    allowed: false,
+    refusedBy: 'key_quota',
+  });
+});
+
 it("an owner's credit limit counts every key of the owner", async () => {
   const a = principal({ type: 'unlimited', limitMicros: null, exhaustedPeriod: null }, 100);
   const b = compilePrincipal({ ...a.record, id: randomUUID() });
@@ -134,14 +148,16 @@ it("holds add up per key and for the owner in the request's bucket, which expire
   const b = compilePrincipal({ ...a.record, id: randomUUID() });
   const now = Date.now();
   const bucket = holdBucket(now);
+  const tag = ownerTag('account', a.record.owner.id);
+  const generations = new Set<string>();
   for (let i = 0; i < 40; i++) {
     const p = i % 2 ? b : a;
-    expect(await limiter.check(p, 10, now, reserve(p, now, 1000))).toMatchObject({
-      allowed: true,
-      held: { micros: 1000, bucket },
-    });
+    const d = await limiter.check(p, 10, now, reserve(p, now, 1000));
+    expect(d).toMatchObject({ allowed: true, held: { micros: 1000, bucket } });
+    generations.add(d.held!.generation);
   }
-  const tag = ownerTag('account', a.record.owner.id);
+  // One generation for the bucket, the one Redis keeps (with the holds' expiry).
+  expect([...generations]).toEqual([await redis.get(SPEND_KEYS.holdGeneration(tag, bucket))]);
   expect(await redis.get(SPEND_KEYS.heldOwner(tag, bucket))).toBe('40000');
   expect(await redis.get(SPEND_KEYS.heldKey(tag, a.record.id, bucket))).toBe('20000');
   expect(await redis.get(SPEND_KEYS.heldKey(tag, b.record.id, bucket))).toBe('20000');
@@ -149,6 +165,11 @@ it("holds add up per key and for the owner in the request's bucket, which expire
   const ttl = await redis.pttl(SPEND_KEYS.heldOwner(tag, bucket));
   expect(ttl).toBeGreaterThan(expiry - 5000);
   expect(ttl).toBeLessThanOrEqual(expiry);
+  expect(await redis.pttl(SPEND_KEYS.holdGeneration(tag, bucket))).toBeLessThanOrEqual(expiry);
+  // Redis lost the bucket (a restart without persistence): the next hold starts a new generation.
+  await redis.del(SPEND_KEYS.holdGeneration(tag, bucket));
+  const next = await limiter.check(a, 10, now, reserve(a, now, 1000));
+  expect(next.held!.generation).not.toBe([...generations][0]);
 });
 
 describe('with Redis and metering both unreachable', () => {

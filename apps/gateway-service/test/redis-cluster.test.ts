@@ -57,6 +57,10 @@ it('key RPM, tier RPM and TPM hold for owners spread over every node', async () 
         .allowed,
     ).toBe(false);
   }
+  // Checks of many owners in one turn of the event loop (how a busy gateway sends them) each reach their node.
+  const many = Array.from({ length: 24 }, () => principal({ rpm: 100 }));
+  const together = await Promise.all(many.map((p) => limiter.check(p, 10, now)));
+  expect(together.every((d) => d.allowed)).toBe(true);
   // The owners' keys were on more than one node.
   const slots = await redis.cluster('SLOTS');
   const nodeOf = (slot: number) => slots.find(([from, to]) => slot >= from && slot <= to)![2][1];

@@ -47,7 +47,7 @@ it('counts each owner and key on the cluster and releases what was held for them
     const owners = Array.from({ length: 8 }, () => ({ owner: randomUUID(), key: randomUUID() }));
     const bucket = holdBucket(Date.now());
     const events = owners.flatMap(({ owner, key }) =>
-      [0, 1, 2].map((i) => ({ ...event(key, owner, i), held: { micros: 500, bucket } })),
+      [0, 1, 2].map((i) => ({ ...event(key, owner, i), held: { micros: 500, bucket, generation: 'g1' } })),
     );
     // What the gateways held for these requests, as their script leaves it (plus another request's 70).
     for (const e of events) {
@@ -55,8 +55,10 @@ it('counts each owner and key on the cluster and releases what was held for them
       await redis.incrby(SPEND_KEYS.heldKey(tag, e.keyId, bucket), 500);
       await redis.incrby(SPEND_KEYS.heldOwner(tag, bucket), 500);
     }
-    for (const { owner } of owners)
+    for (const { owner } of owners) {
       await redis.incrby(SPEND_KEYS.heldOwner(ownerTag('account', owner), bucket), 70);
+      await redis.set(SPEND_KEYS.holdGeneration(ownerTag('account', owner), bucket), 'g1');
+    }
     await publish(nc, events, pipeline.subject);
     for (const { owner, key } of owners) {
       const tag = ownerTag('account', owner);

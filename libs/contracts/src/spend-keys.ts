@@ -17,6 +17,13 @@ export const SPEND_KEYS = {
   heldKey: (tag: string, keyId: string, bucket: number) => `hd:${tag}:k:${keyId}:${bucket}`,
   /** The same for all of an owner's requests that started in the bucket. */
   heldOwner: (tag: string, bucket: number) => `hd:${tag}:o:${bucket}`,
+  /**
+   * A random id the first hold of an owner's bucket sets (with the holds' expiry). Usage events carry it and
+   * metering releases only into the same generation: holds Redis lost are never released from new ones.
+   */
+  holdGeneration: (tag: string, bucket: number) => `hd:${tag}:g:${bucket}`,
+  /** Marks one call of metering's counter update as done, so a client's resend of it changes nothing. */
+  applied: (tag: string, callId: string) => `ap:${tag}:${callId}`,
   /** Set by metering once the counters are rebuilt from Postgres; missing = Redis lost them. */
   rebuilt: 'sp:rebuilt',
 } as const;
@@ -32,8 +39,8 @@ export const HOLD_BUCKET_MS = 300_000;
 /** The bucket a request starting at `nowMs` holds in. */
 export const holdBucket = (nowMs: number) => Math.floor(nowMs / HOLD_BUCKET_MS);
 
-/** How many buckets a quota check reads (the current one and those before it) so that every hold younger than
- * `ttlMs` is counted. */
+/** How many buckets up to the current one a quota check reads so that every hold younger than `ttlMs` is
+ * counted (it reads the next one too). */
 export const holdBucketsRead = (ttlMs: number) => Math.ceil(ttlMs / HOLD_BUCKET_MS) + 1;
 
 /** The period a key's quota counts in: its lifetime, or the UTC month of `month`. */

@@ -54,6 +54,8 @@ export interface UsageEvent {
 export interface UsageHeld {
   micros: number;
   bucket: number;
+  /** The bucket's generation when the hold was taken (SPEND_KEYS.holdGeneration). */
+  generation: string;
 }
 
 export interface UsageLimits {
@@ -104,6 +106,7 @@ export const UsageEventSchema = z.object({
     .object({
       micros: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
       bucket: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      generation: z.string().min(1).max(64),
     })
     .optional(),
 }) satisfies z.ZodType<UsageEvent>;

@@ -1,25 +1,25 @@
-// Lua scripts called through ioredis with their key count fixed per defined command. Without it ioredis sends
-// the count as the first argument, and its autopipelining on a Redis Cluster groups commands by their first
-// argument: scripts of different owners (different slots) then shared one pipeline, which the cluster client
-// refuses. A script whose key count varies gets one command per count (EVALSHA of the same script).
+// Lua scripts by EVALSHA (EVAL when the server has not cached the script yet). Called as evalsha/eval rather
+// than ioredis's defineCommand: a script's own command puts its key count first, and autopipelining on a
+// Redis Cluster groups commands by their first argument, so scripts of different owners (different slots)
+// shared one pipeline, which the cluster client refuses; evalsha's keys are known to ioredis. It also keeps no
+// per-key-count command around (every pipeline copies the defined commands).
+import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis.js';
 
-const defined = new WeakMap<RedisClient, Set<string>>();
+const shas = new Map<string, string>();
 
-export function evalScript<T>(
+export async function evalScript<T>(
   redis: RedisClient,
-  name: string,
   lua: string,
   keys: string[],
   args: (string | number)[],
 ): Promise<T> {
-  const command = `${name}_${keys.length}`;
-  let names = defined.get(redis);
-  if (!names) defined.set(redis, (names = new Set()));
-  if (!names.has(command)) {
-    redis.defineCommand(command, { numberOfKeys: keys.length, lua });
-    names.add(command);
+  let sha = shas.get(lua);
+  if (!sha) shas.set(lua, (sha = createHash('sha1').update(lua).digest('hex')));
+  try {
+    return (await redis.evalsha(sha, keys.length, ...keys, ...args)) as T;
+  } catch (err) {
+    if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+    return (await redis.eval(lua, keys.length, ...keys, ...args)) as T;
   }
-  const call = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<T>>)[command];
-  return call.call(redis, ...keys, ...args);
 }

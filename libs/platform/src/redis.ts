@@ -52,9 +52,6 @@ export function redisConnection(
 
 const NODE_OPTIONS: RedisOptions = {
   commandTimeout: 250,
-  // Commands issued in the same turn of the event loop (concurrent requests' limit checks) go out in one
-  // write: a loopback write costs both processes a wake-up and the kernel's whole TCP path (issue #14).
-  enableAutoPipelining: true,
   connectTimeout: 1000,
   maxRetriesPerRequest: 0,
 };
@@ -64,6 +61,11 @@ export function createRedis(config: RedisConnectionConfig | string, name: string
   if ('url' in c) {
     return new Redis(c.url, {
       ...NODE_OPTIONS,
+      // Commands issued in the same turn of the event loop (concurrent requests' limit checks) go out in one
+      // write: a loopback write costs both processes a wake-up and the kernel's whole TCP path (issue #14).
+      // Not on a Cluster: there a MOVED inside a mixed pipeline is not followed, and commands wait for the
+      // slot map instead of failing fast.
+      enableAutoPipelining: true,
       connectionName: name,
       enableOfflineQueue: false,
       retryStrategy: (times) => Math.min(times * 100, 1000),
@@ -76,7 +78,6 @@ export function createRedis(config: RedisConnectionConfig | string, name: string
     nodes.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
     {
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
       clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
       slotsRefreshTimeout: 1000,
       redisOptions: {

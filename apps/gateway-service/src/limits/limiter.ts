@@ -1,6 +1,7 @@
 // Step 5 of the hot path: account tier RPM, key RPM/TPM and the credit reservation in one Redis round trip
 // (none when no limit applies). While Redis is down, a local limiter (limit ÷ replicas) takes over the rate
 // limits and a metric counts it, and quotas are checked against metering's totals (quota-fallback.ts).
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { CreditLimits, Principal } from '@gw/access';
 import {
@@ -90,14 +91,16 @@ export class Limiter implements OnModuleDestroy {
     const limits = reservation?.limits;
     const bucket = holdBucket(now);
     const holds: string[] = [];
-    for (let b = bucket - this.buckets + 1; b <= bucket; b++) holds.push(SPEND_KEYS.heldKey(tag, k, b));
-    for (let b = bucket - this.buckets + 1; b <= bucket; b++) holds.push(SPEND_KEYS.heldOwner(tag, b));
-    let r: number[];
+    const first = bucket - this.buckets + 1;
+    // Through the next bucket: a replica a little ahead may hold there already.
+    for (let b = first; b <= bucket + 1; b++) holds.push(SPEND_KEYS.heldKey(tag, k, b));
+    for (let b = first; b <= bucket + 1; b++) holds.push(SPEND_KEYS.heldOwner(tag, b));
+    holds.push(SPEND_KEYS.holdGeneration(tag, bucket));
+    let r: (number | string)[];
     try {
       // EVALSHA, with a transparent EVAL when the script is not cached on the server yet.
-      r = await evalScript<number[]>(
+      r = await evalScript<(number | string)[]>(
         this.redis,
-        'gwLimits',
         LIMITS_LUA,
         [
           `rl:${tag}:t:${idx}`,
@@ -120,13 +123,17 @@ export class Limiter implements OnModuleDestroy {
           reservation ? reservation.micros : -1,
           limits?.key?.micros ?? -1,
           limits?.ownerMicros ?? -1,
-          this.buckets,
+          this.buckets + 1,
           // The bucket's keys outlive its last request by the reservation TTL (relative: Redis's clock may differ).
           (bucket + 1) * HOLD_BUCKET_MS + this.config.reservationTtlMs - now,
+          randomUUID(),
         ],
       );
       if (r[0] === 1 && reservation && reservation.micros > 0)
-        return { ...this.decision(r), held: { micros: reservation.micros, bucket } };
+        return {
+          ...this.decision(r as number[]),
+          held: { micros: reservation.micros, bucket, generation: String(r[8]) },
+        };
     } catch (err) {
       fallbacks.inc();
       this.logger.debug({ err }, 'limits fall back: local rate windows, quota from metering');
@@ -140,7 +147,7 @@ export class Limiter implements OnModuleDestroy {
         }
       }
     }
-    return this.decision(r);
+    return this.decision(r as number[]);
   }
 
   private checkLocally(

@@ -6,15 +6,20 @@
 // metering), plus what is held for requests not counted yet, plus this request's worst case must stay within
 // each limit; then the worst case is held in the current bucket (HOLD_BUCKET_MS in @gw/contracts) of the key
 // and of the owner, until metering counts the request (it subtracts it) or the bucket expires (a request that
-// died). Redis CPU is counted per request (issue #14): one MGET for every counter and hold, one increment per
+// died). The bucket after the current one is read too: a replica whose clock (or whose request) is a little
+// ahead may already hold there. A bucket's generation, set when its first hold is taken, goes back with the
+// hold: metering releases only into the same generation, so a release for holds Redis lost (a restart
+// without persistence) never eats holds taken since. Redis CPU is counted per request (issue #14): one MGET for every counter and hold, one increment per
 // rate window and two for the hold, an expiry set only when a key is created.
 //
 // KEYS: tierCur, tierPrev, keyCur, keyPrev, tokCur, tokPrev, keySpent, ownerSpent,
-//       the key's holds (oldest bucket read … current), the owner's holds (same buckets)
+//       the key's holds (oldest bucket read … current, next), the owner's holds (same buckets),
+//       the current bucket's generation
 // ARGV: elapsedMsInWindow, windowMs, tierRpm, keyRpm, keyTpm, tokens   (a rate limit of 0 = none)
-//       reserve (-1 = no quota step), keyLimit, ownerLimit (-1 = none), buckets read, hold expiry (ms from now)
+//       reserve (-1 = no quota step), keyLimit, ownerLimit (-1 = none), buckets read, hold expiry (ms from now),
+//       a new generation (used if the bucket has none)
 // Returns: {allowed(1|0), failed(0 none|1 tier|2 key rpm|3 tpm|4 key quota|5 owner credit), limit, remaining,
-//           tokLimit, tokRemaining, resetOrRetryMs, exhausted(1 = spend alone reached the limit)}
+//           tokLimit, tokRemaining, resetOrRetryMs, exhausted(1 = spend alone reached the limit), generation}
 export const LIMITS_LUA = `
 local elapsed = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -69,11 +74,17 @@ for i = 1, 3 do
     end
   end
 end
+local generation = ''
 if reserve > 0 then
-  for _, key in ipairs({ KEYS[8 + buckets], KEYS[8 + 2 * buckets] }) do
+  for _, key in ipairs({ KEYS[7 + buckets], KEYS[7 + 2 * buckets] }) do
     -- The expiry is set by the hold that creates the key: every redis.call costs (issue #14).
     if redis.call('INCRBY', key, ARGV[7]) == reserve then redis.call('PEXPIRE', key, ARGV[11]) end
   end
+  generation = v[9 + 2 * buckets]
+  if not generation then
+    generation = ARGV[12]
+    redis.call('SET', KEYS[9 + 2 * buckets], generation, 'PX', ARGV[11])
+  end
 end
-return { 1, 0, reqLimit, reqRemaining, tokLimit, tokRemaining, window - elapsed, 0 }
+return { 1, 0, reqLimit, reqRemaining, tokLimit, tokRemaining, window - elapsed, 0, generation }
 `;

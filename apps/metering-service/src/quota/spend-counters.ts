@@ -9,6 +9,7 @@
 // Exactness under concurrency: a batch holds a shared Postgres advisory lock from its commit until its
 // counters are updated, and a rebuild holds the exclusive one, so a rebuild never reads a committed batch
 // whose increments are still to come (which would count it twice) nor misses one.
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   ownerTag,
@@ -52,24 +53,35 @@ const rebuilds = counter(
   'Rebuilds of the Redis spend counters from Postgres',
 );
 
-// KEYS: spend keys…, hold keys…   ARGV: n (spend keys), amount per spend key…, amount per hold key…
-// Returns the spend keys' new values. A hold whose bucket has expired (metering was away longer than the
-// reservation TTL) is gone already: it is not brought back negative.
-const APPLY_SPEND_LUA = `
+// KEYS: spend keys (n)…, hold keys (m)…, their buckets' generation keys (m)…, this call's marker
+// ARGV: n, m, amount per spend key…, amount per hold key…, the generation each hold was taken in…, marker TTL ms
+// Returns the spend keys' new values. A call runs once: a client's resend of it (ioredis resends on a Cluster
+// after a failover or a MOVED) finds its marker and only reads the counters. A hold is released only in the
+// generation it was taken in and while it exists: not once its bucket expired (metering was away longer than
+// the reservation TTL), nor from holds taken after Redis lost the earlier ones.
+export const APPLY_SPEND_LUA = `
 local n = tonumber(ARGV[1])
+local m = tonumber(ARGV[2])
 local after = {}
+if not redis.call('SET', KEYS[n + 2 * m + 1], '1', 'NX', 'PX', ARGV[3 + n + 2 * m]) then
+  for i = 1, n do after[i] = redis.call('GET', KEYS[i]) or '0' end
+  return after
+end
 for i = 1, n do
   local key = KEYS[i]
-  after[i] = redis.call('INCRBY', key, ARGV[i + 1])
+  after[i] = redis.call('INCRBY', key, ARGV[i + 2])
   if string.sub(key, -8) ~= 'lifetime' then redis.call('EXPIRE', key, ${MONTH_TTL_S}) end
 end
-for i = n + 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 and redis.call('DECRBY', KEYS[i], ARGV[i + 1]) <= 0 then
-    redis.call('DEL', KEYS[i])
+for j = 1, m do
+  local hold = KEYS[n + j]
+  if redis.call('GET', KEYS[n + m + j]) == ARGV[2 + n + m + j] and redis.call('EXISTS', hold) == 1 then
+    if redis.call('DECRBY', hold, ARGV[2 + n + j]) <= 0 then redis.call('DEL', hold) end
   end
 end
 return after
 `;
+/** How long a call's marker stays: far longer than any resend. */
+const APPLIED_TTL_MS = 600_000;
 
 /** One limit an event counts against: its key's quota in this period, or its owner's credit limit. */
 interface LimitOf {
@@ -184,7 +196,15 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
   async commitAndCount(qr: QueryRunner, commit: () => Promise<RecordedBatch>): Promise<RecordedBatch> {
     await qr.query('SELECT pg_advisory_lock_shared($1)', [SPEND_LOCK]);
     try {
-      const result = await commit();
+      let result: RecordedBatch;
+      try {
+        result = await commit();
+      } catch (err) {
+        // The commit may have happened with its answer lost: its retry then finds the events recorded and
+        // adds nothing, so the counters are rebuilt from Postgres to be sure.
+        this.stale = true;
+        throw err;
+      }
       try {
         await this.apply(result);
       } catch (err) {
@@ -201,8 +221,10 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
   /** Adds the batch's costs, releases what was held for it, and announces the limits the new totals reach. */
   private async apply({ fresh, totals: rows }: RecordedBatch) {
     if (!fresh.length) return;
-    // Per owner (one hash tag, one script call): spend key → amount, hold key → amount.
-    const byOwner = new Map<string, { amounts: Map<string, number>; holds: Map<string, number> }>();
+    // Per owner (one hash tag, one script call): spend key → amount, and what to release per hold key and
+    // generation.
+    type Release = { key: string; bucket: number; generation: string; micros: number };
+    const byOwner = new Map<string, { amounts: Map<string, number>; holds: Map<string, Release> }>();
     const ofOwner = (type: TotalRow['ownerType'], id: string) => {
       const tag = ownerTag(type, id);
       let o = byOwner.get(tag);
@@ -212,11 +234,13 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     for (const e of fresh) {
       if (!e.held) continue;
       const { tag, o } = ofOwner(e.owner.type, e.owner.id);
-      for (const key of [
-        SPEND_KEYS.heldKey(tag, e.keyId, e.held.bucket),
-        SPEND_KEYS.heldOwner(tag, e.held.bucket),
-      ])
-        o.holds.set(key, (o.holds.get(key) ?? 0) + e.held.micros);
+      const { bucket, generation, micros } = e.held;
+      for (const key of [SPEND_KEYS.heldKey(tag, e.keyId, bucket), SPEND_KEYS.heldOwner(tag, bucket)]) {
+        const id = `${key}|${generation}`;
+        const r = o.holds.get(id);
+        if (r) r.micros += micros;
+        else o.holds.set(id, { key, bucket, generation, micros });
+      }
     }
     for (const row of rows)
       if (row.cost > 0) ofOwner(row.ownerType, row.ownerId).o.amounts.set(counterOf(row), row.cost);
@@ -224,14 +248,26 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     const added = new Map<string, number>();
     for (const o of byOwner.values()) for (const [key, amount] of o.amounts) added.set(key, amount);
     await Promise.all(
-      [...byOwner.values()].map(async (o) => {
+      [...byOwner].map(async ([tag, o]) => {
         if (!o.amounts.size && !o.holds.size) return;
+        const holds = [...o.holds.values()];
         const after = await evalScript<string[]>(
           this.redis,
-          'gwApplySpend',
           APPLY_SPEND_LUA,
-          [...o.amounts.keys(), ...o.holds.keys()],
-          [o.amounts.size, ...o.amounts.values(), ...o.holds.values()],
+          [
+            ...o.amounts.keys(),
+            ...holds.map((h) => h.key),
+            ...holds.map((h) => SPEND_KEYS.holdGeneration(tag, h.bucket)),
+            SPEND_KEYS.applied(tag, randomUUID()),
+          ],
+          [
+            o.amounts.size,
+            holds.length,
+            ...o.amounts.values(),
+            ...holds.map((h) => h.micros),
+            ...holds.map((h) => h.generation),
+            APPLIED_TTL_MS,
+          ],
         );
         [...o.amounts.keys()].forEach((key, i) => totals.set(key, Number(after[i])));
       }),
