@@ -9,8 +9,9 @@
 // died). The bucket after the current one is read too: a replica whose clock (or whose request) is a little
 // ahead may already hold there. A bucket's generation, set when its first hold is taken, goes back with the
 // hold: metering releases only into the same generation, so a release for holds Redis lost (a restart
-// without persistence) never eats holds taken since. Redis CPU is counted per request (issue #14): one MGET for every counter and hold, one increment per
-// rate window and two for the hold, an expiry set only when a key is created.
+// without persistence) never eats holds taken since. Redis CPU is counted per request (issue #14): one MGET
+// for every counter and hold, one increment per rate window and two for the hold, an expiry set only when a
+// key is created.
 //
 // KEYS: tierCur, tierPrev, keyCur, keyPrev, tokCur, tokPrev, keySpent, ownerSpent,
 //       the key's holds (oldest bucket read … current, next), the owner's holds (same buckets),

@@ -1,10 +1,9 @@
 // Spend counters in Redis (per key and per owner, lifetime and UTC month), which gateways read in their
 // quota check. Postgres is the truth: the counters are rebuilt from its totals at start, whenever Redis
 // lost them, and after a failed update. An update also releases what gateways held for the requests (their
-// usage events name the amount and hold bucket), in the same script, so a cost is never both counted and
-// held nor neither; and
-// when a key's or an owner's counter reaches the limit its events carried, keys.events.quota_exhausted
-// goes out (gateways also announce it when a limit refuses a request).
+// usage events name the amount, bucket and generation), in the same script, so a cost is never both counted
+// and held, nor neither. When a key's or an owner's counter reaches the limit its events carried,
+// keys.events.quota_exhausted goes out (gateways also announce it when a limit refuses a request).
 //
 // Exactness under concurrency: a batch holds a shared Postgres advisory lock from its commit until its
 // counters are updated, and a rebuild holds the exclusive one, so a rebuild never reads a committed batch
