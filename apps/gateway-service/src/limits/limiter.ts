@@ -90,12 +90,15 @@ export class Limiter implements OnModuleDestroy {
     const k = p.record.id;
     const limits = reservation?.limits;
     const bucket = holdBucket(now);
+    // Holds only for the quota step (a key with rate limits alone reads none): through the next bucket, as a
+    // replica a little ahead may hold there already.
     const holds: string[] = [];
-    const first = bucket - this.buckets + 1;
-    // Through the next bucket: a replica a little ahead may hold there already.
-    for (let b = first; b <= bucket + 1; b++) holds.push(SPEND_KEYS.heldKey(tag, k, b));
-    for (let b = first; b <= bucket + 1; b++) holds.push(SPEND_KEYS.heldOwner(tag, b));
-    holds.push(SPEND_KEYS.holdGeneration(tag, bucket));
+    if (reservation) {
+      const first = bucket - this.buckets + 1;
+      for (let b = first; b <= bucket + 1; b++) holds.push(SPEND_KEYS.heldKey(tag, k, b));
+      for (let b = first; b <= bucket + 1; b++) holds.push(SPEND_KEYS.heldOwner(tag, b));
+      holds.push(SPEND_KEYS.holdGeneration(tag, bucket));
+    }
     let r: (number | string)[];
     try {
       // EVALSHA, with a transparent EVAL when the script is not cached on the server yet.
@@ -123,10 +126,10 @@ export class Limiter implements OnModuleDestroy {
           reservation ? reservation.micros : -1,
           limits?.key?.micros ?? -1,
           limits?.ownerMicros ?? -1,
-          this.buckets + 1,
+          reservation ? this.buckets + 1 : 0,
           // The bucket's keys outlive its last request by the reservation TTL (relative: Redis's clock may differ).
           (bucket + 1) * HOLD_BUCKET_MS + this.config.reservationTtlMs - now,
-          randomUUID(),
+          reservation ? randomUUID() : '',
         ],
       );
       if (r[0] === 1 && reservation && reservation.micros > 0)
