@@ -37,9 +37,11 @@ it('releases each hold once, in its own generation, and never makes one negative
     await redis.set(SPEND_KEYS.heldKey(tag, key, bucket), 1500, 'PX', 60_000);
     await redis.set(SPEND_KEYS.heldOwner(tag, bucket), 1570, 'PX', 60_000);
     await redis.set(SPEND_KEYS.holdGeneration(tag, bucket), 'g1', 'PX', 60_000);
+    // An older bucket whose holds were all released (deleted at zero) while its generation still stands.
+    await redis.set(SPEND_KEYS.holdGeneration(tag, bucket - 5), 'gx', 'PX', 60_000);
     const held = (generation: string, b = bucket) => ({ micros: 500, bucket: b, generation });
     const [a, b] = [event(key, owner, 0), event(key, owner, 1)].map((e) => ({ ...e, held: held('g1') }));
-    // Held before Redis lost its data (another generation), and held in a bucket long expired.
+    // Held before Redis lost its data (another generation), and held in a bucket with nothing left to release.
     const lost = { ...event(key, owner, 2), held: held('g0') };
     const expired = { ...event(key, owner, 3), held: held('gx', bucket - 5) };
     await publish(nc, [a, b, a, lost, expired], pipeline.subject);

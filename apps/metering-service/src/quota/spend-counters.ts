@@ -56,8 +56,8 @@ const rebuilds = counter(
 // ARGV: n, m, amount per spend key…, amount per hold key…, the generation each hold was taken in…, marker TTL ms
 // Returns the spend keys' new values. A call runs once: a client's resend of it (ioredis resends on a Cluster
 // after a failover or a MOVED) finds its marker and only reads the counters. A hold is released only in the
-// generation it was taken in and while it exists: not once its bucket expired (metering was away longer than
-// the reservation TTL), nor from holds taken after Redis lost the earlier ones.
+// generation it was taken in: not once its bucket expired (metering was away longer than the reservation
+// TTL), nor from holds taken after Redis lost the earlier ones.
 export const APPLY_SPEND_LUA = `
 local n = tonumber(ARGV[1])
 local m = tonumber(ARGV[2])
@@ -73,7 +73,8 @@ for i = 1, n do
 end
 for j = 1, m do
   local hold = KEYS[n + j]
-  if redis.call('GET', KEYS[n + m + j]) == ARGV[2 + n + m + j] and redis.call('EXISTS', hold) == 1 then
+  -- A hold already gone would go negative: it is deleted at zero or below, so it is never left so.
+  if redis.call('GET', KEYS[n + m + j]) == ARGV[2 + n + m + j] then
     if redis.call('DECRBY', hold, ARGV[2 + n + j]) <= 0 then redis.call('DEL', hold) end
   end
 end
