@@ -86,14 +86,22 @@ it('spools usage while NATS is down and delivers every event, once, after it res
   await call(); // warms the principal cache
   await stopNats();
   for (let i = 0; i < 5; i++) await call(); // served from the cache, events spooled
-  const spooled = readdirSync(gw.spoolDir).reduce((n, f) => n + statSync(join(gw.spoolDir, f)).size, 0);
-  expect(spooled).toBeGreaterThan(0);
+  const spooledBytes = () =>
+    readdirSync(gw.spoolDir).reduce((n, f) => n + statSync(join(gw.spoolDir, f)).size, 0);
+  // A burst's events wait USAGE_BURST_MS before their publish fails over to the spool.
+  await pollUntil(
+    async () => spooledBytes(),
+    (bytes) => bytes > 0,
+    5000,
+  );
+  expect(spooledBytes()).toBeGreaterThan(0);
   const spoolGauge = async () =>
     Number(
       /^gateway_usage_spool_bytes (\d+)/m.exec(await (await fetch(`${gw.adminUrl}/metrics`)).text())?.[1] ??
         -1,
     );
   // Appends may still be landing: the gauge shows what is spooled, then nothing once replayed.
+  await pollUntil(spoolGauge, (bytes) => bytes > 0, 5000);
   expect(await spoolGauge()).toBeGreaterThan(0);
 
   await startNats();
@@ -101,7 +109,7 @@ it('spools usage while NATS is down and delivers every event, once, after it res
   expect(ids.every((id) => events.get(id)?.status === 200)).toBe(true);
   expect(events.size).toBe(ids.length);
   await pollUntil(
-    async () => readdirSync(gw.spoolDir).reduce((n, f) => n + statSync(join(gw.spoolDir, f)).size, 0),
+    async () => spooledBytes(),
     (bytes) => bytes === 0,
     5000,
   );
