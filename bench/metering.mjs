@@ -5,13 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+// The gateway's own usage ids (time-ordered), so the drain writes the index as production does.
+import { usageId } from '../apps/gateway-service/dist/usage/usage-id.js';
 
 const BACKLOG = Number(process.env.BENCH_METERING_EVENTS ?? 50_000);
 const BURST = Number(process.env.BENCH_METERING_BURST ?? 100);
 
 function event(keyId, ownerId, i) {
   return {
-    requestId: `bench-${randomUUID()}`,
+    requestId: usageId(),
     keyId,
     owner: { type: 'account', id: ownerId },
     group: 'default',

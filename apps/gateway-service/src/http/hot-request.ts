@@ -1,17 +1,18 @@
 // The little of HTTP the hot routes need, on Node's own request/response: the body with a size and nesting
 // bound, the client address (through trusted proxies only), a request id, and JSON answers.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApiError, type IpRange, ipInRanges } from '@gw/contracts';
 import type { ResponsesEcho } from '../surfaces/responses-request.js';
 import { JsonShapeScanner, type ShapeLimits, type ShapeProblem } from './json-shape.js';
+import { usageId } from '../usage/usage-id.js';
 
 export interface HotRequest {
   /** Echoed as x-request-id: the client's own when it sent a valid one. */
   id: string;
   /**
    * The id usage is recorded and deduplicated under: always the gateway's own, so a client that repeats an
-   * x-request-id cannot make a second request look like a duplicate of the first (and go unbilled).
+   * x-request-id cannot make a second request look like a duplicate of the first (and go unbilled). Time-ordered
+   * (usage/usage-id.ts).
    */
   usageId: string;
   ip: string;
@@ -30,7 +31,7 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 export function requestIds(req: IncomingMessage): { id: string; usageId: string } {
   const given = req.headers['x-request-id'];
-  const own = randomUUID();
+  const own = usageId();
   return { id: typeof given === 'string' && REQUEST_ID.test(given) ? given : own, usageId: own };
 }
 
