@@ -91,12 +91,12 @@ export async function pipelineDrained(ms = 30_000) {
   }
 }
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const range = (xs) => [Math.min(...xs), Math.max(...xs)];
+export const range = (xs) => [Math.min(...xs), Math.max(...xs)];
 
 /**
  * `targets`: { name, url, headers, body, pipeline (does it publish usage) }. For each round, each target and

@@ -1,6 +1,6 @@
 // `npm run bench`: the same chat request against (a) the demo upstream directly, (b) a bare pass-through
 // proxy, (c) our gateway with a real key, rate limits and usage publishing on, (d) Portkey's OSS gateway —
-// at c=1 and c=32 — plus time to first byte of a stream, gateway vs direct, and metering's consumer
+// at c=1 and c=32 — plus a stream's time to first byte (bench/ttfb.mjs), and metering's consumer
 // throughput and lag (bench/metering.mjs), and last the adversarial mix beside normal traffic
 // (bench/adversarial.mjs). Then every process's CPU per request (bench/cpu.mjs): the bare proxy and the gateway
 // with a key without limits and one with RPM, TPM and a monthly quota, interleaved over rounds, with metering
@@ -14,6 +14,7 @@ import { cpuReport, cpuRounds, pipelineDrained, processGroups } from './cpu.mjs'
 import { flameMarkdown, flameSummary } from './flame.mjs';
 import { benchMetering } from './metering.mjs';
 import { admin, createStack, freePort, ROOT } from './stack.mjs';
+import { streamMarkdown, streamRounds } from './ttfb.mjs';
 import { wrk } from './wrk.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -25,24 +26,6 @@ const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 12);
 const CPU_ONLY = process.env.BENCH_ONLY === 'cpu';
 const stack = createStack(ROOT);
 const { start, node, children } = stack;
-
-async function ttfb(url, headers, body, n = 100) {
-  const times = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-    });
-    const reader = res.body.getReader();
-    await reader.read();
-    times.push(performance.now() - t0);
-    while (!(await reader.read()).done);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(n * 0.5)], p99: times[Math.floor(n * 0.99)] };
-}
 
 async function main() {
   const upstream = await start('demo-upstream', ...node('apps/demo-upstream/dist/main.js'), () => ({}));
@@ -167,14 +150,22 @@ async function main() {
   });
   const streaming = CPU_ONLY
     ? undefined
-    : {
-        direct: await ttfb(`${upstream}/v1/chat/completions`, {}, streamBody),
-        gateway: await ttfb(
-          `${gateway}/v1/chat/completions`,
-          { authorization: `Bearer ${key.key}` },
-          streamBody,
-        ),
-      };
+    : await streamRounds(
+        {
+          direct: { url: `${upstream}/v1/chat/completions`, headers: {} },
+          bare: { url: `${bare}/v1/chat/completions`, headers: {} },
+          'gateway, key without limits': {
+            url: `${gateway}/v1/chat/completions`,
+            headers: { authorization: `Bearer ${plainKey.key}` },
+          },
+          'gateway, key with RPM and TPM': {
+            url: `${gateway}/v1/chat/completions`,
+            headers: { authorization: `Bearer ${key.key}` },
+          },
+        },
+        streamBody,
+        { rounds: ROUNDS },
+      );
 
   const results = [];
   for (const t of CPU_ONLY ? [] : targets) {
@@ -289,9 +280,7 @@ async function main() {
       return `| ${r.target} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.rps / base).toFixed(2)} |`;
     }),
     '',
-    `Streaming, time to first byte (100 sequential requests): direct p50 ${streaming.direct.p50.toFixed(2)} ms / p99 ${streaming.direct.p99.toFixed(2)} ms; ` +
-      `through the gateway p50 ${streaming.gateway.p50.toFixed(2)} ms / p99 ${streaming.gateway.p99.toFixed(2)} ms.`,
-    '',
+
     `Targets: c=32 RPS ≥ 0.7 × bare: ${targetsMet.rpsVsBare.value.toFixed(2)} × (${targetsMet.rpsVsBare.met ? 'met' : 'not met'}); ` +
       `≥ 5 × Portkey: ${targetsMet.rpsVsPortkey.value.toFixed(1)} × (${targetsMet.rpsVsPortkey.met ? 'met' : 'not met'}); ` +
       `c=1 p50 ≤ bare + 0.3 ms: +${targetsMet.p50OverBareC1Ms.value.toFixed(2)} ms (${targetsMet.p50OverBareC1Ms.met ? 'met' : 'not met'}).`,
@@ -307,6 +296,8 @@ async function main() {
       '(a running `npm start` adds its idle services).',
     '',
     cpu.markdown,
+    '',
+    streamMarkdown(streaming),
     '',
     ...(profiles.length
       ? [
