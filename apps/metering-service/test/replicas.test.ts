@@ -121,6 +121,62 @@ it('two replicas share the work with no double count', async () => {
   }
 }, 120_000);
 
+it('one replica writes METERING_WRITERS batches at once, and its writers share totals rows exactly', async () => {
+  const pipeline = privatePipeline();
+  const env = { METERING_BATCH_SIZE: '20', METERING_WRITERS: '2', ...pipeline.env };
+  const keyId = randomUUID();
+  const ownerId = randomUUID();
+  const events = Array.from({ length: 101 }, (_, i) => event(keyId, ownerId, i % 50));
+  const metering = await startService('metering-service', env);
+  const lock = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await lock.connect();
+  try {
+    await publish(nc, events.slice(0, 1), pipeline.subject);
+    await pollUntil(
+      () => recordedOf(keyId),
+      (n) => n === 1,
+      10_000,
+      20,
+    );
+    // Every batch ends on this key's and owner's totals rows: while they are all locked, each writer's
+    // transaction waits on the first of them, so the waiting transactions count the writes in flight.
+    await lock.query('BEGIN');
+    await lock.query(`SELECT 1 FROM metering.usage_totals WHERE scope_id = ANY ($1::uuid[]) FOR UPDATE`, [
+      [keyId, ownerId],
+    ]);
+    const holder = (await lock.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    await publish(nc, events.slice(1), pipeline.subject);
+    // Only writes this lock holds up count, directly or queued behind one it holds up (other suites' writers
+    // may wait on their own rows; a spend-counter rebuild may queue behind a writer's shared lock).
+    const waiting = () =>
+      db
+        .query(
+          `WITH w AS (SELECT pid, pg_blocking_pids(pid) AS b, query FROM pg_stat_activity WHERE wait_event_type = 'Lock')
+           SELECT count(*)::int AS n FROM w
+           WHERE w.query LIKE 'INSERT INTO metering.usage_totals%'
+             AND ($1 = ANY (w.b) OR EXISTS (SELECT 1 FROM w AS v WHERE v.pid = ANY (w.b) AND $1 = ANY (v.b)))`,
+          [holder],
+        )
+        .then((r) => r.rows[0].n as number);
+    const { value } = await pollUntil(waiting, (n) => n >= 2, 10_000, 20);
+    expect(value).toBe(2);
+    await lock.query('COMMIT');
+    await pollUntil(
+      () => recordedOf(keyId),
+      (n) => n >= events.length,
+      20_000,
+      50,
+    );
+    expect(await recordedOf(keyId)).toBe(events.length);
+    await expectExact(keyId, ownerId, events);
+  } finally {
+    await lock.query('ROLLBACK').catch(() => undefined);
+    await lock.end();
+    await metering.stop();
+    await pipeline.remove();
+  }
+}, 60_000);
+
 it('Postgres unreachable for 30 s while usage flows: afterwards every event counted once, none dead-lettered', async () => {
   // Postgres goes away for this replica only (a relay in front of the stack's server is cut), so the other
   // test files keep their database.

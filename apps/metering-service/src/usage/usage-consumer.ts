@@ -1,9 +1,10 @@
 // Reads USAGE with one durable pull consumer shared by every replica. A message holds one event or a gateway's
 // burst of them; events wait up to METERING_LINGER_MS for others and are written together, up to
-// METERING_BATCH_SIZE per transaction, and their messages acked only after commit. While the database is unreachable the batch stays in hand
-// (its ack deadline extended) and is retried with backoff, however long the outage: outages never lead to
-// dead-lettering. Only a message that can never succeed (invalid, or a write that keeps failing for another
-// reason) goes to the USAGE_DEADLETTER stream, with the reason. Consumer lag is a metric.
+// METERING_BATCH_SIZE per transaction (METERING_WRITERS transactions at once), and their messages acked only
+// after commit. While the database is unreachable the batch stays in hand (its ack deadline extended) and is
+// retried with backoff, however long the outage: outages never lead to dead-lettering. Only a message that can
+// never succeed (invalid, or a write that keeps failing for another reason) goes to the USAGE_DEADLETTER
+// stream, with the reason. Consumer lag is a metric.
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   AckPolicy,
@@ -57,8 +58,8 @@ export class UsageConsumer implements OnApplicationBootstrap {
   /** Received, not yet written: the writer takes from the front. */
   private queue: Held[] = [];
   private queuedEvents = 0;
-  /** Wakes the writer (an event arrived, or stopping) or the reader (the queue has room again). */
-  private wakeWriter?: () => void;
+  /** Wake the writers waiting (an event arrived, or stopping) or the reader (the queue has room again). */
+  private readonly writerWakers = new Set<() => void>();
   private wakeReader?: () => void;
 
   constructor(
@@ -93,7 +94,9 @@ export class UsageConsumer implements OnApplicationBootstrap {
     const consumer = await jetstream(nc).consumers.get(USAGE_STREAM.name, this.config.consumer);
     this.running = true;
     this.loop = this.read(consumer);
-    this.writing = this.write();
+    this.writing = Promise.all(Array.from({ length: this.config.writers }, () => this.write())).then(
+      () => undefined,
+    );
     this.lagTimer = setInterval(() => {
       consumer.info(true).then(
         (i) => lag.set(i.num_pending + i.num_ack_pending),
@@ -127,30 +130,42 @@ export class UsageConsumer implements OnApplicationBootstrap {
   private enqueue(held: Held) {
     this.queue.push(held);
     this.queuedEvents += held.events.length;
-    this.wakeWriter?.();
+    this.wakeWriters();
+  }
+
+  private wakeWriters() {
+    for (const wake of this.writerWakers) wake();
+    this.writerWakers.clear();
+  }
+
+  /** Until the writers are woken, or `ms` has passed. */
+  private writerWake(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.writerWakers.delete(wake);
+        resolve();
+      };
+      const timer = ms === undefined ? undefined : setTimeout(wake, ms);
+      this.writerWakers.add(wake);
+    });
   }
 
   /**
-   * Writes the queue: a full batch at once, else what has waited METERING_LINGER_MS. Stopping, it writes what
-   * is left before it returns.
+   * One writer (METERING_WRITERS run side by side): a full batch at once, else what has waited
+   * METERING_LINGER_MS. Stopping, the writers write what is left before they return.
    */
   private async write() {
     const { batchSize, lingerMs } = this.config;
     for (;;) {
       if (!this.queue.length) {
         if (!this.running) return;
-        await new Promise<void>((r) => (this.wakeWriter = r));
+        await this.writerWake();
         continue;
       }
       const wait = this.queue[0].at + lingerMs - performance.now();
       if (this.running && this.queuedEvents < batchSize && wait > 0) {
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, wait);
-          this.wakeWriter = () => {
-            clearTimeout(timer);
-            r();
-          };
-        });
+        await this.writerWake(wait);
         continue;
       }
       const batch = this.take(batchSize);
@@ -314,7 +329,7 @@ export class UsageConsumer implements OnApplicationBootstrap {
     await this.messages?.close();
     this.wakeReader?.();
     await this.loop;
-    this.wakeWriter?.();
+    this.wakeWriters();
     await this.writing;
   }
 }
