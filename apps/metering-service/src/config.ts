@@ -27,7 +27,7 @@ export const CONFIG_SCHEMA = z
     METERING_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(200),
     /**
      * Batches one replica writes at once. Two let it price and encode a batch while Postgres writes the one
-     * before (a backlog drains ~35 % faster here); totals rows are locked in one order, so writers never
+     * before (a backlog drained ~25 % faster here); totals rows are locked in one order, so writers never
      * deadlock, and a write that waits on another's rows waits only for its commit.
      */
     METERING_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
