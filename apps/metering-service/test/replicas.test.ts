@@ -123,7 +123,9 @@ it('two replicas share the work with no double count', async () => {
 
 it('one replica writes METERING_WRITERS batches at once, and its writers share totals rows exactly', async () => {
   const pipeline = privatePipeline();
-  const env = { METERING_BATCH_SIZE: '20', METERING_WRITERS: '2', ...pipeline.env };
+  // Its own application name: its connections are told apart from other suites' replicas in pg_stat_activity.
+  const appName = `metering-${pipeline.subject.slice('usage.'.length)}`;
+  const env = { METERING_BATCH_SIZE: '20', METERING_WRITERS: '2', PGAPPNAME: appName, ...pipeline.env };
   const keyId = randomUUID();
   const ownerId = randomUUID();
   const events = Array.from({ length: 101 }, (_, i) => event(keyId, ownerId, i % 50));
@@ -138,24 +140,21 @@ it('one replica writes METERING_WRITERS batches at once, and its writers share t
       10_000,
       20,
     );
-    // Every batch ends on this key's and owner's totals rows: while they are all locked, each writer's
-    // transaction waits on the first of them, so the waiting transactions count the writes in flight.
+    // Every batch ends on this key's and owner's totals rows: while they are locked, each writer's transaction
+    // waits (on the rows, or queued behind the other writer or a spend-counter rebuild), so this replica's
+    // waiting writes count its writes in flight (its own rebuild, if one ran, is not a write).
     await lock.query('BEGIN');
     await lock.query(`SELECT 1 FROM metering.usage_totals WHERE scope_id = ANY ($1::uuid[]) FOR UPDATE`, [
       [keyId, ownerId],
     ]);
-    const holder = (await lock.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
     await publish(nc, events.slice(1), pipeline.subject);
-    // Only writes this lock holds up count, directly or queued behind one it holds up (other suites' writers
-    // may wait on their own rows; a spend-counter rebuild may queue behind a writer's shared lock).
     const waiting = () =>
       db
         .query(
-          `WITH w AS (SELECT pid, pg_blocking_pids(pid) AS b, query FROM pg_stat_activity WHERE wait_event_type = 'Lock')
-           SELECT count(*)::int AS n FROM w
-           WHERE w.query LIKE 'INSERT INTO metering.usage_totals%'
-             AND ($1 = ANY (w.b) OR EXISTS (SELECT 1 FROM w AS v WHERE v.pid = ANY (w.b) AND $1 = ANY (v.b)))`,
-          [holder],
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE application_name = $1 AND wait_event_type = 'Lock'
+             AND (query LIKE 'INSERT INTO metering.usage_totals%' OR query LIKE '%pg_advisory_lock_shared%')`,
+          [appName],
         )
         .then((r) => r.rows[0].n as number);
     const { value } = await pollUntil(waiting, (n) => n >= 2, 10_000, 20);

@@ -21,4 +21,8 @@ describe('usageId', () => {
     const ids = new Set(Array.from({ length: 10_000 }, () => usageId(now)));
     expect(ids.size).toBe(10_000);
   });
+
+  it('stays a well-formed id for a time outside 48 bits of whole ms', () => {
+    for (const t of [-1, 1.5, 2 ** 48, Number.NaN]) expect(usageId(t)).toMatch(V7);
+  });
 });

@@ -15,7 +15,11 @@ let prefix = '';
  */
 export function usageId(now = Date.now()): string {
   if (now !== prefixMs) {
-    const ms = now.toString(16).padStart(12, '0');
+    // 48 bits of whole ms (Date.now() always is; a clock outside them gives a v4's random prefix, still unique).
+    const ms =
+      Number.isInteger(now) && now >= 0 && now < 2 ** 48
+        ? now.toString(16).padStart(12, '0')
+        : randomUUID().replaceAll('-', '').slice(0, 12);
     prefix = `${ms.slice(0, 8)}-${ms.slice(8)}-7`;
     prefixMs = now;
   }

@@ -55,7 +55,7 @@ export class UsageConsumer implements OnApplicationBootstrap {
   private lagTimer?: NodeJS.Timeout;
   private messages?: ConsumerMessages;
   private js!: JetStreamClient;
-  /** Received, not yet written: the writer takes from the front. */
+  /** Received, not yet written: the writers take from the front. */
   private queue: Held[] = [];
   private queuedEvents = 0;
   /** Wake the writers waiting (an event arrived, or stopping) or the reader (the queue has room again). */
@@ -85,7 +85,8 @@ export class UsageConsumer implements OnApplicationBootstrap {
       ack_policy: AckPolicy.Explicit,
       ack_wait: nanos(this.config.ackWaitMs),
       filter_subject: this.config.filterSubject,
-      max_ack_pending: this.config.batchSize * 4,
+      // Room for every writer's batch and two queued (in one-event messages, as the spool replays them).
+      max_ack_pending: this.config.batchSize * (this.config.writers + 2),
     };
     // Idempotent: the first replica creates it, the others (and restarts) bind to the same one.
     await jsm.consumers

@@ -39,7 +39,12 @@ export class UsageWriter {
     }
   }
 
-  private async insert(qr: QueryRunner, events: PricedEvent[]): Promise<RecordedBatch> {
+  private async insert(qr: QueryRunner, batch: PricedEvent[]): Promise<RecordedBatch> {
+    // In request id order: transactions that carry the same ids (a redelivery, a spool replay) take their
+    // index entries in one order, so they wait for each other instead of deadlocking (totals rows likewise).
+    const events = [...batch].sort((a, b) =>
+      a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0,
+    );
     const inserted = (await qr.query(
       `INSERT INTO metering.usage_records
          (request_id, key_id, owner_type, owner_id, pricing_group, model, endpoint, upstream,
