@@ -131,7 +131,9 @@ export class UsageConsumer implements OnApplicationBootstrap {
   private enqueue(held: Held) {
     this.queue.push(held);
     this.queuedEvents += held.events.length;
-    this.wakeWriters();
+    // A writer waits without a deadline only on an empty queue; one lingering has its deadline already and
+    // needs waking only for a full batch (not a timer re-armed per writer per message).
+    if (this.queue.length === 1 || this.queuedEvents >= this.config.batchSize) this.wakeWriters();
   }
 
   private wakeWriters() {
