@@ -5,7 +5,8 @@ import type { Answer, Reset } from './wire.js';
 /** The only 5xx the gateway may answer: a provider failed or timed out, or a dependency is down. */
 const UPSTREAM_5XX = new Set<string>(['upstream_error', 'upstream_timeout', 'service_unavailable']);
 const REQUEST_ID = /^[\w.-]{1,64}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// Version 4 (the framework's routes) or 7 (the hot routes: the usage id, time-ordered).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export class Violation extends Error {}
 
