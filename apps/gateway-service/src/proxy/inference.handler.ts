@@ -317,7 +317,8 @@ export class InferenceHandler {
   /** Step 6: forward and relay. Every path returns what the request came to. */
   private async serve(a: Admitted, res: ServerResponse): Promise<Settlement> {
     const upstreamAbort = new AbortController();
-    const gone = new AbortController();
+    // Read by the relays as a flag only: no AbortSignal to build per request (issue #14).
+    const gone = { aborted: false };
     let readOn: NodeJS.Timeout | undefined;
     // The client left: stop writing, but read the upstream on for a while to learn the real usage.
     let timedOut = false;
@@ -328,7 +329,7 @@ export class InferenceHandler {
     const onClose = () => {
       if (res.writableFinished) return;
       clientLeft ||= !timedOut;
-      gone.abort();
+      gone.aborted = true;
       waitEnds.abort();
       // Most of a native-only request's prompt is at the provider (a stored response, a file): only its own
       // usage tells, so its answer is read to the end (the request's deadline still ends it).
@@ -367,7 +368,7 @@ export class InferenceHandler {
           return { status: 504, provider: result.provider, tokens, estimated: result.sent };
         }
         // Gone before an answer: a provider that had the request may have started on it.
-        if (gone.signal.aborted)
+        if (gone.aborted)
           return {
             status: 499,
             provider: result.provider,
@@ -403,7 +404,7 @@ export class InferenceHandler {
         res,
         upstream,
         provider: provider.name,
-        gone: gone.signal,
+        gone,
         // A native answer without usage: the client's body may hold more than its translation.
         promptEstimate: () =>
           native

@@ -26,8 +26,8 @@ export interface RelayContext {
   res: ServerResponse;
   upstream: Dispatcher.ResponseData;
   provider: string;
-  /** Aborted when the client has gone. */
-  gone: AbortSignal;
+  /** Set when the client has gone. */
+  gone: { readonly aborted: boolean };
   /** The prompt estimated locally, for an answer that brings no usage. */
   promptEstimate: () => number;
   headers: Record<string, string>;
