@@ -2,7 +2,7 @@
 // (none when no limit applies). While Redis is down, a local limiter (limit ÷ replicas) takes over the rate
 // limits and a metric counts it, and quotas are checked against metering's totals (quota-fallback.ts).
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { CreditLimits, Principal } from '@gw/access';
 import {
   HOLD_BUCKET_MS,
@@ -14,6 +14,7 @@ import {
 } from '@gw/contracts';
 import { counter, evalScript, type Logger, REDIS, type RedisClient } from '@gw/platform';
 import { CONFIG, type GatewayConfig, LOGGER } from '../config.js';
+import { InFlightRequests } from '../http/in-flight.js';
 import { LIMITS_LUA } from './limits.lua.js';
 import { LocalWindows } from './local-window.js';
 import { QuotaFallback } from './quota-fallback.js';
@@ -67,6 +68,8 @@ export class Limiter implements OnModuleDestroy {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly fallback: QuotaFallback,
+    /** Absent (tests): every check goes with its turn's other commands. */
+    @Optional() private readonly inFlight?: InFlightRequests,
   ) {
     this.buckets = holdBucketsRead(config.reservationTtlMs);
     this.sweeper = setInterval(() => this.local.sweep(Date.now(), WINDOW_MS), WINDOW_MS).unref();
@@ -131,6 +134,8 @@ export class Limiter implements OnModuleDestroy {
           (bucket + 1) * HOLD_BUCKET_MS + this.config.reservationTtlMs - now,
           reservation ? randomUUID() : '',
         ],
+        // A request alone has no other check to share a Redis write with: it goes at once (issue #14).
+        { now: this.inFlight !== undefined && this.inFlight.size <= 1 },
       );
       if (r[0] === 1 && reservation && reservation.micros > 0)
         return {
