@@ -1,4 +1,4 @@
-import { costMicros, creditsToMicros, microsToCredits, utcMonthOfIso } from './money.js';
+import { costMicros, creditsToMicros, microsToCredits, utcMonthOf, utcMonthOfIso } from './money.js';
 
 describe('credits and micro-credits', () => {
   it('converts decimal credits exactly', () => {
@@ -39,5 +39,20 @@ describe('utcMonthOfIso', () => {
     // 00:30 on 1 December in UTC+1 is still November in UTC; 23:30 on 30 November in UTC-1 is December.
     expect(utcMonthOfIso('2026-12-01T00:30:00+01:00')).toBe('2026-11');
     expect(utcMonthOfIso('2026-11-30T23:30:00-01:00')).toBe('2026-12');
+  });
+});
+
+describe('utcMonthOf', () => {
+  it('names the UTC month of each time, across month and year ends, in any order of calls', () => {
+    const at = (iso: string) => utcMonthOf(Date.parse(iso));
+    expect(at('2026-11-30T23:59:59.999Z')).toBe('2026-11');
+    expect(at('2026-12-01T00:00:00.000Z')).toBe('2026-12');
+    expect(at('2026-11-30T23:59:59.999Z')).toBe('2026-11');
+    expect(at('2026-12-31T23:59:59.999Z')).toBe('2026-12');
+    expect(at('2027-01-01T00:00:00.000Z')).toBe('2027-01');
+    expect(at('2024-02-29T12:00:00.000Z')).toBe('2024-02');
+    expect(at('2024-03-01T00:00:00.000Z')).toBe('2024-03');
+    expect(at('1970-01-01T00:00:00.000Z')).toBe('1970-01');
+    expect(() => utcMonthOf(Number.NaN)).toThrow(RangeError);
   });
 });

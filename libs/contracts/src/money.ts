@@ -41,9 +41,20 @@ export function costMicros(
   return Number((perMillion * BigInt(multiplierPpm) + E12 / 2n) / E12);
 }
 
+/** The month utcMonthOf last named, and the ms it spans: a gateway asks for it on every limited request. */
+let month = { from: 0, to: -1, text: '' };
+
 /** The UTC month of a time, 'YYYY-MM': the period of monthly quotas and totals. */
 export function utcMonthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
+  if (ms >= month.from && ms < month.to) return month.text;
+  const d = new Date(ms);
+  const text = d.toISOString().slice(0, 7);
+  month = {
+    from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+    text,
+  };
+  return text;
 }
 
 /** The UTC month of an ISO 8601 time: its first 7 characters when it is in UTC (`Z`, as gateways send it). */
