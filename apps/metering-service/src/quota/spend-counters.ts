@@ -51,6 +51,18 @@ const rebuilds = counter(
   'metering_spend_rebuilds_total',
   'Rebuilds of the Redis spend counters from Postgres',
 );
+const applyRetries = counter(
+  'metering_spend_apply_retries_total',
+  'Counter updates tried again after a Redis error (the same call: it runs once)',
+);
+/**
+ * Waits before each retry of a counter update. ioredis fails at once while Redis is away (no offline queue), so
+ * a blip shorter than these is outlasted: the update runs, and the request's hold is released with it. Only a
+ * longer outage leaves the counters to the rebuild, which cannot release holds (their requests' costs then
+ * count twice until the holds expire).
+ */
+const APPLY_RETRY_MS = [100, 200, 400, 800, 1600];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // KEYS: spend keys (n)…, hold keys (m)…, their buckets' generation keys (m)…, this call's marker
 // ARGV: n, m, amount per spend key…, amount per hold key…, the generation each hold was taken in…, marker TTL ms
@@ -251,24 +263,22 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
       [...byOwner].map(async ([tag, o]) => {
         if (!o.amounts.size && !o.holds.size) return;
         const holds = [...o.holds.values()];
-        const after = await evalScript<string[]>(
-          this.redis,
-          APPLY_SPEND_LUA,
-          [
-            ...o.amounts.keys(),
-            ...holds.map((h) => h.key),
-            ...holds.map((h) => SPEND_KEYS.holdGeneration(tag, h.bucket)),
-            SPEND_KEYS.applied(tag, randomUUID()),
-          ],
-          [
-            o.amounts.size,
-            holds.length,
-            ...o.amounts.values(),
-            ...holds.map((h) => h.micros),
-            ...holds.map((h) => h.generation),
-            APPLIED_TTL_MS,
-          ],
-        );
+        // One marker for every try: a try whose answer was lost but which ran makes the next one a read.
+        const keys = [
+          ...o.amounts.keys(),
+          ...holds.map((h) => h.key),
+          ...holds.map((h) => SPEND_KEYS.holdGeneration(tag, h.bucket)),
+          SPEND_KEYS.applied(tag, randomUUID()),
+        ];
+        const args = [
+          o.amounts.size,
+          holds.length,
+          ...o.amounts.values(),
+          ...holds.map((h) => h.micros),
+          ...holds.map((h) => h.generation),
+          APPLIED_TTL_MS,
+        ];
+        const after = await this.retried(() => evalScript<string[]>(this.redis, APPLY_SPEND_LUA, keys, args));
         [...o.amounts.keys()].forEach((key, i) => totals.set(key, Number(after[i])));
       }),
     );
@@ -284,6 +294,18 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     } catch (err) {
       // Only webhooks miss it; spending is unaffected.
       this.logger.warn({ err }, 'quota threshold not announced');
+    }
+  }
+
+  private async retried<T>(call: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (i >= APPLY_RETRY_MS.length) throw err;
+        applyRetries.inc();
+        await sleep(APPLY_RETRY_MS[i]);
+      }
     }
   }
 
