@@ -54,5 +54,13 @@ describe('utcMonthOf', () => {
     expect(at('2024-03-01T00:00:00.000Z')).toBe('2024-03');
     expect(at('1970-01-01T00:00:00.000Z')).toBe('1970-01');
     expect(() => utcMonthOf(Number.NaN)).toThrow(RangeError);
+    // Years 0–99 (Date.UTC reads them as 1900–1999) and before 1970, after a month was kept.
+    expect(at('0050-03-10T00:00:00.000Z')).toBe('0050-03');
+    expect(at('1950-03-20T00:00:00.000Z')).toBe('1950-03');
+    expect(at('2026-11-15T00:00:00.000Z')).toBe('2026-11');
+    expect(at('0050-03-10T00:00:00.000Z')).toBe('0050-03');
+    expect(utcMonthOf(Date.UTC(1969, 11, 1) - 0.5)).toBe(
+      new Date(Date.UTC(1969, 11, 1) - 0.5).toISOString().slice(0, 7),
+    );
   });
 });

@@ -49,11 +49,14 @@ export function utcMonthOf(ms: number): string {
   if (ms >= month.from && ms < month.to) return month.text;
   const d = new Date(ms);
   const text = d.toISOString().slice(0, 7);
-  month = {
-    from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
-    to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
-    text,
-  };
+  // Kept from 1970 on only: Date.UTC reads the years 0–99 as 1900–1999, and Date truncates a negative
+  // fraction of a ms toward zero, across a month's start.
+  if (ms >= 0)
+    month = {
+      from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+      to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+      text,
+    };
   return text;
 }
 

@@ -20,6 +20,7 @@ import {
   utcMonthOf,
 } from '@gw/contracts';
 import { counter, evalScript, type Logger, NatsClient, REDIS, type RedisClient } from '@gw/platform';
+import { ReplyError } from 'ioredis';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { LOGGER } from '../config.js';
 import type { PricedEvent } from '../usage/usage-pricer.js';
@@ -173,6 +174,8 @@ export function crossedThresholds(
 export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutdown {
   /** True while Redis may disagree with Postgres: the next check rebuilds. */
   private stale = true;
+  /** A counter update failed every try; until one succeeds, updates are not retried. */
+  private applyFailing = false;
   private timer?: NodeJS.Timeout;
   private rebuilding?: Promise<void>;
 
@@ -259,7 +262,9 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     const totals = new Map<string, number>();
     const added = new Map<string, number>();
     for (const o of byOwner.values()) for (const [key, amount] of o.amounts) added.set(key, amount);
-    await Promise.all(
+    // Every owner's update settles (tries included) before the batch lets go of the shared lock: a rebuild must
+    // not set a counter that a late try of this batch then adds to again.
+    const updates = await Promise.allSettled(
       [...byOwner].map(async ([tag, o]) => {
         if (!o.amounts.size && !o.holds.size) return;
         const holds = [...o.holds.values()];
@@ -282,6 +287,8 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
         [...o.amounts.keys()].forEach((key, i) => totals.set(key, Number(after[i])));
       }),
     );
+    const failed = updates.find((u) => u.status === 'rejected');
+    if (failed) throw failed.reason;
     try {
       for (const n of reachedLimits(fresh, totals)) this.nats.publish(SUBJECTS.events.quotaExhausted, n);
     } catch (err) {
@@ -297,12 +304,23 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
+  /**
+   * Tries `call` again on a connection error or timeout, not on Redis's own error reply (it would answer the
+   * same). After an update failed every try, the next ones are not retried until one succeeds: a long outage
+   * must not hold every batch (and the shared lock) for seconds.
+   */
   private async retried<T>(call: () => Promise<T>): Promise<T> {
     for (let i = 0; ; i++) {
       try {
-        return await call();
+        const result = await call();
+        this.applyFailing = false;
+        return result;
       } catch (err) {
-        if (i >= APPLY_RETRY_MS.length) throw err;
+        if (err instanceof ReplyError || this.applyFailing) throw err;
+        if (i >= APPLY_RETRY_MS.length) {
+          this.applyFailing = true;
+          throw err;
+        }
         applyRetries.inc();
         await sleep(APPLY_RETRY_MS[i]);
       }
@@ -312,6 +330,8 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
   /** Sets every lifetime and current-month counter to Postgres's totals. */
   private async rebuild() {
     const month = utcMonthOf(Date.now());
+    // Not queued for the exclusive lock while Redis is away: writers' shared requests would queue behind it.
+    await this.redis.ping();
     const qr = this.ds.createQueryRunner();
     await qr.connect();
     try {
