@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { costMicros, type ModelPrice, type UsageEvent } from '@gw/contracts';
-import { connectAs } from '@gw/testing';
+import { connectAs, type RunningService } from '@gw/testing';
 import type pg from 'pg';
 
 /** gpt-4o-mini as seeded by the bootstrap (micro-credits per 1M tokens). */
@@ -107,4 +107,11 @@ export async function deadLettersSince(since: Date) {
   } finally {
     await nc.close();
   }
+}
+
+/** A series' value on a running replica's /metrics (0 before it is first counted). */
+export async function metric(svc: RunningService, series: string) {
+  const text = await (await fetch(`${svc.adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.split(' ').pop()) : 0;
 }

@@ -9,7 +9,7 @@ import { connectAs, pollUntil, type RunningService, startService, tcpProxy } fro
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { APPLY_SPEND_LUA } from '../src/quota/spend-counters.js';
-import { event, miniCost, privatePipeline, publish } from './events.js';
+import { event, metric, miniCost, privatePipeline, publish } from './events.js';
 
 let keyService: RunningService;
 let nc: NatsConnection;
@@ -79,11 +79,7 @@ it('a Redis blip during the counter update: tried again, the cost counted once a
     REDIS_URL: redisUrl.toString(),
     METERING_LINGER_MS: '0',
   });
-  const retries = async () => {
-    const text = await (await fetch(`${metering.adminUrl}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('metering_spend_apply_retries_total '));
-    return line ? Number(line.split(' ').pop()) : 0;
-  };
+  const retries = () => metric(metering, 'metering_spend_apply_retries_total');
   try {
     const owner = randomUUID();
     const key = randomUUID();

@@ -6,7 +6,7 @@ import { ownerTag, SPEND_KEYS } from '@gw/contracts';
 import { connectAs, pollUntil, type RunningService, startService, tcpProxy } from '@gw/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { deadLettersSince, event, keyTotals, miniCost, privatePipeline, publish } from './events.js';
+import { deadLettersSince, event, keyTotals, metric, miniCost, privatePipeline, publish } from './events.js';
 
 let keyService: RunningService;
 let db: pg.Client;
@@ -31,11 +31,6 @@ const recordedOf = async (keyId: string) =>
   Number(
     (await db.query('SELECT count(*) AS n FROM metering.usage_records WHERE key_id = $1', [keyId])).rows[0].n,
   );
-const metric = async (svc: RunningService, series: string) => {
-  const text = await (await fetch(`${svc.adminUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-};
 const recordedMetric = (svc: RunningService) =>
   metric(svc, 'metering_usage_events_total{outcome="recorded"}');
 
