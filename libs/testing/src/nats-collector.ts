@@ -8,7 +8,15 @@ export async function collect(subject: string, as: NatsIdentityName = 'internal'
   const seen: { subject: string; data: any }[] = [];
   nc.subscribe(subject, {
     callback: (_e, m) => {
-      seen.push({ subject: m.subject, data: m.json() });
+      // Only JSON objects are kept: other suites publish hostile payloads on shared subjects (the gateway's
+      // resilience tests send 'not json' and null on keys.events.*), and a throw here would end the subscription.
+      let data: unknown;
+      try {
+        data = m.json();
+      } catch {
+        return;
+      }
+      if (data && typeof data === 'object') seen.push({ subject: m.subject, data });
     },
   });
   await nc.flush();
