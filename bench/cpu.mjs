@@ -69,10 +69,13 @@ export function processGroups(extra = {}) {
   };
 }
 
-/** Resolves once metering's consumer has acknowledged everything published (or after `ms`). */
-export async function pipelineDrained(ms = 30_000) {
+/**
+ * Resolves once metering's consumer on the NATS at `servers` (the stack's, or the baseline's own) has
+ * acknowledged everything published (or after `ms`).
+ */
+export async function pipelineDrained(ms = 30_000, servers = process.env.NATS_URL) {
   const nc = await connect({
-    servers: process.env.NATS_URL,
+    servers,
     user: process.env.NATS_METERING_USER,
     pass: process.env.NATS_METERING_PASSWORD,
     inboxPrefix: '_INBOX.metering',
@@ -99,21 +102,23 @@ export const median = (xs) => {
 export const range = (xs) => [Math.min(...xs), Math.max(...xs)];
 
 /**
- * `targets`: { name, url, headers, body, pipeline (does it publish usage) }. For each round, each target and
- * each concurrency: a 1 s warm-up, then `seconds` of wrk with every group's CPU read around it.
+ * `targets`: { name, url, headers, body, pipeline (does it publish usage), natsUrl (its pipeline's NATS, when
+ * not the stack's) }. For each round, each target and each concurrency: a 1 s warm-up, then `seconds` of wrk
+ * with every group's CPU read around it.
  */
 export async function cpuRounds({ targets, rounds, seconds, concurrencies = [1, 32], sample }) {
   const runs = [];
+  const pipelines = [...new Set(targets.map((t) => t.natsUrl ?? process.env.NATS_URL))];
   for (let round = 1; round <= rounds; round++) {
     for (const t of targets) {
       for (const connections of concurrencies) {
         const headers = { 'content-type': 'application/json', ...t.headers };
         wrk({ url: t.url, body: t.body, headers, connections, seconds: 1 });
-        // Whatever the previous run left to metering is not this run's.
-        await pipelineDrained();
+        // Whatever the previous runs left to either system's metering is not this run's.
+        for (const servers of pipelines) await pipelineDrained(30_000, servers);
         const before = sample();
         const r = wrk({ url: t.url, body: t.body, headers, connections, seconds });
-        if (t.pipeline) await pipelineDrained();
+        if (t.pipeline) await pipelineDrained(30_000, t.natsUrl);
         const after = sample();
         const micros = Object.fromEntries(
           Object.keys(after).map((g) => [g, ((after[g] - before[g]) * 1e6) / Math.max(1, r.requests)]),
@@ -134,8 +139,11 @@ export async function cpuRounds({ targets, rounds, seconds, concurrencies = [1, 
   return runs;
 }
 
-/** Medians (and ranges) per target and concurrency, and the ratios the issue sets, each within its round. */
-export function cpuReport(runs, { bare, plain, limited, groups }) {
+/**
+ * Medians (and ranges) per target and concurrency, and the ratios the issue sets, each within its round;
+ * `before` ({ label, plain, limited }: the baseline's target names) adds the baseline's beside them.
+ */
+export function cpuReport(runs, { bare, plain, limited, groups, before }) {
   const pick = (target, c, round) =>
     runs.find((r) => r.target === target && r.connections === c && r.round === round);
   const rounds = [...new Set(runs.map((r) => r.round))];
@@ -172,54 +180,65 @@ export function cpuReport(runs, { bare, plain, limited, groups }) {
       );
     }
   }
-  // Ratios within each round, then their medians.
+  // Ratios within each round, then their medians: for today's targets, and for the baseline's ("before")
+  // when it ran, in the same rounds against the same bare proxy.
   const within = (f) => rounds.map(f).filter((x) => Number.isFinite(x));
-  const ratios = [];
-  const ratio = (label, xs, target, better = 'below') => {
-    if (!xs.length) return;
-    const m = median(xs);
-    const met = better === 'below' ? m <= target : m >= target;
-    ratios.push({ label, median: m, range: range(xs), target, met });
-  };
-  for (const [kind, name] of [
-    ['without limits', plain],
-    ['with RPM, TPM and a monthly quota', limited],
-  ]) {
-    const cap = kind === 'without limits' ? 1.3 : 1.5;
-    ratio(
-      `gateway CPU ÷ bare proxy CPU, key ${kind}, c=32`,
-      within(
-        (i) => pick(name, 32, i).cpuMicrosPerRequest.gateway / pick(bare, 32, i).cpuMicrosPerRequest.bare,
-      ),
-      cap,
-    );
-    ratio(
-      `gateway c=1 p50 − bare c=1 p50 (ms), key ${kind}`,
-      within((i) => pick(name, 1, i).p50 - pick(bare, 1, i).p50),
-      0.2,
-    );
-    ratio(
-      `gateway req/s ÷ bare req/s, key ${kind}, c=32`,
-      within((i) => pick(name, 32, i).rps / pick(bare, 32, i).rps),
-      0.7,
-      'above',
-    );
-    for (const c of [1, 32])
+  const measures = (names) => {
+    const out = [];
+    const ratio = (label, xs, target, better = 'below') => {
+      if (!xs.length) return;
+      const m = median(xs);
+      const met = better === 'below' ? m <= target : m >= target;
+      out.push({ label, median: m, range: range(xs), target, met });
+    };
+    for (const [kind, name] of [
+      ['without limits', names.plain],
+      ['with RPM, TPM and a monthly quota', names.limited],
+    ]) {
+      const cap = kind === 'without limits' ? 1.3 : 1.5;
       ratio(
-        `usage pipeline CPU µs per request (metering + Postgres + NATS), key ${kind}, c=${c}`,
-        within((i) => pipeline(pick(name, c, i))),
-        80,
+        `gateway CPU ÷ bare proxy CPU, key ${kind}, c=32`,
+        within(
+          (i) => pick(name, 32, i).cpuMicrosPerRequest.gateway / pick(bare, 32, i).cpuMicrosPerRequest.bare,
+        ),
+        cap,
       );
-  }
-  ratio(
-    'Redis CPU µs per limited request, c=32',
-    within((i) => pick(limited, 32, i).cpuMicrosPerRequest.redis),
-    40,
-  );
-  lines.push('', '| measure (median of rounds, range) | value | target | met |', '| --- | --- | --- | --- |');
-  for (const r of ratios)
-    lines.push(
-      `| ${r.label} | ${r.median.toFixed(2)} (${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)}) | ${r.label.includes('req/s') ? '≥' : '≤'} ${r.target} | ${r.met ? 'met' : 'not met'} |`,
+      ratio(
+        `gateway c=1 p50 − bare c=1 p50 (ms), key ${kind}`,
+        within((i) => pick(name, 1, i).p50 - pick(bare, 1, i).p50),
+        0.2,
+      );
+      ratio(
+        `gateway req/s ÷ bare req/s, key ${kind}, c=32`,
+        within((i) => pick(name, 32, i).rps / pick(bare, 32, i).rps),
+        0.7,
+        'above',
+      );
+      for (const c of [1, 32])
+        ratio(
+          `usage pipeline CPU µs per request (metering + Postgres + NATS), key ${kind}, c=${c}`,
+          within((i) => pipeline(pick(name, c, i))),
+          80,
+        );
+    }
+    ratio(
+      'Redis CPU µs per limited request, c=32',
+      within((i) => pick(names.limited, 32, i).cpuMicrosPerRequest.redis),
+      40,
     );
-  return { markdown: lines.join('\n'), summary, ratios };
+    return out;
+  };
+  const ratios = measures({ plain, limited });
+  const baseline = before ? measures(before) : undefined;
+  const cell = (r) => `${r.median.toFixed(2)} (${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)})`;
+  lines.push(
+    '',
+    `| measure (median of rounds, range) |${baseline ? ` before (${before.label}) |` : ''} ${baseline ? 'after' : 'value'} | target | met |`,
+    `| --- |${baseline ? ' --- |' : ''} --- | --- | --- |`,
+  );
+  for (const [i, r] of ratios.entries())
+    lines.push(
+      `| ${r.label} |${baseline ? ` ${baseline[i] ? cell(baseline[i]) : '—'} |` : ''} ${cell(r)} | ${r.label.includes('req/s') ? '≥' : '≤'} ${r.target} | ${r.met ? 'met' : 'not met'} |`,
+    );
+  return { markdown: lines.join('\n'), summary, ratios, baseline };
 }

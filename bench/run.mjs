@@ -13,7 +13,8 @@ import { benchAdversarial } from './adversarial.mjs';
 import { cpuReport, cpuRounds, pipelineDrained, processGroups } from './cpu.mjs';
 import { flameMarkdown, flameSummary } from './flame.mjs';
 import { benchMetering } from './metering.mjs';
-import { admin, createStack, freePort, ROOT } from './stack.mjs';
+import { baselineCommit, cpuKeys, startBaseline } from './baseline.mjs';
+import { createStack, freePort, ROOT } from './stack.mjs';
 import { streamMarkdown, streamRounds } from './ttfb.mjs';
 import { wrk } from './wrk.mjs';
 
@@ -26,6 +27,8 @@ const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 12);
 const CPU_ONLY = process.env.BENCH_ONLY === 'cpu';
 const stack = createStack(ROOT);
 const { start, node, children } = stack;
+/** The earlier commit's system run beside today's, when there is one (bench/baseline.mjs). */
+let baseline;
 
 async function main() {
   const upstream = await start('demo-upstream', ...node('apps/demo-upstream/dist/main.js'), () => ({}));
@@ -73,32 +76,16 @@ async function main() {
     }
   }
 
-  // A real key on a tier with a (high) RPM and its own RPM/TPM, so every limit is checked in Redis.
-  await admin(keyService, 'PUT', '/v1/tiers/bench', { rpm: 10_000_000, models: ['*'] });
-  const account = await admin(keyService, 'POST', '/v1/accounts', { name: 'bench', tier: 'bench' });
-  const key = await admin(keyService, 'POST', '/v1/keys', {
-    name: `bench-${Date.now()}`,
-    owner: { type: 'account', id: account.id },
-    rpm: 1_000_000,
-    tpm: 100_000_000,
-  });
-  // The two keys of the CPU rounds: one with no limit anywhere, one with RPM, TPM and a monthly quota.
-  await admin(keyService, 'PUT', '/v1/tiers/bench-open', { rpm: null, models: ['*'] });
-  const openAccount = await admin(keyService, 'POST', '/v1/accounts', {
-    name: 'bench-open',
-    tier: 'bench-open',
-  });
-  const plainKey = await admin(keyService, 'POST', '/v1/keys', {
-    name: `bench-plain-${Date.now()}`,
-    owner: { type: 'account', id: openAccount.id },
-  });
-  const limitedKey = await admin(keyService, 'POST', '/v1/keys', {
-    name: `bench-limited-${Date.now()}`,
-    owner: { type: 'account', id: account.id },
-    rpm: 1_000_000,
-    tpm: 100_000_000,
-    quota: { type: 'monthly', limit: 1_000_000_000 },
-  });
+  // A key with a (high) RPM and TPM, so every rate limit is checked in Redis, and the CPU rounds' two keys.
+  const keys = await cpuKeys(keyService);
+  const [key, plainKey, limitedKey] = [keys.rateLimited, keys.plain, keys.limited];
+  // "Before" from the same run: an earlier commit's system beside today's (bench/baseline.mjs).
+  const commit = baselineCommit();
+  if (commit) {
+    baseline = await startBaseline(commit, { upstreamsFile, spoolDir: join(dir, 'baseline-spool') });
+    console.log(`bench: baseline ${commit.slice(0, 12)} running beside today's code`);
+  }
+  const before = commit && `before: ${commit.slice(0, 7)}`;
 
   const body = JSON.stringify({
     model: 'gpt-4o-mini',
@@ -162,6 +149,16 @@ async function main() {
             url: `${gateway}/v1/chat/completions`,
             headers: { authorization: `Bearer ${key.key}` },
           },
+          ...(baseline && {
+            [`${before} gateway, key without limits`]: {
+              url: `${baseline.gateway}/v1/chat/completions`,
+              headers: { authorization: `Bearer ${baseline.keys.plain.key}` },
+            },
+            [`${before} gateway, key with RPM and TPM`]: {
+              url: `${baseline.gateway}/v1/chat/completions`,
+              headers: { authorization: `Bearer ${baseline.keys.rateLimited.key}` },
+            },
+          }),
         },
         streamBody,
         { rounds: ROUNDS },
@@ -198,6 +195,19 @@ async function main() {
       body,
       pipeline: true,
     },
+    ...(baseline
+      ? [
+          ['without limits', baseline.keys.plain],
+          ['with limits', baseline.keys.limited],
+        ].map(([kind, k]) => ({
+          name: `${before} gateway, key ${kind}`,
+          url: baseline.gateway + chat,
+          headers: { authorization: `Bearer ${k.key}` },
+          body,
+          pipeline: true,
+          natsUrl: baseline.natsUrl,
+        }))
+      : []),
   ];
   const groupPids = { bare: stack.pidOf(bare), upstream: stack.pidOf(upstream) };
   const cpuRuns = await cpuRounds({
@@ -206,11 +216,18 @@ async function main() {
     seconds: CPU_SECONDS,
     sample: processGroups(groupPids),
   });
+  // The baseline is done: the profiles, the drain and the adversarial mix run without it idling beside them.
+  await baseline?.stack.stop();
   const cpu = cpuReport(cpuRuns, {
     bare: 'bare proxy',
     plain: 'gateway, key without limits',
     limited: 'gateway, key with limits',
     groups: ['gateway', 'bare', 'metering', 'postgres', 'nats-server', 'redis', 'auth-service', 'upstream'],
+    before: baseline && {
+      label: commit.slice(0, 7),
+      plain: `${before} gateway, key without limits`,
+      limited: `${before} gateway, key with limits`,
+    },
   });
 
   // Profiles of the gateway and metering under the limited key's load at c=32, in processes of their own.
@@ -333,5 +350,5 @@ async function main() {
 try {
   await main();
 } finally {
-  await stack.stop();
+  await Promise.all([stack.stop(), baseline?.stack.stop()]);
 }
