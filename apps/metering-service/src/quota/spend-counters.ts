@@ -67,16 +67,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // KEYS: spend keys (n)…, hold keys (m)…, their buckets' generation keys (m)…, this call's marker
 // ARGV: n, m, amount per spend key…, amount per hold key…, the generation each hold was taken in…, marker TTL ms
-// Returns the spend keys' new values. A call runs once: a client's resend of it (ioredis resends on a Cluster
-// after a failover or a MOVED) finds its marker and only reads the counters. A hold is released only in the
-// generation it was taken in: not once its bucket expired (metering was away longer than the reservation
-// TTL), nor from holds taken after Redis lost the earlier ones.
+// Returns the spend keys' new values. A call runs once: a resend of it (metering's retry after an answer lost
+// to a Redis blip; ioredis's on a Cluster after a failover or a MOVED) finds its marker and returns what the
+// call returned, kept in the marker, not the counters as they are by then (another batch may have moved them,
+// and a threshold crossing is read from these values). A hold is released only in the generation it was taken
+// in: not once its bucket expired (metering was away longer than the reservation TTL), nor from holds taken
+// after Redis lost the earlier ones.
 export const APPLY_SPEND_LUA = `
 local n = tonumber(ARGV[1])
 local m = tonumber(ARGV[2])
+local marker = KEYS[n + 2 * m + 1]
 local after = {}
-if not redis.call('SET', KEYS[n + 2 * m + 1], '1', 'NX', 'PX', ARGV[3 + n + 2 * m]) then
-  for i = 1, n do after[i] = redis.call('GET', KEYS[i]) or '0' end
+local done = redis.call('GET', marker)
+if done then
+  for v in string.gmatch(done, '[^,]+') do after[#after + 1] = v end
   return after
 end
 for i = 1, n do
@@ -91,6 +95,7 @@ for j = 1, m do
     if redis.call('DECRBY', hold, ARGV[2 + n + j]) <= 0 then redis.call('DEL', hold) end
   end
 end
+redis.call('SET', marker, table.concat(after, ','), 'PX', ARGV[3 + n + 2 * m])
 return after
 `;
 /** How long a call's marker stays: far longer than any resend. */
@@ -268,7 +273,7 @@ export class SpendCounters implements OnApplicationBootstrap, OnApplicationShutd
       [...byOwner].map(async ([tag, o]) => {
         if (!o.amounts.size && !o.holds.size) return;
         const holds = [...o.holds.values()];
-        // One marker for every try: a try whose answer was lost but which ran makes the next one a read.
+        // One marker for every try: a try whose answer was lost but which ran makes the next one return its answer.
         const keys = [
           ...o.amounts.keys(),
           ...holds.map((h) => h.key),
