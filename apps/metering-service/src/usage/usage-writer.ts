@@ -4,6 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { type RecordedBatch, SpendCounters } from '../quota/spend-counters.js';
+import { scalarArray, textArray } from '../db/pg-arrays.js';
 import type { PricedEvent } from './usage-pricer.js';
 import { totalsOf } from './usage-totals.js';
 
@@ -55,23 +56,23 @@ export class UsageWriter {
        ON CONFLICT (request_id) DO NOTHING
        RETURNING request_id`,
       [
-        col(events, (e) => e.requestId),
-        col(events, (e) => e.keyId),
-        col(events, (e) => e.owner.type),
-        col(events, (e) => e.owner.id),
-        col(events, (e) => e.group),
-        col(events, (e) => e.model),
-        col(events, (e) => e.endpoint),
-        col(events, (e) => e.upstream),
-        col(events, (e) => e.promptTokens),
-        col(events, (e) => e.completionTokens),
-        col(events, (e) => e.status),
-        col(events, (e) => e.stream),
-        col(events, (e) => e.estimated),
-        col(events, (e) => e.latencyMs),
-        col(events, (e) => e.at),
-        col(events, (e) => e.costMicros),
-        col(events, (e) => e.unpriced),
+        textArray(col(events, (e) => e.requestId)),
+        textArray(col(events, (e) => e.keyId)),
+        textArray(col(events, (e) => e.owner.type)),
+        textArray(col(events, (e) => e.owner.id)),
+        textArray(col(events, (e) => e.group)),
+        textArray(col(events, (e) => e.model)),
+        textArray(col(events, (e) => e.endpoint)),
+        textArray(col(events, (e) => e.upstream)),
+        scalarArray(col(events, (e) => e.promptTokens)),
+        scalarArray(col(events, (e) => e.completionTokens)),
+        scalarArray(col(events, (e) => e.status)),
+        scalarArray(col(events, (e) => e.stream)),
+        scalarArray(col(events, (e) => e.estimated)),
+        scalarArray(col(events, (e) => e.latencyMs)),
+        textArray(col(events, (e) => e.at)),
+        scalarArray(col(events, (e) => e.costMicros)),
+        scalarArray(col(events, (e) => e.unpriced)),
       ],
     )) as { request_id: string }[];
     const insertedIds = new Set(inserted.map((r) => r.request_id));
