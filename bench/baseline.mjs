@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
+import pg from 'pg';
 import { admin, createStack, freePort, ROOT, sleep } from './stack.mjs';
 
 /** The last commit before issue #14's first change (224bdd0, usage bursts): "today's code" when it was filed. */
@@ -33,6 +34,31 @@ function run(cmd, args, opts) {
   if (r.status !== 0)
     throw new Error(`baseline: ${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
   return r;
+}
+
+/**
+ * A database of this Postgres, emptied: each run's systems start from the same empty tables (the stack's own
+ * database grows with every run, and index upkeep with it). Returns its URL.
+ */
+export async function freshDatabase(name) {
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+/** The schema migrations of a checkout's services that own one (each creates the database when missing). */
+export function migrate(dir, env) {
+  for (const app of ['key-service', 'metering-service']) {
+    const entry = join(dir, 'apps', app, 'dist/cli/migrate.js');
+    if (existsSync(entry)) run(process.execPath, [entry], { cwd: dir, env: { ...process.env, ...env } });
+  }
 }
 
 /** The commit's tree with its dependencies and its four services built, once per commit. */
@@ -133,11 +159,9 @@ export async function startBaseline(commit, { upstreamsFile, spoolDir }) {
   await waitListening(redisPort, 'redis-server', redis);
   await waitListening(natsPort, 'nats-server', nats);
 
-  // Its own database in the same Postgres, kept across runs (as `npm start`'s is), created by its migration.
-  const db = new URL(process.env.DATABASE_URL);
-  db.pathname = `/gateway_baseline_${commit.slice(0, 12)}`;
+  // Its own database in the same Postgres, empty at each run's start as today's system's is.
   const env = {
-    DATABASE_URL: db.href,
+    DATABASE_URL: await freshDatabase(`gateway_baseline_${commit.slice(0, 12)}`),
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     NATS_URL: `nats://127.0.0.1:${natsPort}`,
   };
@@ -149,10 +173,7 @@ export async function startBaseline(commit, { upstreamsFile, spoolDir }) {
       NATS_PASSWORD: process.env[`NATS_${identity}_PASSWORD`],
     }),
   });
-  for (const app of ['key-service', 'metering-service']) {
-    const migrate = join(dir, 'apps', app, 'dist/cli/migrate.js');
-    if (existsSync(migrate)) run(process.execPath, [migrate], { cwd: dir, env: cliEnv() });
-  }
+  migrate(dir, env);
   const streams = join(dir, 'apps/metering-service/dist/cli/streams.js');
   if (existsSync(streams)) run(process.execPath, [streams], { cwd: dir, env: cliEnv('METERING') });
 

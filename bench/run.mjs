@@ -13,7 +13,7 @@ import { benchAdversarial } from './adversarial.mjs';
 import { cpuReport, cpuRounds, pipelineDrained, processGroups } from './cpu.mjs';
 import { flameMarkdown, flameSummary } from './flame.mjs';
 import { benchMetering } from './metering.mjs';
-import { baselineCommit, cpuKeys, startBaseline } from './baseline.mjs';
+import { baselineCommit, cpuKeys, freshDatabase, migrate, startBaseline } from './baseline.mjs';
 import { createStack, freePort, ROOT } from './stack.mjs';
 import { streamMarkdown, streamRounds } from './ttfb.mjs';
 import { wrk } from './wrk.mjs';
@@ -31,6 +31,10 @@ const { start, node, children } = stack;
 let baseline;
 
 async function main() {
+  // A database of the bench's own, empty at each run's start (bench/baseline.mjs freshDatabase): every process
+  // the bench starts, and its own reads, use it.
+  process.env.DATABASE_URL = await freshDatabase('gateway_bench');
+  migrate(ROOT, {});
   const upstream = await start('demo-upstream', ...node('apps/demo-upstream/dist/main.js'), () => ({}));
   const bare = await start(
     'bare-proxy',
@@ -339,7 +343,7 @@ async function main() {
     streaming,
     targets: targetsMet,
     metering: meteringDrain,
-    cpu: { runs: cpuRuns, summary: cpu.summary, ratios: cpu.ratios },
+    cpu: { ...cpuRuns, summary: cpu.summary, ratios: cpu.ratios, raw: cpu.raw, baseline: cpu.baseline },
     profiles,
     adversarial: adversarial.results,
   };

@@ -55,10 +55,13 @@ export function createStack(root = ROOT) {
           NATS_PASSWORD: process.env[`NATS_${identity}_PASSWORD`],
         }
       : {};
+    // The local stack polls webhooks every 100 ms (for the tests' speed): idle load a benchmark should not
+    // carry. The services' own default (1 s) applies.
+    const { WEBHOOK_POLL_MS: _stackOnly, ...inherited } = withoutNatsCredentials(process.env);
     const child = spawn(cmd, args, {
       cwd: root,
       env: {
-        ...withoutNatsCredentials(process.env),
+        ...inherited,
         ...own,
         LOG_LEVEL: 'warn',
         HOST: '127.0.0.1',
