@@ -6,15 +6,16 @@
 // with a key without limits and one with RPM, TPM and a monthly quota, interleaved over rounds, with metering
 // consuming the usage; and CPU profiles of the gateway and metering under load. Writes bench/results/.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAdversarial } from './adversarial.mjs';
 import { cpuReport, cpuRounds, pipelineDrained, processGroups } from './cpu.mjs';
 import { flameMarkdown, flameSummary } from './flame.mjs';
 import { benchMetering } from './metering.mjs';
-import { baselineCommit, cpuKeys, freshDatabase, migrate, startBaseline } from './baseline.mjs';
+import { baselineCommit, cpuKeys, startBaseline } from './baseline.mjs';
 import { createStack, freePort, ROOT } from './stack.mjs';
+import { databaseName, ownServers } from './system.mjs';
 import { streamMarkdown, streamRounds } from './ttfb.mjs';
 import { wrk } from './wrk.mjs';
 
@@ -29,12 +30,14 @@ const stack = createStack(ROOT);
 const { start, node, children } = stack;
 /** The earlier commit's system run beside today's, when there is one (bench/baseline.mjs). */
 let baseline;
+/** This run's scratch directory (upstreams file, spools), removed at the end. */
+let dir;
 
 async function main() {
-  // A database of the bench's own, empty at each run's start (bench/baseline.mjs freshDatabase): every process
-  // the bench starts, and its own reads, use it.
-  process.env.DATABASE_URL = await freshDatabase('gateway_bench');
-  migrate(ROOT, {});
+  // Today's system on servers and a database of its own (bench/system.mjs), as the baseline's: every process
+  // the bench starts, and its own reads, use them.
+  const own = await ownServers(stack, ROOT, join(ROOT, '.stack/bench'), databaseName('gateway_bench'));
+  Object.assign(process.env, own.env);
   const upstream = await start('demo-upstream', ...node('apps/demo-upstream/dist/main.js'), () => ({}));
   const bare = await start(
     'bare-proxy',
@@ -42,14 +45,14 @@ async function main() {
     () => ({ UPSTREAM: upstream }),
     '/',
   );
-  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+  dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   const upstreamsFile = join(dir, 'upstreams.json');
   writeFileSync(
     upstreamsFile,
     JSON.stringify({ providers: [{ name: 'demo', baseUrl: `${upstream}/v1`, models: ['gpt-4o-mini'] }] }),
   );
   const keyService = await start('key-service', ...node('apps/key-service/dist/main.js'), () => ({}));
-  await start('auth-service', ...node('apps/auth-service/dist/main.js'), () => ({}));
+  const authService = await start('auth-service', ...node('apps/auth-service/dist/main.js'), () => ({}));
   const gatewayEnv = () => ({ UPSTREAMS_FILE: upstreamsFile, USAGE_SPOOL_DIR: join(dir, 'spool') });
   let gateway = await start('gateway-service', ...node('apps/gateway-service/dist/main.js'), gatewayEnv);
   // The usage pipeline runs as in production: its CPU belongs to each request.
@@ -184,13 +187,15 @@ async function main() {
   // Every process's CPU per request, interleaved rounds.
   const chat = `/v1/chat/completions`;
   const cpuTargets = [
-    { name: 'bare proxy', url: bare + chat, headers: {}, body, pipeline: false },
+    { name: 'bare proxy', url: bare + chat, headers: {}, body, pipeline: false, system: 'today' },
     {
       name: 'gateway, key without limits',
       url: gateway + chat,
       headers: { authorization: `Bearer ${plainKey.key}` },
       body,
       pipeline: true,
+      system: 'today',
+      natsUrl: own.env.NATS_URL,
     },
     {
       name: 'gateway, key with limits',
@@ -198,6 +203,8 @@ async function main() {
       headers: { authorization: `Bearer ${limitedKey.key}` },
       body,
       pipeline: true,
+      system: 'today',
+      natsUrl: own.env.NATS_URL,
     },
     ...(baseline
       ? [
@@ -209,16 +216,32 @@ async function main() {
           headers: { authorization: `Bearer ${k.key}` },
           body,
           pipeline: true,
+          system: 'before',
           natsUrl: baseline.natsUrl,
         }))
       : []),
   ];
+  // Each target counts its own system's processes (bench/cpu.mjs processGroups), the bare proxy's and the
+  // upstream's.
+  const systems = {
+    today: {
+      database: own.database,
+      pids: {
+        ...own.pids,
+        gateway: [stack.pidOf(gateway)],
+        metering: [stack.pidOf(metering)],
+        'auth-service': [stack.pidOf(authService)],
+        'key-service': [stack.pidOf(keyService)],
+      },
+    },
+    ...(baseline && { before: baseline.system }),
+  };
   const groupPids = { bare: stack.pidOf(bare), upstream: stack.pidOf(upstream) };
   const cpuRuns = await cpuRounds({
     targets: cpuTargets,
     rounds: ROUNDS,
     seconds: CPU_SECONDS,
-    sample: processGroups(groupPids),
+    sample: processGroups(systems, groupPids),
   });
   // The baseline is done: the profiles, the drain and the adversarial mix run without it idling beside them.
   await baseline?.stack.stop();
@@ -226,7 +249,17 @@ async function main() {
     bare: 'bare proxy',
     plain: 'gateway, key without limits',
     limited: 'gateway, key with limits',
-    groups: ['gateway', 'bare', 'metering', 'postgres', 'nats-server', 'redis', 'auth-service', 'upstream'],
+    groups: [
+      'gateway',
+      'bare',
+      'metering',
+      'postgres',
+      'nats-server',
+      'redis',
+      'auth-service',
+      'key-service',
+      'upstream',
+    ],
     before: baseline && {
       label: commit.slice(0, 7),
       plain: `${before} gateway, key without limits`,
@@ -313,8 +346,10 @@ async function main() {
     `### CPU per request, every process (${ROUNDS} interleaved rounds of ${CPU_SECONDS} s, median (min–max) of the rounds)`,
     '',
     "CPU µs per request from each process group's /proc utime + stime around the run; a gateway run ends once " +
-      'metering has acknowledged all its usage. Postgres counts every backend; the servers serve nothing else here ' +
-      '(a running `npm start` adds its idle services).',
+      "metering has acknowledged all its usage. Each target counts its own system's processes only (today's and " +
+      "the baseline's each run on a redis-server, a nats-server and a database of their own); Postgres counts " +
+      "that database's backends and the server's own shared processes. A running `npm start` counts in neither.",
+
     '',
     cpu.markdown,
     '',
@@ -355,4 +390,5 @@ try {
   await main();
 } finally {
   await Promise.all([stack.stop(), baseline?.stack.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

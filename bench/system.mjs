@@ -1,0 +1,135 @@
+// A system under test on servers of its own: its own redis-server and nats-server (free loopback ports, a
+// fresh JetStream store), its own database in the stack's Postgres (emptied at the run's start), its schema
+// migrated and its usage streams created. Today's system and the baseline (bench/baseline.mjs) each get one,
+// so neither shares a queue group, a durable consumer, a key cache or a growing table with the other or with
+// a running `npm start`, and each one's processes are known (bench/cpu.mjs counts a target's own system).
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+import { withoutNatsCredentials } from '../scripts/stack/services.mjs';
+import { freePort, ROOT, sleep } from './stack.mjs';
+
+export function run(cmd, args, opts) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], ...opts });
+  if (r.status !== 0) throw new Error(`bench: ${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+  return r;
+}
+
+/** Database names of this checkout (two checkouts' benches on one Postgres must not drop each other's). */
+export const databaseName = (prefix) =>
+  `${prefix}_${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`;
+
+/** `name` in the stack's Postgres, dropped if it exists (each run starts from empty tables). Returns its URL. */
+async function freshDatabase(name) {
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+const listening = (port) =>
+  new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => (s.destroy(), resolve(false)));
+  });
+
+async function waitListening(port, what, child) {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) break;
+    if (await listening(port)) return;
+    await sleep(100);
+  }
+  throw new Error(`bench: ${what} did not start`);
+}
+
+const binary = (name) =>
+  spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim() || name;
+
+/** A service's own NATS identity for a command line tool of checkout `dir`, and nothing else of the stack's. */
+const asIdentity = (env, identity) => ({
+  ...withoutNatsCredentials({ ...process.env, ...env }),
+  ...(identity && {
+    NATS_USER: process.env[`NATS_${identity}_USER`],
+    NATS_PASSWORD: process.env[`NATS_${identity}_PASSWORD`],
+  }),
+});
+
+/**
+ * Starts checkout `dir`'s servers under `dataDir` (children of `stack`, stopped with it), creates and migrates
+ * database `database`, and creates its usage streams. Resolves with the env its services take and the pids of
+ * its servers.
+ */
+export async function ownServers(stack, dir, dataDir, database) {
+  const [redisPort, natsPort] = [await freePort(), await freePort()];
+  // Servers get no secret they do not need (nats-server: its identities' passwords, from its config).
+  const serverEnv = { PATH: process.env.PATH };
+  const natsEnv = {
+    ...serverEnv,
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^NATS_[A-Z_]+_PASSWORD$/.test(k))),
+  };
+  const spawnServer = (cmd, args, env) => {
+    const child = spawn(cmd, args, { cwd: dataDir, env, stdio: 'ignore' });
+    stack.children.push(child);
+    return child;
+  };
+  const redisDir = join(dataDir, 'redis');
+  const natsDir = join(dataDir, 'nats');
+  rmSync(natsDir, { recursive: true, force: true });
+  mkdirSync(redisDir, { recursive: true });
+  mkdirSync(natsDir, { recursive: true });
+  const redis = spawnServer(
+    binary('redis-server'),
+    [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      redisDir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    serverEnv,
+  );
+  const nats = spawnServer(
+    binary('nats-server'),
+    [
+      '-c',
+      join(dir, 'deploy/nats/nats-server.conf'),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(natsPort),
+      '-js',
+      '-sd',
+      natsDir,
+    ],
+    natsEnv,
+  );
+  await waitListening(redisPort, 'redis-server', redis);
+  await waitListening(natsPort, 'nats-server', nats);
+  const env = {
+    DATABASE_URL: await freshDatabase(database),
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    NATS_URL: `nats://127.0.0.1:${natsPort}`,
+  };
+  for (const app of ['key-service', 'metering-service']) {
+    const entry = join(dir, 'apps', app, 'dist/cli/migrate.js');
+    if (existsSync(entry)) run(process.execPath, [entry], { cwd: dir, env: asIdentity(env) });
+  }
+  const streams = join(dir, 'apps/metering-service/dist/cli/streams.js');
+  if (existsSync(streams)) run(process.execPath, [streams], { cwd: dir, env: asIdentity(env, 'METERING') });
+  return { env, database, pids: { redis: [redis.pid], 'nats-server': [nats.pid] } };
+}
