@@ -266,6 +266,38 @@ describe('a gateway’s burst: several events in one message', () => {
     expect((await totals('key', keyId))[0].requests).toBe(6);
   });
 
+  it('dead-letters alone an event whose text Postgres would not store as sent (a NUL, a lone surrogate)', async () => {
+    const js = jetstream(gw);
+    const since = new Date();
+    const keyId = randomUUID();
+    const events = Array.from({ length: 4 }, (_, i) => event(keyId, randomUUID(), i));
+    const withNul = { ...event(keyId, randomUUID(), 9), model: 'gpt-4o-mini\u0000' };
+    const withSurrogate = { ...event(keyId, randomUUID(), 9), requestId: `req-\ud800-${randomUUID()}` };
+    await js.publish(
+      'usage.events',
+      JSON.stringify([events[0], withNul, events[1], withSurrogate, ...events.slice(2)]),
+    );
+    await pollUntil(
+      () => totals('key', keyId),
+      (rows) => rows.length === 2 && rows.every((r) => r.requests === 4),
+      10_000,
+      50,
+    );
+    const { value: dead } = await pollUntil(
+      () => deadLettersSince(since),
+      (all) =>
+        all.some((d) => d.body.requestId === withNul.requestId) &&
+        all.some((d) => d.body.requestId === withSurrogate.requestId),
+      10_000,
+      50,
+    );
+    for (const bad of [withNul, withSurrogate])
+      expect(dead.find((d) => d.body.requestId === bad.requestId)!.reason).toMatch(
+        /^invalid event: [\s\S]*NUL or a lone surrogate/,
+      );
+    expect((await totals('key', keyId))[0]).toMatchObject({ requests: 4, cost: miniCost(events) });
+  });
+
   it('dead-letters a message that is an empty or oversized batch, whole', async () => {
     const js = jetstream(gw);
     const since = new Date();

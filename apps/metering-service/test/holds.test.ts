@@ -139,3 +139,20 @@ it('a resent counter update (same call) adds nothing the second time', async () 
   expect(await redis.get(hold)).toBe('200');
   await redis.del(spend, hold, generation);
 });
+
+it('a resend returns a counter past 10^14 exactly (the marker keeps integers, not Lua number text)', async () => {
+  const tag = ownerTag('account', randomUUID());
+  const spend = SPEND_KEYS.owner(tag, 'lifetime');
+  const big = 123_456_789_012_345;
+  await redis.set(spend, big - 1);
+  const call = () =>
+    evalScript<string[]>(
+      redis,
+      APPLY_SPEND_LUA,
+      [spend, SPEND_KEYS.applied(tag, 'call-big')],
+      [1, 0, 1, 60_000],
+    );
+  expect((await call()).map(Number)).toEqual([big]);
+  expect((await call()).map(Number)).toEqual([big]);
+  await redis.del(spend);
+});

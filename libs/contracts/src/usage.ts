@@ -80,15 +80,28 @@ export function usageMessageEvents(body: unknown): unknown[] | string {
   return body;
 }
 
+/**
+ * A NUL (Postgres refuses it in text: the whole batch would fail) or a lone surrogate (stored as U+FFFD: no
+ * longer the id that was deduplicated, nor the text that was sent).
+ */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Text that Postgres stores as it was sent. */
+const storedText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !UNSTORABLE.test(s), 'holds a NUL or a lone surrogate');
+
 /** Validates an event read from the stream (metering trusts nothing it did not check). */
 export const UsageEventSchema = z.object({
-  requestId: z.string().min(1).max(128),
+  requestId: storedText(1, 128),
   keyId: z.uuid(),
   owner: z.object({ type: z.enum(['account', 'organization']), id: z.uuid() }),
-  group: z.string().min(1).max(64),
-  model: z.string().min(1).max(256),
+  group: storedText(1, 64),
+  model: storedText(1, 256),
   endpoint: z.enum(USAGE_ENDPOINTS),
-  upstream: z.string().max(128).nullable(),
+  upstream: storedText(0, 128).nullable(),
   promptTokens: z.number().int().min(0).max(100_000_000),
   completionTokens: z.number().int().min(0).max(100_000_000),
   status: z.number().int().min(100).max(599),

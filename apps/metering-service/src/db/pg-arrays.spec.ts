@@ -28,6 +28,11 @@ describe('textArray', () => {
 });
 
 describe('scalarArray', () => {
+  it('writes null and undefined as NULL (as pg did), never as text', () => {
+    expect(scalarArray([1, null, undefined, 2])).toBe('{1,NULL,NULL,2}');
+    expect(textArray(['a', undefined, null])).toBe('{a,NULL,NULL}');
+  });
+
   it('writes numbers and booleans as Postgres reads them', () => {
     expect(scalarArray([0, 7, -3, 9_007_199_254_740_991])).toBe('{0,7,-3,9007199254740991}');
     expect(scalarArray([true, false])).toBe('{true,false}');

@@ -10,13 +10,16 @@
  */
 const BARE = /^[A-Za-z0-9_.:+-]+$/;
 
-/** `{a,b,"c d"}`: each element bare when it can be, else quoted with `\` and `"` escaped; null is NULL. */
-export function textArray(values: readonly (string | null)[]): string {
+/**
+ * `{a,b,"c d"}`: each element bare when it can be, else quoted with `\` and `"` escaped; null (and undefined,
+ * as pg wrote it) is NULL.
+ */
+export function textArray(values: readonly (string | null | undefined)[]): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (i) out += ',';
-    if (v === null) out += 'NULL';
+    if (v === null || v === undefined) out += 'NULL';
     else if (BARE.test(v) && !(v.length === 4 && v.toUpperCase() === 'NULL')) out += v;
     else out += `"${v.replace(/[\\"]/g, '\\$&')}"`;
   }
@@ -25,8 +28,14 @@ export function textArray(values: readonly (string | null)[]): string {
 
 /**
  * `{1,2,3}` or `{true,false}`: numbers as JavaScript prints them (the column's type refuses what it cannot
- * hold, as it would pg's own encoding of them), booleans as Postgres reads them.
+ * hold, as it would pg's own encoding of them), booleans as Postgres reads them, null and undefined as NULL.
  */
-export function scalarArray(values: readonly (number | boolean)[]): string {
-  return `{${values.join(',')}}`;
+export function scalarArray(values: readonly (number | boolean | null | undefined)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i) out += ',';
+    out += v === null || v === undefined ? 'NULL' : String(v);
+  }
+  return out + '}';
 }

@@ -70,7 +70,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Returns the spend keys' new values. A call runs once: a resend of it (metering's retry after an answer lost
 // to a Redis blip; ioredis's on a Cluster after a failover or a MOVED) finds its marker and returns what the
 // call returned, kept in the marker, not the counters as they are by then (another batch may have moved them,
-// and a threshold crossing is read from these values). A hold is released only in the generation it was taken
+// and a threshold crossing is read from these values; a crossing is still missed when every try fails, or
+// when a rebuild's SET carries a counter past the mark). A hold is released only in the generation it was taken
 // in: not once its bucket expired (metering was away longer than the reservation TTL), nor from holds taken
 // after Redis lost the earlier ones.
 export const APPLY_SPEND_LUA = `
@@ -95,11 +96,14 @@ for j = 1, m do
     if redis.call('DECRBY', hold, ARGV[2 + n + j]) <= 0 then redis.call('DEL', hold) end
   end
 end
-redis.call('SET', marker, table.concat(after, ','), 'PX', ARGV[3 + n + 2 * m])
+-- As integers: table.concat would print a counter past 10^14 in %.14g, rounded.
+local kept = {}
+for i = 1, n do kept[i] = string.format('%d', after[i]) end
+redis.call('SET', marker, table.concat(kept, ','), 'PX', ARGV[3 + n + 2 * m])
 return after
 `;
-/** How long a call's marker stays: far longer than any resend. */
-const APPLIED_TTL_MS = 600_000;
+/** How long a call's marker stays: far longer than any resend (metering's retries end within ~3 s). */
+const APPLIED_TTL_MS = 60_000;
 
 /** One limit an event counts against: its key's quota in this period, or its owner's credit limit. */
 interface LimitOf {
