@@ -44,6 +44,10 @@ function processes() {
   return out;
 }
 
+/** Postgres's processes of no database: the postmaster (with its exited backends) and its background workers. */
+const SHARED_POSTGRES =
+  /\/postgres |^postgres: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver|stats collector)/;
+
 /** The groups of a system under test, each a list of its pids (Postgres is read by database). */
 const SYSTEM_GROUPS = ['gateway', 'metering', 'auth-service', 'key-service', 'nats-server', 'redis'];
 
@@ -69,8 +73,9 @@ export function processGroups(systems, extra = {}) {
       const words = cmd.split(' ');
       const owner = Object.keys(systems).find((name) => words.includes(systems[name].database));
       if (owner) out[owner].postgres += cpuSeconds(pid) ?? 0;
-      // Not a client backend ("user database host(port) state") of another database.
-      else if (!/\(\d+\)/.test(cmd)) shared += cpuSeconds(pid) ?? 0;
+      // The server's own processes; not another database's backends or autovacuum workers (npm start's
+      // database, grown over many runs, is vacuumed for seconds at a time).
+      else if (SHARED_POSTGRES.test(cmd)) shared += cpuSeconds(pid) ?? 0;
     }
     for (const name of Object.keys(out)) out[name].postgres += shared;
     return out;
