@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { admin, createStack, ROOT } from './stack.mjs';
-import { databaseName, ownServers, run } from './system.mjs';
+import { databaseName, ownServers, quietly } from './system.mjs';
 
 /** The last commit before issue #14's first change (224bdd0, usage bursts): "today's code" when it was filed. */
 export const DEFAULT_BASELINE = 'af9fcdb';
@@ -34,13 +34,15 @@ function prepare(commit) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const tar = join(dir, '.tree.tar');
-  run('git', ['-C', ROOT, 'archive', '--format=tar', '-o', tar, commit]);
-  run('tar', ['-xf', tar, '-C', dir]);
+  quietly('git', ['-C', ROOT, 'archive', '--format=tar', '-o', tar, commit]);
+  quietly('tar', ['-xf', tar, '-C', dir]);
   rmSync(tar);
   // As the bootstrap installs (npm install follows the lock), without dependencies' install scripts.
-  run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+  quietly('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: dir,
+  });
   const apps = ['key-service', 'auth-service', 'gateway-service', 'metering-service'];
-  run(
+  quietly(
     'npx',
     ['turbo', 'run', 'build', '--output-logs=errors-only', ...apps.map((a) => `--filter=@gw/${a}`)],
     {

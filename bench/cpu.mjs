@@ -14,14 +14,14 @@ const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
  * utime + stime of a process in seconds, with cutime + cstime (its children that exited: a Postgres backend
  * that ends during a run is counted in the postmaster's), or undefined when it is gone.
  */
-function cpuSeconds(pid) {
+function cpuSeconds(pid, { children = true } = {}) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat
       .slice(stat.lastIndexOf(')') + 2)
       .split(' ')
       .map(Number);
-    return (f[11] + f[12] + f[13] + f[14]) / TICKS_PER_SECOND;
+    return (f[11] + f[12] + (children ? f[13] + f[14] : 0)) / TICKS_PER_SECOND;
   } catch {
     return undefined;
   }
@@ -46,7 +46,7 @@ function processes() {
 
 /** Postgres's processes of no database: the postmaster (with its exited backends) and its background workers. */
 const SHARED_POSTGRES =
-  /\/postgres |^postgres: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver|stats collector)/;
+  /\/postgres |^postgres: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver|stats collector|autovacuum worker\s*$)/;
 
 /** The groups of a system under test, each a list of its pids (Postgres is read by database). */
 const SYSTEM_GROUPS = ['gateway', 'metering', 'auth-service', 'key-service', 'nats-server', 'redis'];
@@ -54,12 +54,14 @@ const SYSTEM_GROUPS = ['gateway', 'metering', 'auth-service', 'key-service', 'na
 /**
  * Each system's groups, counted from its own processes only: `systems` maps a name to { pids: group → pids,
  * database }. Postgres counts the backends of the system's database (by the name in their process title),
- * plus the server's own processes (postmaster, with its exited backends, WAL writer, checkpointer, …), which
- * every system shares and each one's figures include. `extra` (group → pid: the bare proxy, the upstream) is
+ * plus the server's own processes (postmaster, WAL writer, checkpointer, …), which every system shares and
+ * each one's figures include. `extra` (group → pid: the bare proxy, the upstream) is
  * read into every system's. A running `npm start`, and the other system, count in none.
  */
 export function processGroups(systems, extra = {}) {
   const sum = (pids = []) => pids.reduce((n, pid) => n + (cpuSeconds(pid) ?? 0), 0);
+  const SHARED = Symbol('shared');
+  const postgres = new Map();
   return () => {
     const out = {};
     for (const [name, system] of Object.entries(systems)) {
@@ -67,16 +69,23 @@ export function processGroups(systems, extra = {}) {
       out[name].postgres = 0;
       for (const [g, pid] of Object.entries(extra)) out[name][g] = cpuSeconds(pid) ?? 0;
     }
-    let shared = 0;
+    // Postgres's processes by pid, each kept at its last reading once it is gone (a backend that ends counts
+    // what it spent). Not with its exited children: the postmaster's would hold every database's ended
+    // backends and autovacuum workers.
     for (const { pid, cmd } of processes()) {
       if (!/^postgres[: ]|\/postgres /.test(cmd)) continue;
       const words = cmd.split(' ');
       const owner = Object.keys(systems).find((name) => words.includes(systems[name].database));
-      if (owner) out[owner].postgres += cpuSeconds(pid) ?? 0;
-      // The server's own processes; not another database's backends or autovacuum workers (npm start's
-      // database, grown over many runs, is vacuumed for seconds at a time).
-      else if (SHARED_POSTGRES.test(cmd)) shared += cpuSeconds(pid) ?? 0;
+      // The server's own processes count for every system; not another database's backends or autovacuum
+      // workers (npm start's database, grown over many runs, is vacuumed for seconds at a time).
+      const group = owner ?? (SHARED_POSTGRES.test(cmd) ? SHARED : undefined);
+      const seconds = cpuSeconds(pid, { children: false });
+      if (group && seconds !== undefined) postgres.set(pid, { group, seconds });
     }
+    let shared = 0;
+    for (const { group, seconds } of postgres.values())
+      if (group === SHARED) shared += seconds;
+      else out[group].postgres += seconds;
     for (const name of Object.keys(out)) out[name].postgres += shared;
     return out;
   };

@@ -6,17 +6,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { portOpen, run } from '../scripts/stack/proc.mjs';
 import { withoutNatsCredentials } from '../scripts/stack/services.mjs';
 import { freePort, ROOT, sleep } from './stack.mjs';
 
-export function run(cmd, args, opts) {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], ...opts });
-  if (r.status !== 0) throw new Error(`bench: ${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
-  return r;
-}
+/** A command whose output the bench's own does not need (its errors still show). */
+export const quietly = (cmd, args, opts) =>
+  run(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], ...opts });
 
 /** Database names of this checkout (two checkouts' benches on one Postgres must not drop each other's). */
 export const databaseName = (prefix) =>
@@ -36,17 +34,10 @@ async function freshDatabase(name) {
   return url.href;
 }
 
-const listening = (port) =>
-  new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => (s.destroy(), resolve(false)));
-  });
-
 async function waitListening(port, what, child) {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
-    if (await listening(port)) return;
+    if (await portOpen(port, '127.0.0.1')) return;
     await sleep(100);
   }
   throw new Error(`bench: ${what} did not start`);
@@ -127,9 +118,10 @@ export async function ownServers(stack, dir, dataDir, database) {
   };
   for (const app of ['key-service', 'metering-service']) {
     const entry = join(dir, 'apps', app, 'dist/cli/migrate.js');
-    if (existsSync(entry)) run(process.execPath, [entry], { cwd: dir, env: asIdentity(env) });
+    if (existsSync(entry)) quietly(process.execPath, [entry], { cwd: dir, env: asIdentity(env) });
   }
   const streams = join(dir, 'apps/metering-service/dist/cli/streams.js');
-  if (existsSync(streams)) run(process.execPath, [streams], { cwd: dir, env: asIdentity(env, 'METERING') });
+  if (existsSync(streams))
+    quietly(process.execPath, [streams], { cwd: dir, env: asIdentity(env, 'METERING') });
   return { env, database, pids: { redis: [redis.pid], 'nats-server': [nats.pid] } };
 }
