@@ -58,4 +58,14 @@ describe('upstream catalogue', () => {
       }).success,
     ).toBe(false);
   });
+
+  it('refuses names a usage event could not carry to metering (the request would go unbilled)', () => {
+    const accepts = (provider: Record<string, unknown>) =>
+      UpstreamsFile.safeParse({ providers: [{ name: 'a', baseUrl: 'https://x', ...provider }] }).success;
+    expect(accepts({ models: ['gpt-4o-mini', { name: 'org/model:v1', aliases: ['m.2'] }] })).toBe(true);
+    expect(accepts({ models: ['m'.repeat(129)] })).toBe(false);
+    expect(accepts({ models: ['m\u0000'] })).toBe(false);
+    expect(accepts({ models: [{ name: 'm', aliases: ['bad alias'] }] })).toBe(false);
+    expect(accepts({ name: 'p'.repeat(65), models: ['m'] })).toBe(false);
+  });
 });

@@ -1,15 +1,18 @@
 // The operator's providers file: which upstream serves which model, with weights, timeouts and limits.
 import { readFileSync } from 'node:fs';
+import { ModelName, Slug } from '@gw/contracts';
 import { z } from 'zod';
 
+// Client-facing names are ModelNames, as in keys' allowed models and prices, and a usage event carries them to
+// metering, which refuses an event whose text it could not store as sent (the request would go unbilled).
 const ModelEntry = z.union([
-  z.string().min(1),
+  ModelName,
   z.strictObject({
     /** The name clients use. */
-    name: z.string().min(1),
+    name: ModelName,
     /** The provider's own name for it, when different. */
     upstreamModel: z.string().min(1).optional(),
-    aliases: z.array(z.string().min(1)).default([]),
+    aliases: z.array(ModelName).default([]),
     /** Output cap used when a request gives no max_tokens, and the ceiling max_tokens is cut to. */
     maxOutputTokens: z.number().int().positive().default(4096),
     /**
@@ -21,7 +24,8 @@ const ModelEntry = z.union([
 ]);
 
 const Provider = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+  /** A slug (≤ 64): usage events carry it to metering as the request's upstream. */
+  name: Slug,
   baseUrl: z.url().refine((u) => /^https?:\/\//.test(u), 'http or https'),
   /** Name of the environment variable holding the provider's API key (never the key itself). */
   apiKeyEnv: z
