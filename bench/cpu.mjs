@@ -15,13 +15,18 @@ const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
  * that ends during a run is counted in the postmaster's), or undefined when it is gone.
  */
 function cpuSeconds(pid, { children = true } = {}) {
+  return readStat(pid, children)?.seconds;
+}
+
+/** CPU seconds and start time (in ticks since boot: with the pid, one process even if the pid is reused). */
+function readStat(pid, children) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat
       .slice(stat.lastIndexOf(')') + 2)
       .split(' ')
       .map(Number);
-    return (f[11] + f[12] + (children ? f[13] + f[14] : 0)) / TICKS_PER_SECOND;
+    return { seconds: (f[11] + f[12] + (children ? f[13] + f[14] : 0)) / TICKS_PER_SECOND, start: f[19] };
   } catch {
     return undefined;
   }
@@ -69,9 +74,9 @@ export function processGroups(systems, extra = {}) {
       out[name].postgres = 0;
       for (const [g, pid] of Object.entries(extra)) out[name][g] = cpuSeconds(pid) ?? 0;
     }
-    // Postgres's processes by pid, each kept at its last reading once it is gone (a backend that ends counts
-    // what it spent). Not with its exited children: the postmaster's would hold every database's ended
-    // backends and autovacuum workers.
+    // Postgres's processes by pid and start time, each kept at its last reading once it is gone (a backend that
+    // ends counts what it spent up to that reading; one born and gone between two readings is missed). Not with
+    // their exited children: the postmaster's would hold every database's ended backends and autovacuum workers.
     for (const { pid, cmd } of processes()) {
       if (!/^postgres[: ]|\/postgres /.test(cmd)) continue;
       const words = cmd.split(' ');
@@ -79,8 +84,8 @@ export function processGroups(systems, extra = {}) {
       // The server's own processes count for every system; not another database's backends or autovacuum
       // workers (npm start's database, grown over many runs, is vacuumed for seconds at a time).
       const group = owner ?? (SHARED_POSTGRES.test(cmd) ? SHARED : undefined);
-      const seconds = cpuSeconds(pid, { children: false });
-      if (group && seconds !== undefined) postgres.set(pid, { group, seconds });
+      const stat = group && readStat(pid, false);
+      if (stat) postgres.set(`${pid}@${stat.start}`, { group, seconds: stat.seconds });
     }
     let shared = 0;
     for (const { group, seconds } of postgres.values())

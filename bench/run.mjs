@@ -69,7 +69,8 @@ async function main() {
           '--headless',
         ],
         {
-          env: { ...process.env, NODE_ENV: 'production' },
+          // A third party's process: nothing of the stack's secrets.
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' },
           stdio: 'ignore',
         },
       ),
@@ -171,23 +172,18 @@ async function main() {
         { rounds: ROUNDS },
       );
 
-  const results = [];
-  for (const t of CPU_ONLY ? [] : targets) {
-    for (const connections of [1, 32]) {
-      const headers = { 'content-type': 'application/json', ...t.headers };
-      const b = t.body ?? body;
-      wrk({ url: t.url, body: b, headers, connections, seconds: 2 }); // warm-up: JIT, pools, caches
-      const r = wrk({ url: t.url, body: b, headers, connections, seconds: SECONDS });
-      results.push({ target: t.name, connections, ...r });
-      console.log(
-        `${t.name.padEnd(34)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}`,
-      );
-    }
-  }
   // Every process's CPU per request, interleaved rounds.
   const chat = `/v1/chat/completions`;
   const cpuTargets = [
-    { name: 'bare proxy', url: bare + chat, headers: {}, body, pipeline: false, system: 'today' },
+    {
+      name: 'bare proxy',
+      url: bare + chat,
+      headers: {},
+      body,
+      pipeline: false,
+      system: 'today',
+      natsUrl: own.env.NATS_URL,
+    },
     {
       name: 'gateway, key without limits',
       url: gateway + chat,
@@ -245,6 +241,21 @@ async function main() {
   });
   // The baseline is done: the profiles, the drain and the adversarial mix run without it idling beside them.
   await baseline?.stack.stop();
+  // The load table after the CPU rounds: before them, its requests would leave today's tables larger than
+  // the baseline's, and their upkeep would count against today's figures.
+  const results = [];
+  for (const t of CPU_ONLY ? [] : targets) {
+    for (const connections of [1, 32]) {
+      const headers = { 'content-type': 'application/json', ...t.headers };
+      const b = t.body ?? body;
+      wrk({ url: t.url, body: b, headers, connections, seconds: 2 }); // warm-up: JIT, pools, caches
+      const r = wrk({ url: t.url, body: b, headers, connections, seconds: SECONDS });
+      results.push({ target: t.name, connections, ...r });
+      console.log(
+        `${t.name.padEnd(34)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}`,
+      );
+    }
+  }
   const cpu = cpuReport(cpuRuns, {
     bare: 'bare proxy',
     plain: 'gateway, key without limits',
@@ -270,7 +281,7 @@ async function main() {
   // Profiles of the gateway and metering under the limited key's load at c=32, in processes of their own.
   let profiles = [];
   if (PROFILE) {
-    const profDir = mkdtempSync(join(tmpdir(), 'gw-prof-'));
+    const profDir = mkdtempSync(join(dir, 'prof-'));
     const prof = (entry) => [
       process.execPath,
       ['--cpu-prof', `--cpu-prof-dir=${profDir}/${entry.split('/')[1]}`, join(ROOT, entry)],
@@ -385,6 +396,12 @@ async function main() {
   writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(outDir, 'latest.md'), `# Latest benchmark (${report.at})\n\n${table}\n`);
 }
+
+// Interrupted: stop both systems' servers and services (the finally below does not run on a signal).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.once(signal, () => {
+    void Promise.all([stack.stop(), baseline?.stack.stop()]).finally(() => process.exit(130));
+  });
 
 try {
   await main();

@@ -20,18 +20,22 @@ export const quietly = (cmd, args, opts) =>
 export const databaseName = (prefix) =>
   `${prefix}_${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`;
 
+/** The stack's own database (from .stack/env), read once: the bench later points DATABASE_URL at its own. */
+const STACK_DATABASE_URL = process.env.DATABASE_URL;
+
 /** `name` in the stack's Postgres, dropped if it exists (each run starts from empty tables). Returns its URL. */
 async function freshDatabase(name) {
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  const stack = new URL(STACK_DATABASE_URL);
+  if (stack.pathname === `/${name}`) throw new Error(`bench: will not drop the stack's own database ${name}`);
+  const admin = new pg.Client({ connectionString: STACK_DATABASE_URL });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   } finally {
     await admin.end();
   }
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.href;
+  stack.pathname = `/${name}`;
+  return stack.href;
 }
 
 async function waitListening(port, what, child) {
