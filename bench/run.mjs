@@ -1,10 +1,11 @@
-// `npm run bench`: the same chat request against (a) the demo upstream directly, (b) a bare pass-through
-// proxy, (c) our gateway with a real key, rate limits and usage publishing on, (d) Portkey's OSS gateway —
-// at c=1 and c=32 — plus a stream's time to first byte (bench/ttfb.mjs), and metering's consumer
-// throughput and lag (bench/metering.mjs), and last the adversarial mix beside normal traffic
-// (bench/adversarial.mjs). Then every process's CPU per request (bench/cpu.mjs): the bare proxy and the gateway
-// with a key without limits and one with RPM, TPM and a monthly quota, interleaved over rounds, with metering
-// consuming the usage; and CPU profiles of the gateway and metering under load. Writes bench/results/.
+// `npm run bench`, in this order: a stream's time to first byte (bench/ttfb.mjs); every process's CPU per
+// request (bench/cpu.mjs): the bare proxy and the gateway with a key without limits and one with RPM, TPM and a
+// monthly quota, today's code and an earlier commit's (bench/baseline.mjs) interleaved over rounds, each system
+// on servers of its own (bench/system.mjs), with metering consuming the usage; the same chat request at c=1
+// and c=32 against the demo upstream directly, a bare pass-through proxy, our gateway (chat and the translated
+// surfaces) and Portkey's OSS gateway; CPU profiles of the gateway and metering under load; metering's
+// consumer throughput and lag (bench/metering.mjs); last the adversarial mix beside normal traffic
+// (bench/adversarial.mjs). Writes bench/results/.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

@@ -102,7 +102,7 @@ for i = 1, n do kept[i] = string.format('%d', after[i]) end
 redis.call('SET', marker, table.concat(kept, ','), 'PX', ARGV[3 + n + 2 * m])
 return after
 `;
-/** How long a call's marker stays: far longer than any resend (metering's retries end within ~3 s). */
+/** How long a call's marker stays: far longer than any resend (metering's retries end within ~5 s). */
 const APPLIED_TTL_MS = 60_000;
 
 /** One limit an event counts against: its key's quota in this period, or its owner's credit limit. */
