@@ -3,13 +3,14 @@
 // migrated and its usage streams created. Today's system and the baseline (bench/baseline.mjs) each get one,
 // so neither shares a queue group, a durable consumer, a key cache or a growing table with the other or with
 // a running `npm start`, and each one's processes are known (bench/cpu.mjs counts a target's own system).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { portOpen, run } from '../scripts/stack/proc.mjs';
-import { withoutNatsCredentials } from '../scripts/stack/services.mjs';
+import { onPath } from '../scripts/stack/servers.mjs';
+import { SCHEMA_OWNERS, withoutNatsCredentials } from '../scripts/stack/services.mjs';
 import { freePort, ROOT, sleep } from './stack.mjs';
 
 /** A command whose output the bench's own does not need (its errors still show). */
@@ -47,8 +48,7 @@ async function waitListening(port, what, child) {
   throw new Error(`bench: ${what} did not start`);
 }
 
-const binary = (name) =>
-  spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim() || name;
+const binary = (name) => onPath(name) ?? name;
 
 /** A service's own NATS identity for a command line tool of checkout `dir`, and nothing else of the stack's. */
 const asIdentity = (env, identity) => ({
@@ -120,7 +120,7 @@ export async function ownServers(stack, dir, dataDir, database) {
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     NATS_URL: `nats://127.0.0.1:${natsPort}`,
   };
-  for (const app of ['key-service', 'metering-service']) {
+  for (const app of SCHEMA_OWNERS) {
     const entry = join(dir, 'apps', app, 'dist/cli/migrate.js');
     if (existsSync(entry)) quietly(process.execPath, [entry], { cwd: dir, env: asIdentity(env) });
   }

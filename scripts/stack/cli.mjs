@@ -11,6 +11,7 @@ import { readPid, run } from './proc.mjs';
 import { ensureBinaries, SERVER_NAMES, startServers, stopServer } from './servers.mjs';
 import {
   natsCredentials,
+  SCHEMA_OWNERS,
   SERVICES,
   startServices,
   stopServices,
@@ -143,7 +144,7 @@ async function bootstrap() {
   const childEnv = { ...process.env, ...env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: ROOT, env: childEnv });
   // Each service that owns a schema migrates it (creating the database when missing); then the demo seed.
-  for (const app of ['key-service', 'metering-service']) {
+  for (const app of SCHEMA_OWNERS) {
     const migrate = join(ROOT, 'apps', app, 'dist/cli/migrate.js');
     if (existsSync(migrate)) run(process.execPath, [migrate], { cwd: ROOT, env: childEnv });
   }

@@ -8,7 +8,8 @@ import { portOpen, readPid, run, startDetached, stopDetached, waitFor } from './
 
 const PACKAGES = 'postgresql redis-server nats-server';
 
-function onPath(bin) {
+/** The path of `bin` on PATH, or undefined. */
+export function onPath(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim() || undefined;
 }
 

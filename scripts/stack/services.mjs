@@ -41,6 +41,9 @@ export const SERVICES = [
   },
 ];
 
+/** The services that own a database schema, each migrating it with its dist/cli/migrate.js. */
+export const SCHEMA_OWNERS = ['key-service', 'metering-service'];
+
 /** App name → the NAME of its NATS identity (the benchmark and the test setup start apps too). */
 export const NATS_IDENTITY_OF = Object.fromEntries(
   SERVICES.filter((s) => s.nats).map((s) => [s.name, s.nats]),
