@@ -6,7 +6,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NATS_IDENTITY_OF, withoutNatsCredentials } from '../scripts/stack/services.mjs';
+import { NATS_IDENTITY_OF, natsCredentials, withoutNatsCredentials } from '../scripts/stack/services.mjs';
 
 /** The checkout this file lives in: bench/.. (a copy in another worktree benchmarks that worktree). */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -49,12 +49,7 @@ export function createStack(root = ROOT) {
     const [port, adminPort] = [await freePort(), await freePort()];
     const log = openSync(join(logDir, `${name}.log`), 'w');
     const identity = Object.entries(NATS_IDENTITY_OF).find(([app]) => name.includes(app))?.[1];
-    const own = identity
-      ? {
-          NATS_USER: process.env[`NATS_${identity}_USER`],
-          NATS_PASSWORD: process.env[`NATS_${identity}_PASSWORD`],
-        }
-      : {};
+    const own = natsCredentials(process.env, identity);
     // The local stack polls webhooks every 100 ms (for the tests' speed): idle load a benchmark should not
     // carry. The services' own default (1 s) applies.
     const { WEBHOOK_POLL_MS: _stackOnly, ...inherited } = withoutNatsCredentials(process.env);

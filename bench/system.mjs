@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { portOpen, run } from '../scripts/stack/proc.mjs';
 import { onPath } from '../scripts/stack/servers.mjs';
-import { SCHEMA_OWNERS, withoutNatsCredentials } from '../scripts/stack/services.mjs';
+import { natsCredentials, SCHEMA_OWNERS, withoutNatsCredentials } from '../scripts/stack/services.mjs';
 import { freePort, ROOT, sleep } from './stack.mjs';
 
 /** A command whose output the bench's own does not need (its errors still show). */
@@ -53,10 +53,7 @@ const binary = (name) => onPath(name) ?? name;
 /** A service's own NATS identity for a command line tool of checkout `dir`, and nothing else of the stack's. */
 const asIdentity = (env, identity) => ({
   ...withoutNatsCredentials({ ...process.env, ...env }),
-  ...(identity && {
-    NATS_USER: process.env[`NATS_${identity}_USER`],
-    NATS_PASSWORD: process.env[`NATS_${identity}_PASSWORD`],
-  }),
+  ...natsCredentials(process.env, identity),
 });
 
 /**
