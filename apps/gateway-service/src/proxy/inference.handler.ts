@@ -22,6 +22,7 @@ import { type HotRequest, sendJson } from '../http/hot-request.js';
 import { bad } from '../http/body-checks.js';
 import { ExhaustionNotice } from '../limits/exhaustion-notice.js';
 import { Limiter, type Reservation } from '../limits/limiter.js';
+import { AbortFlag } from '../upstreams/abort-flag.js';
 import { type Prepared, type Target, UpstreamRouter } from '../upstreams/router.js';
 import type { ModelRoute, NativeSurface } from '../upstreams/upstream-config.js';
 import { LastUsedBatcher } from '../usage/last-used.js';
@@ -316,16 +317,16 @@ export class InferenceHandler {
 
   /** Step 6: forward and relay. Every path returns what the request came to. */
   private async serve(a: Admitted, res: ServerResponse): Promise<Settlement> {
-    const upstreamAbort = new AbortController();
+    const upstreamAbort = new AbortFlag();
     // Read by the relays as a flag only: no AbortSignal to build per request (issue #14).
     const gone = { aborted: false };
     let readOn: NodeJS.Timeout | undefined;
     // The client left: stop writing, but read the upstream on for a while to learn the real usage.
     let timedOut = false;
     let clientLeft = false;
-    // Ends the wait for a provider slot: the client left or the deadline passed (one controller for both:
+    // Ends the wait for a provider slot: the client left or the deadline passed (one flag for both:
     // AbortSignal.any costs every request a weak registration).
-    const waitEnds = new AbortController();
+    const waitEnds = new AbortFlag();
     const onClose = () => {
       if (res.writableFinished) return;
       clientLeft ||= !timedOut;
@@ -352,8 +353,8 @@ export class InferenceHandler {
       prepare: (t) => this.prepare(a, t),
       eligible: a.nativeOnly ? (t) => this.nativeFor(a, t) !== undefined : undefined,
       priority: a.principal.record.tier.priority,
-      signal: upstreamAbort.signal,
-      clientGone: waitEnds.signal,
+      signal: upstreamAbort,
+      clientGone: waitEnds,
     });
     try {
       if (!result.ok) {

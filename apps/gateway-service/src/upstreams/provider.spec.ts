@@ -1,3 +1,4 @@
+import { AbortFlag } from './abort-flag.js';
 import { Provider } from './provider.js';
 
 const provider = (extra: Partial<ConstructorParameters<typeof Provider>[0]> = {}) =>
@@ -15,7 +16,7 @@ const provider = (extra: Partial<ConstructorParameters<typeof Provider>[0]> = {}
     nativeSurfaces: new Set(),
     ...extra,
   });
-const live = () => new AbortController().signal;
+const live = () => new AbortFlag();
 
 describe('Provider slots', () => {
   it('queues up to maxQueue, refuses past it, and serves priority first', async () => {
@@ -39,8 +40,8 @@ describe('Provider slots', () => {
     const p = provider();
     expect(p.acquire(false, live())).toBe('ok');
     expect(await p.acquire(false, live())).toBe('timeout');
-    const ac = new AbortController();
-    const waiting = p.acquire(false, ac.signal);
+    const ac = new AbortFlag();
+    const waiting = p.acquire(false, ac);
     expect(p.waiting).toBe(1);
     ac.abort();
     expect(await waiting).toBe('aborted');

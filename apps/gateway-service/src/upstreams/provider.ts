@@ -1,6 +1,7 @@
 // One upstream provider: a keep-alive connection pool, a concurrency limit with a bounded wait queue that
 // lets the enterprise tier go first, and a circuit breaker.
 import { Pool } from 'undici';
+import type { AbortFlag } from './abort-flag.js';
 import type { ProviderConfig } from './upstream-config.js';
 
 const BREAKER_THRESHOLD = 5;
@@ -56,7 +57,7 @@ export class Provider {
    * A slot, or why there is none: the queue is full, the wait passed queueTimeoutMs, or the caller gave up
    * (`signal`). Priority callers are served before the others. Synchronous when a slot is free.
    */
-  acquire(priority: boolean, signal: AbortSignal): SlotResult | Promise<SlotResult> {
+  acquire(priority: boolean, signal: AbortFlag): SlotResult | Promise<SlotResult> {
     if (this.inFlight < this.config.maxConcurrency) {
       this.inFlight += 1;
       return 'ok';
@@ -67,7 +68,7 @@ export class Provider {
     return new Promise<SlotResult>((resolve) => {
       const done = (result: SlotResult) => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal.off('abort', onAbort);
         resolve(result);
       };
       const leave = (result: SlotResult) => {
@@ -78,7 +79,7 @@ export class Provider {
       const waiter: Waiter = () => done('ok');
       const onAbort = () => leave('aborted');
       const timer = setTimeout(() => leave('timeout'), this.config.queueTimeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal.once('abort', onAbort);
       queue.push(waiter);
     });
   }

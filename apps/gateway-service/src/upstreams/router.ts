@@ -3,6 +3,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { counter, histogram } from '@gw/platform';
 import type { Dispatcher } from 'undici';
+import type { AbortFlag } from './abort-flag.js';
 import { Provider } from './provider.js';
 import type { ModelRoute, NativeSurface, UpstreamCatalogue } from './upstream-config.js';
 
@@ -35,9 +36,9 @@ export interface ForwardRequest {
   eligible?: (target: Target) => boolean;
   priority: boolean;
   /** Aborts the upstream request. */
-  signal: AbortSignal;
+  signal: AbortFlag;
   /** The client left: stop waiting for a provider slot (nothing was sent yet, so nothing is owed). */
-  clientGone: AbortSignal;
+  clientGone: AbortFlag;
 }
 
 export type ForwardFailure = {

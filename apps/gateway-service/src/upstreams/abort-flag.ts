@@ -1,0 +1,18 @@
+// A request's "stop", as undici takes it: an EventEmitter that emits 'abort' is accepted wherever an AbortSignal
+// is (Dispatcher.RequestOptions.signal). An AbortController's signal, with one listener added and removed, cost
+// ~10 µs of CPU here against ~0.5 for an emitter, and the gateway needs two per request (issue #14).
+import { EventEmitter } from 'node:events';
+
+export class AbortFlag extends EventEmitter {
+  aborted = false;
+  /** Given to abort(); undici fails the request with its own RequestAbortedError when it is undefined. */
+  reason: unknown = undefined;
+
+  /** Once: later calls do nothing. */
+  abort(reason?: unknown) {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
