@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { portOpen, run } from '../scripts/stack/proc.mjs';
-import { NATS_SERVER_ENV, onPath } from '../scripts/stack/servers.mjs';
+import { onPath } from '../scripts/stack/servers.mjs';
 import { natsCredentials, SCHEMA_OWNERS, withoutNatsCredentials } from '../scripts/stack/services.mjs';
 import { freePort, ROOT, sleep } from './stack.mjs';
 
@@ -67,7 +67,6 @@ export async function ownServers(stack, dir, dataDir, database) {
   const serverEnv = { PATH: process.env.PATH };
   const natsEnv = {
     ...serverEnv,
-    ...NATS_SERVER_ENV,
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^NATS_[A-Z_]+_PASSWORD$/.test(k))),
   };
   const spawnServer = (cmd, args, env) => {

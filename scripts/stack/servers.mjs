@@ -8,13 +8,6 @@ import { portOpen, readPid, run, startDetached, stopDetached, waitFor } from './
 
 const PACKAGES = 'postgresql redis-server nats-server';
 
-/**
- * nats-server runs on one OS thread for Go code, as the k8s pod's CPU limit of 1 gives it (nats-server sizes
- * GOMAXPROCS from its cgroup quota): with one per core here, where every process shares the two cores, the
- * Go scheduler's spinning threads cost it ~30 % more CPU per usage message (issue #14, docs/decisions.md).
- */
-export const NATS_SERVER_ENV = { GOMAXPROCS: '1' };
-
 /** The path of `bin` on PATH, or undefined. */
 export function onPath(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim() || undefined;
@@ -217,7 +210,7 @@ async function startNats(bin, natsPasswords, onStart) {
       '-sd',
       dir,
     ],
-    { env: { ...process.env, ...passwords, ...NATS_SERVER_ENV } },
+    { env: { ...process.env, ...passwords } },
   );
   onStart('nats');
   await waitFor(() => portOpen(PORTS.nats), 'nats-server');
