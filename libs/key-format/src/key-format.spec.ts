@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BASE62_ALPHABET } from './base62.js';
 import { createKeyFormat, DEFAULT_KEY_PREFIX, hashKey } from './key-format.js';
 
@@ -66,5 +67,12 @@ describe('key format', () => {
     expect(hashKey(key)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashKey(key)).toBe(hashKey(key));
     expect(hashKey(key)).not.toBe(hashKey(format.generate()));
+  });
+
+  it('hashes as SHA-256 over UTF-8 did before (stored hashes depend on it)', () => {
+    expect(hashKey('gw-sk-abc')).toBe(createHash('sha256').update('gw-sk-abc').digest('hex'));
+    expect(hashKey('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    for (const text of ['gw-sk-é€😀', 'gw-sk-\ud800x', 'gw-sk-\u00ff'])
+      expect(hashKey(text)).toBe(createHash('sha256').update(text).digest('hex'));
   });
 });

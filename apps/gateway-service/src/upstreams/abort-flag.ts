@@ -8,7 +8,10 @@ export class AbortFlag extends EventEmitter {
   /** Given to abort(); undici fails the request with its own RequestAbortedError when it is undefined. */
   reason: unknown = undefined;
 
-  /** Once: later calls do nothing. */
+  /**
+   * Once: later calls do nothing. A listener that throws throws here (an AbortSignal reports it apart), and the
+   * caller's next steps would not run: none may throw. undici's and the provider queue's do not.
+   */
   abort(reason?: unknown) {
     if (this.aborted) return;
     this.aborted = true;

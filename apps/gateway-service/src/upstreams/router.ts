@@ -123,6 +123,11 @@ export class UpstreamRouter implements OnApplicationShutdown {
       if (req.clientGone.aborted) break;
       const acquired = provider.acquire(req.priority, req.clientGone);
       const slot = typeof acquired === 'string' ? acquired : await acquired;
+      // The client may have left while the slot was handed over: nothing is sent, so nothing is owed.
+      if (slot === 'ok' && req.clientGone.aborted) {
+        provider.release();
+        break;
+      }
       if (slot !== 'ok') {
         if (slot === 'aborted') break;
         attempts.inc({ provider: provider.name, outcome: `queue_${slot}` });
