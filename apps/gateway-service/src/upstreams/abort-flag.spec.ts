@@ -2,6 +2,7 @@
 // stopped in ends it, and no listener is left behind.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pollUntil } from '@gw/testing';
 import { Pool } from 'undici';
 import { AbortFlag } from './abort-flag.js';
 import { UpstreamRouter } from './router.js';
@@ -35,10 +36,8 @@ beforeEach(() => {
   received = 0;
 });
 
-const waitFor = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-};
+/** Waits (up to 5 s) until `check` holds. */
+const until = (check: () => boolean) => pollUntil(async () => check(), Boolean);
 
 describe('AbortFlag as undici request signal', () => {
   it('a flag aborted before the request: refused, nothing reaches the server', async () => {
@@ -57,10 +56,10 @@ describe('AbortFlag as undici request signal', () => {
     const pool = new Pool(origin);
     const flag = new AbortFlag();
     const pending = pool.request({ method: 'POST', path: '/', body: '{}', signal: flag });
-    await waitFor(() => received === 1);
+    await until(() => received === 1);
     flag.abort();
     await expect(pending).rejects.toThrow();
-    await waitFor(() => gone);
+    await until(() => gone);
     expect(flag.listenerCount('abort')).toBe(0);
     await pool.destroy();
   });
@@ -89,7 +88,7 @@ describe('AbortFlag as undici request signal', () => {
     const response = await pool.request({ method: 'POST', path: '/', body: '{}', signal: flag });
     expect(await response.body.json()).toEqual({ ok: true });
     // undici lets go of it when the body closes, just after its end.
-    await waitFor(() => flag.listenerCount('abort') === 0);
+    await until(() => flag.listenerCount('abort') === 0);
     flag.abort();
     await pool.close();
   });

@@ -5,17 +5,15 @@ import { EventEmitter } from 'node:events';
 
 export class AbortFlag extends EventEmitter {
   aborted = false;
-  /** Given to abort(); undici fails the request with its own RequestAbortedError when it is undefined. */
-  reason: unknown = undefined;
 
   /**
-   * Once: later calls do nothing. A listener that throws throws here (an AbortSignal reports it apart), and the
-   * caller's next steps would not run: none may throw. undici's and the provider queue's do not.
+   * Once: later calls do nothing. undici fails the request with its own RequestAbortedError (the flag has no
+   * `reason`). A listener that throws throws here (an AbortSignal reports it apart), and the caller's next steps
+   * would not run: none may throw. undici's and the provider queue's do not.
    */
-  abort(reason?: unknown) {
+  abort() {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = reason;
     this.emit('abort');
   }
 }
