@@ -14,8 +14,8 @@ const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
  * utime + stime of a process in seconds, with cutime + cstime (its children that exited: a Postgres backend
  * that ends during a run is counted in the postmaster's), or undefined when it is gone.
  */
-function cpuSeconds(pid, { children = true } = {}) {
-  return readStat(pid, children)?.seconds;
+function cpuSeconds(pid) {
+  return readStat(pid, true)?.seconds;
 }
 
 /** CPU seconds and start time (in ticks since boot: with the pid, one process even if the pid is reused). */

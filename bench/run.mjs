@@ -175,6 +175,8 @@ async function main() {
 
   // Every process's CPU per request, interleaved rounds.
   const chat = `/v1/chat/completions`;
+  /** Today's targets: today's system's processes count, its pipeline is drained. */
+  const todays = { system: 'today', natsUrl: own.env.NATS_URL };
   const cpuTargets = [
     {
       name: 'bare proxy',
@@ -182,8 +184,7 @@ async function main() {
       headers: {},
       body,
       pipeline: false,
-      system: 'today',
-      natsUrl: own.env.NATS_URL,
+      ...todays,
     },
     {
       name: 'gateway, key without limits',
@@ -191,8 +192,7 @@ async function main() {
       headers: { authorization: `Bearer ${plainKey.key}` },
       body,
       pipeline: true,
-      system: 'today',
-      natsUrl: own.env.NATS_URL,
+      ...todays,
     },
     {
       name: 'gateway, key with limits',
@@ -200,8 +200,7 @@ async function main() {
       headers: { authorization: `Bearer ${limitedKey.key}` },
       body,
       pipeline: true,
-      system: 'today',
-      natsUrl: own.env.NATS_URL,
+      ...todays,
     },
     ...(baseline
       ? [
@@ -390,7 +389,7 @@ async function main() {
     streaming,
     targets: targetsMet,
     metering: meteringDrain,
-    cpu: { ...cpuRuns, summary: cpu.summary, ratios: cpu.ratios, raw: cpu.raw, baseline: cpu.baseline },
+    cpu: { ...cpuRuns, summary: cpu.summary, ratios: cpu.ratios, net: cpu.net, baseline: cpu.baseline },
     profiles,
     adversarial: adversarial.results,
   };
